@@ -1,0 +1,29 @@
+# dlpaper2code reproducible workflow (Snakemake >= 8).
+#
+# This file and workflow/rules/*.smk are the single source of truth: dvc.yaml is
+# generated from them by `python -m dlpaper2code.workflow_sync` (`make dvc`).
+# Every parameter lives once, in params.yaml (override: --configfile / --config).
+
+from snakemake.utils import min_version, validate
+
+min_version("8.0")
+
+
+configfile: "params.yaml"
+
+
+validate(config, "config/params.schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/codegen.smk"
+include: "workflow/rules/verify.smk"
+include: "workflow/rules/bench.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        rules.codegen_all.input,
+        rules.verify_summary.output,
+        rules.bench_codegen.output,

@@ -1,0 +1,1 @@
+"""``caffe.proto`` of the pycaffe shim (only ``caffe_pb2``)."""

@@ -1,0 +1,388 @@
+"""The library-agnostic model graph: loading, block expansion, validation.
+
+A graph document is JSON in the MEX thesis poster's node format::
+
+    {"name": "lenet5",
+     "blocks": {...},                      # optional composite blocks
+     "layers": [{"layer_type": "Conv2D", "layer_name": "conv1",
+                 "layer_params": {...}, "from_layers": ["input"]}, ...],
+     "outputs": ["fc3"]}                   # optional; default: the sinks
+
+A bare list of nodes or a single node also loads. :func:`parse_graph`
+returns a validated :class:`Graph` (every node normalised, sorted, and with
+its inferred output shape) or raises :class:`GraphError` listing every
+problem with the node at fault.
+"""
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from . import paths
+from .errors import GraphError, GraphIssue
+from .expr import evaluate
+from .shapes import ShapeProblem, TensorInfo, infer
+from .vocab import Vocabulary, load_vocabulary
+
+MAX_LAYERS = 5000          # after block expansion; larger graphs are refused
+MAX_BLOCK_DEPTH = 8
+
+
+@dataclass
+class Node:
+    name: str
+    type: str
+    params: dict[str, Any]
+    inputs: list[str]
+    raw_type: str = ""
+    block: str | None = None          # the block use this node was expanded from
+    meta: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        out = {"layer_type": self.type, "layer_name": self.name, "layer_params": self.params,
+               "from_layers": list(self.inputs)}
+        if self.meta:
+            out["meta"] = self.meta
+        return out
+
+
+@dataclass
+class Graph:
+    name: str
+    nodes: list[Node]                     # topological order
+    shapes: dict[str, TensorInfo]
+    outputs: list[str]
+    description: str = ""
+    source_doc: dict = field(default_factory=dict)
+
+    def node(self, name: str) -> Node:
+        return self._index[name]
+
+    def __post_init__(self):
+        self._index = {n.name: n for n in self.nodes}
+        self.consumers: dict[str, list[str]] = {n.name: [] for n in self.nodes}
+        for n in self.nodes:
+            for i in n.inputs:
+                self.consumers[i].append(n.name)
+
+    @property
+    def inputs(self) -> list[Node]:
+        return [n for n in self.nodes if n.type == "Input"]
+
+    def to_dict(self, expanded: bool = True) -> dict:
+        if not expanded and self.source_doc:
+            return copy.deepcopy(self.source_doc)
+        return {"schema_version": 1, "name": self.name, "description": self.description,
+                "layers": [n.to_dict() for n in self.nodes], "outputs": list(self.outputs)}
+
+    def shape_table(self) -> list[dict]:
+        return [{"layer_name": n.name, "layer_type": n.type, "from_layers": n.inputs,
+                 "output_shape": self.shapes[n.name].to_list(), "dtype": self.shapes[n.name].dtype}
+                for n in self.nodes]
+
+
+# ----------------------------------------------------------------- loading
+@functools.lru_cache(maxsize=1)
+def _schema() -> dict:
+    return json.loads(paths.config_file("graph.schema.json").read_text(encoding="utf-8"))
+
+
+@functools.lru_cache(maxsize=1)
+def _validator():
+    schema = _schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+@functools.lru_cache(maxsize=1)
+def library_blocks() -> dict:
+    path = paths.config_file("blocks.yaml")
+    if not path.is_file():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return data.get("blocks", {})
+
+
+def read_document(path: str | Path) -> dict | list:
+    """Read a graph JSON file; a syntax error names the file, line and column."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise GraphError([GraphIssue("syntax", "file not found")], source=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise GraphError([GraphIssue("syntax", f"not UTF-8 text ({exc.reason} at byte {exc.start})")],
+                         source=str(path)) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise GraphError([GraphIssue("syntax", f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")],
+                         source=str(path)) from None
+
+
+def load_graph(path: str | Path, vocab: Vocabulary | None = None) -> Graph:
+    path = Path(path)
+    doc = read_document(path)
+    default_name = re.sub(r"[^A-Za-z0-9_]", "_", path.stem) or "model"
+    if not default_name[0].isalpha():
+        default_name = "m_" + default_name
+    return parse_graph(doc, vocab=vocab, source=str(path), default_name=default_name)
+
+
+def _schema_issues(doc: Any) -> list[GraphIssue]:
+    issues = []
+    for err in sorted(_validator().iter_errors(doc), key=lambda e: list(e.absolute_path)):
+        where = "/".join(str(p) for p in err.absolute_path) or "document"
+        # oneOf hides the useful message; dig out the best sub-error
+        best = jsonschema.exceptions.best_match([err]) if err.context else err
+        if err.context:
+            best = min(err.context, key=lambda e: (len(list(e.absolute_path)) * -1, str(e.message)))
+            where = "/".join(str(p) for p in best.absolute_path) or where
+        issues.append(GraphIssue("syntax", f"{where}: {best.message}"))
+    return issues[:20]
+
+
+# ------------------------------------------------------------------ blocks
+_REF = re.compile(r"^\$(\w+)$|^\$\{(.+)\}$")
+
+
+def _substitute(value: Any, params: dict) -> Any:
+    if isinstance(value, str):
+        m = _REF.match(value.strip())
+        if m:
+            if m.group(1):
+                if m.group(1) not in params:
+                    raise KeyError(m.group(1))
+                return params[m.group(1)]
+            return evaluate(m.group(2), **params)
+        return value
+    if isinstance(value, list):
+        return [_substitute(v, params) for v in value]
+    if isinstance(value, dict):
+        return {k: _substitute(v, params) for k, v in value.items()}
+    return value
+
+
+def _expand(raw_nodes: list[dict], blocks: dict, vocab: Vocabulary, issues: list[GraphIssue],
+            prefix: str = "", rename: dict[str, str] | None = None, depth: int = 0,
+            block_of: str | None = None) -> tuple[list[dict], dict[str, str]]:
+    """Replace every use of a block with its layers.
+
+    Returns the flat raw nodes and a map from each block use's name to the
+    name of its output layer (so later layers can consume the block).
+    """
+    rename = dict(rename or {})
+    out: list[dict] = []
+    for raw in raw_nodes:
+        ltype = raw.get("layer_type", "")
+        name = prefix + raw["layer_name"]
+        from_layers = [rename.get(f, prefix + f if prefix and f not in rename else f) for f in raw.get("from_layers", [])]
+        if vocab.resolve_type(ltype, raw.get("layer_params") or {}) is not None or ltype not in blocks:
+            node = dict(raw, layer_name=name, from_layers=from_layers)
+            if block_of:
+                node["_block"] = block_of
+            out.append(node)
+            rename[raw["layer_name"]] = name
+            continue
+        block = blocks[ltype]
+        if depth >= MAX_BLOCK_DEPTH:
+            issues.append(GraphIssue("block", f"blocks nested deeper than {MAX_BLOCK_DEPTH} (recursive block '{ltype}'?)", name))
+            continue
+        params = dict(block.get("params") or {})
+        given = raw.get("layer_params") or {}
+        unknown = sorted(set(given) - set(params))
+        if unknown:
+            issues.append(GraphIssue("block", f"block '{ltype}' has no parameter(s) {unknown}; its parameters: {sorted(params)}", name))
+            continue
+        params.update(given)
+        missing = sorted(k for k, v in params.items() if v is None)
+        if missing:
+            issues.append(GraphIssue("block", f"block '{ltype}' needs parameter(s) {missing}", name))
+            continue
+        if len(from_layers) != len(block["inputs"]):
+            issues.append(GraphIssue("arity", f"block '{ltype}' takes {len(block['inputs'])} input(s), got {len(from_layers)}", name))
+            continue
+        try:
+            inner = _substitute(block["layers"], params)
+        except KeyError as exc:
+            issues.append(GraphIssue("block", f"block '{ltype}' refers to undefined parameter ${exc.args[0]}", name))
+            continue
+        except Exception as exc:  # bad expression in the block definition
+            issues.append(GraphIssue("block", f"block '{ltype}': cannot evaluate a parameter expression: {exc}", name))
+            continue
+        inner_rename = dict(zip(block["inputs"], from_layers))
+        expanded, inner_map = _expand(inner, blocks, vocab, issues, prefix=name + "/", rename=inner_rename,
+                                      depth=depth + 1, block_of=block_of or name)
+        out.extend(expanded)
+        if block["output"] not in inner_map:
+            issues.append(GraphIssue("block", f"block '{ltype}' output '{block['output']}' is not one of its layers", name))
+            continue
+        rename[raw["layer_name"]] = inner_map[block["output"]]
+    return out, rename
+
+
+# -------------------------------------------------------------- validation
+def parse_graph(doc: Any, vocab: Vocabulary | None = None, source: str | None = None,
+                default_name: str = "model") -> Graph:
+    """Validate a graph document and return the expanded, shape-annotated graph."""
+    vocab = vocab or load_vocabulary()
+    issues = _schema_issues(doc)
+    if issues:
+        raise GraphError(issues, source=source)
+    if isinstance(doc, dict) and "layers" in doc:
+        graph_doc = doc
+    else:
+        graph_doc = {"layers": doc if isinstance(doc, list) else [doc]}
+    name = graph_doc.get("name") or default_name
+    blocks = {**library_blocks(), **(graph_doc.get("blocks") or {})}
+
+    raw_nodes, top_map = _expand(graph_doc["layers"], blocks, vocab, issues)
+    # a layer may consume a block used further down the document
+    for raw in raw_nodes:
+        raw["from_layers"] = [top_map.get(f, f) for f in raw.get("from_layers", [])]
+    if len(raw_nodes) > MAX_LAYERS:
+        raise GraphError([GraphIssue("block", f"graph has {len(raw_nodes)} layers after expansion; the limit is {MAX_LAYERS}")],
+                         source=source)
+
+    nodes: list[Node] = []
+    seen: set[str] = set()
+    for raw in raw_nodes:
+        nname = raw["layer_name"]
+        if nname in seen:
+            issues.append(GraphIssue("duplicate_name", f"layer_name '{nname}' is used more than once", nname))
+            continue
+        seen.add(nname)
+        raw_params = dict(raw.get("layer_params") or {})
+        resolved = vocab.resolve_type(raw["layer_type"], raw_params)
+        if resolved is None:
+            if raw["layer_type"] in blocks:
+                continue  # reported during expansion
+            hint = vocab.suggest_type(raw["layer_type"])
+            extra = f" (did you mean '{hint}'?)" if hint else ""
+            issues.append(GraphIssue("unknown_layer_type", f"unknown layer_type '{raw['layer_type']}'{extra}", nname))
+            continue
+        ltype, implied = resolved
+        drop = implied.pop("__drop__", None)
+        if drop:
+            raw_params.pop(drop, None)
+        for k, v in implied.items():
+            raw_params.setdefault(k, v)
+        params, p_issues = vocab.normalize_params(ltype, raw_params, nname)
+        issues.extend(p_issues)
+        nodes.append(Node(nname, ltype, params, list(raw.get("from_layers", [])), raw["layer_type"],
+                          raw.get("_block"), raw.get("meta", {})))
+
+    names = {n.name for n in nodes} | {r["layer_name"] for r in raw_nodes}
+    for n in nodes:
+        lo, hi = vocab.layers[n.type].arity
+        if n.type != "Input" and not n.inputs:
+            issues.append(GraphIssue("missing_input", f"{n.type} layer has no from_layers", n.name))
+        elif not lo <= len(n.inputs) <= hi:
+            want = f"{lo}" if lo == hi else f"{lo} to {hi}"
+            issues.append(GraphIssue("arity", f"{n.type} takes {want} input(s), got {len(n.inputs)}", n.name))
+        for i in n.inputs:
+            if i not in names:
+                issues.append(GraphIssue("dangling_input", f"from_layers names '{i}', which is not a layer of this graph", n.name))
+        if n.name in n.inputs:
+            issues.append(GraphIssue("cycle", "layer takes its own output as input", n.name))
+    if nodes and not any(n.type == "Input" for n in nodes):
+        issues.append(GraphIssue("no_input", "the graph has no Input layer (add one with layer_params.shape)"))
+    if issues:
+        raise GraphError(_dedupe(issues), source=source)
+
+    order = _toposort(nodes, issues)
+    if issues:
+        raise GraphError(issues, source=source)
+
+    shapes: dict[str, TensorInfo] = {}
+    for n in order:
+        try:
+            shapes[n.name] = infer(n, [shapes[i] for i in n.inputs])
+        except ShapeProblem as exc:
+            issues.append(GraphIssue("shape_mismatch", str(exc), n.name))
+            # stop at the first shape error on each path: later ones would only echo it
+            shapes[n.name] = None  # type: ignore[assignment]
+        except TypeError:
+            shapes[n.name] = None  # type: ignore[assignment]  # an input already failed
+    if issues:
+        raise GraphError(issues, source=source)
+
+    consumed = {i for n in order for i in n.inputs}
+    outputs = [top_map.get(o, o) for o in graph_doc.get("outputs", [])] or [n.name for n in order if n.name not in consumed]
+    for o in outputs:
+        if o not in shapes:
+            issues.append(GraphIssue("dangling_input", f"outputs names '{o}', which is not a layer of this graph"))
+    if issues:
+        raise GraphError(issues, source=source)
+    return Graph(name=name, nodes=order, shapes=shapes, outputs=outputs,
+                 description=graph_doc.get("description", ""), source_doc=graph_doc)
+
+
+def _dedupe(issues: list[GraphIssue]) -> list[GraphIssue]:
+    seen, out = set(), []
+    for i in issues:
+        if (i.kind, i.node, i.message) not in seen:
+            seen.add((i.kind, i.node, i.message))
+            out.append(i)
+    return out
+
+
+def _toposort(nodes: list[Node], issues: list[GraphIssue]) -> list[Node]:
+    """Kahn's algorithm, stable in document order; reports the nodes on a cycle."""
+    index = {n.name: n for n in nodes}
+    indegree = {n.name: len(n.inputs) for n in nodes}
+    consumers: dict[str, list[str]] = {n.name: [] for n in nodes}
+    for n in nodes:
+        for i in n.inputs:
+            consumers[i].append(n.name)
+    position = {n.name: k for k, n in enumerate(nodes)}
+    ready = sorted((n.name for n in nodes if indegree[n.name] == 0), key=position.get)
+    order: list[Node] = []
+    import heapq
+    heap = [(position[r], r) for r in ready]
+    heapq.heapify(heap)
+    while heap:
+        _, name = heapq.heappop(heap)
+        order.append(index[name])
+        for c in consumers[name]:
+            indegree[c] -= 1
+            if indegree[c] == 0:
+                heapq.heappush(heap, (position[c], c))
+    if len(order) != len(nodes):
+        stuck = [n.name for n in nodes if indegree[n.name] > 0]
+        cycle = _find_cycle(index, stuck)
+        issues.append(GraphIssue("cycle", "the connections form a cycle: " + " -> ".join(cycle), cycle[0]))
+    return order
+
+
+def _find_cycle(index: dict[str, Node], stuck: list[str]) -> list[str]:
+    stuck_set = set(stuck)
+    start = stuck[0]
+    path, seen = [start], {start: 0}
+    cur = start
+    while True:
+        nxt = next((i for i in index[cur].inputs if i in stuck_set), None)
+        if nxt is None:
+            return path
+        if nxt in seen:
+            loop = path[seen[nxt]:] + [nxt]
+            return list(reversed(loop))
+        seen[nxt] = len(path)
+        path.append(nxt)
+        cur = nxt
+
+
+def validate_document(doc: Any, vocab: Vocabulary | None = None, source: str | None = None) -> tuple[Graph | None, list[GraphIssue]]:
+    """Like :func:`parse_graph` but returns the issues instead of raising."""
+    try:
+        return parse_graph(doc, vocab=vocab, source=source), []
+    except GraphError as exc:
+        return None, exc.issues

@@ -1,0 +1,40 @@
+# Shared definitions of the stage files; no rules here (so no DVC stage).
+import os
+from pathlib import Path
+
+# Reference zoo: every <zoo.dir>/<graph>.json is one model graph.
+ZOO_DIR = config["zoo"]["dir"].rstrip("/")
+GRAPHS = sorted(glob_wildcards(f"{ZOO_DIR}/{{graph}}.json").graph)
+
+# Outputs below this directory are DVC metrics.
+METRICS_DIR = "results/metrics"
+LOG_DIR = "results/logs"
+
+# Code the results depend on.  Each existing file below these paths is an input
+# of every rule that calls the package, so that Snakemake (by mtime) and DVC (by
+# hash; dvc.yaml lists the paths themselves) rerun on the same code changes.
+CODE_PATHS = ["src/dlpaper2code", "config/layers.yaml", "config/templates"]
+_CODE_SKIP = ("__pycache__", ".egg-info", ".pyc", ".pyo", ".DS_Store")
+
+
+def code_files():
+    files = []
+    for entry in CODE_PATHS:
+        path = Path(entry)
+        if path.is_file():
+            files.append(str(path))
+        elif path.is_dir():
+            for sub in sorted(path.rglob("*")):
+                parts = sub.relative_to(path).parts
+                if sub.is_file() and not any(
+                    part.endswith(_CODE_SKIP) or part.startswith(".") for part in parts
+                ):
+                    files.append(str(sub))
+    return files
+
+
+CODE = code_files()
+
+
+wildcard_constraints:
+    graph=r"[^/]+",
