@@ -57,7 +57,7 @@ class LayerShapes:
 # helpers
 # --------------------------------------------------------------------------
 def _fmt(shape: Sequence[int]) -> str:
-    return "(" + ", ".join(str(d) for d in shape) + ")"
+    return str(tuple(shape))
 
 
 def _count(shape: Sequence[int], start: int = 0, end: int | None = None) -> int:
@@ -580,6 +580,8 @@ _LOSS_TYPES = ("SoftmaxWithLoss", "EuclideanLoss", "SigmoidCrossEntropyLoss", "H
 def _loss(layer, b, ntop):
     _nb(b, 2, 3)
     _nt(ntop, 1, 2 if layer.type in ("SoftmaxWithLoss", "InfogainLoss") else 1)
+    if b[0][:1] != b[1][:1]:
+        raise _Bad(f"the data and label should have the same first dimension: {_fmt(b[0])} vs {_fmt(b[1])}")
     if layer.type == "EuclideanLoss" and _count(b[0], 1) != _count(b[1], 1):
         raise _Bad(f"inputs must have the same dimension: {_fmt(b[0])} vs {_fmt(b[1])}")
     return [()] + [b[0]] * (ntop - 1)

@@ -52,6 +52,8 @@ def to_proto(*tops) -> "caffe_pb2.NetParameter":
 
 def assign_proto(proto, name: str, val) -> None:
     """Assign a Python value to field ``name`` of message ``proto`` (recursively)."""
+    if name not in proto.DESCRIPTOR.fields_by_name:
+        raise AttributeError(f'no field "{name}" in protocol message {proto.DESCRIPTOR.full_name}')
     field = getattr(proto, name)
     is_repeated = hasattr(field, "extend")
     if is_repeated and not isinstance(val, list):
@@ -141,11 +143,26 @@ class Function:
             if key.endswith("param"):  # generic *_param / param (ParamSpec) keywords
                 assign_proto(layer, key, value)
             else:
-                try:
-                    assign_proto(getattr(layer, _param_names[self.type_name] + "_param"), key, value)
-                except (AttributeError, KeyError):
+                # pycaffe: try the type's own *_param message, else LayerParameter.
+                stem = _param_names.get(self.type_name)
+                own = getattr(layer, stem + "_param") if stem else None
+                if own is not None and key in own.DESCRIPTOR.fields_by_name:
+                    assign_proto(own, key, value)
+                elif key in layer.DESCRIPTOR.fields_by_name:
                     assign_proto(layer, key, value)
+                else:
+                    raise AttributeError(self._unknown_keyword(key))
         layers[self] = layer
+
+    def _unknown_keyword(self, key: str) -> str:
+        stem = _param_names.get(self.type_name)
+        where = f"{stem}_param" if stem else f"a parameter message for type {self.type_name!r}"
+        msg = (f"{self.type_name} layer: keyword {key!r} is not a field of {where} nor of "
+               "LayerParameter (pycaffe would fail here too)")
+        field = _schema.layer_param_field_for_type(self.type_name)
+        if stem is None and field is not None:
+            msg += f"; pass it as {field}=dict({key}=...)"
+        return msg
 
 
 class _MissingTop(KeyError, AttributeError):
