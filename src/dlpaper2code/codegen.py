@@ -1,0 +1,353 @@
+"""Code emission: render a validated graph through a target's YAML template.
+
+A target (``config/templates/<target>.yaml``) is data: a dictionary that maps
+each abstract layer to the framework's constructor, keyword names and call
+syntax (Jinja2 expressions and templates), assertions on parameter values,
+the weight layout used by the equivalence check, and the file templates.
+A layer or parameter the target cannot express raises :class:`EmitError`
+naming it; nothing is ever emitted silently wrong or partial.
+"""
+from __future__ import annotations
+
+import functools
+import keyword
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import paths
+from .errors import EmitError
+from .expr import ENV
+from .graph import Graph
+from .shapes import same_padding
+from .vocab import load_vocabulary
+
+TARGETS = ("pytorch", "keras", "tensorflow", "caffe")
+
+
+# ------------------------------------------------------------ jinja helpers
+def _tup(value):
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _py(value) -> str:
+    """A Python literal for a value (lists of ints become tuples)."""
+    return repr(_tup(value))
+
+
+def _q(value) -> str:
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+ENV.filters.update(tup=_tup, py=_py, q=_q)
+
+
+def identifier(name: str) -> str:
+    ident = re.sub(r"\W", "_", name)
+    if not ident or ident[0].isdigit():
+        ident = "l_" + ident
+    if keyword.iskeyword(ident) or ident in ("self", "F", "nn", "torch", "tf", "keras", "layers", "np", "training"):
+        ident += "_"
+    return ident
+
+
+def class_name(name: str) -> str:
+    parts = re.split(r"[^A-Za-z0-9]+", name)
+    out = "".join(p[:1].upper() + p[1:] for p in parts if p)
+    if not out or out[0].isdigit():
+        out = "Model" + out
+    return out
+
+
+# ----------------------------------------------------------------- targets
+@dataclass
+class Target:
+    name: str
+    spec: dict
+    layout: str                       # channels_last | channels_first
+
+    @property
+    def files(self) -> list[dict]:
+        return self.spec["files"]
+
+    def layer(self, ltype: str) -> dict | None:
+        return self.spec["layers"].get(ltype)
+
+
+@functools.lru_cache(maxsize=8)
+def load_target(name: str) -> Target:
+    if name not in TARGETS:
+        raise ValueError(f"unknown target '{name}'; choose from {', '.join(TARGETS)} or all")
+    path = paths.config_file("templates", f"{name}.yaml")
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for f in spec["files"]:
+        f["_compiled"] = ENV.from_string(f["template"])
+    for ltype, lspec in spec["layers"].items():
+        for key in ("apply", "pre"):
+            if isinstance(lspec.get(key), str):
+                lspec["_" + key] = ENV.from_string(lspec[key])
+    return Target(name, spec, spec.get("layout", "channels_last"))
+
+
+# ------------------------------------------------------------ node context
+def padding_info(p: dict, in_shape: tuple, kernel_key: str, dilation_key: str | None = None) -> dict | None:
+    """Resolve a layer's padding to explicit per-side amounts.
+
+    Returns mode ('valid' | 'same' | 'explicit'), t/b/l/r and ``sym``.
+    """
+    if "padding" not in p or len(in_shape) not in (2, 3):
+        return None
+    pad = p["padding"]
+    spatial = in_shape[:-1]
+    ks = p[kernel_key] if isinstance(p[kernel_key], list) else [p[kernel_key]]
+    ss = p["strides"] if isinstance(p["strides"], list) else [p["strides"]]
+    ds = p.get(dilation_key, [1] * len(ks)) if dilation_key else [1] * len(ks)
+    ds = ds if isinstance(ds, list) else [ds]
+    sides = []
+    for size, k, s, d in zip(spatial, ks, ss, ds):
+        if pad == "valid":
+            sides.append((0, 0))
+        elif pad == "same":
+            sides.append(same_padding(size, k, s, d))
+        else:
+            amounts = pad if isinstance(pad, list) else [pad] * len(ks)
+            a = amounts[len(sides)]
+            sides.append((a, a))
+    if len(sides) == 1:
+        sides.append((0, 0))
+    (t, b), (l, r) = sides
+    mode = pad if isinstance(pad, str) else "explicit"
+    return {"mode": mode, "t": t, "b": b, "l": l, "r": r, "sym": t == b and l == r,
+            "zero": t == b == l == r == 0}
+
+
+_KERNEL_KEYS = {"Conv2D": ("kernel_size", "dilation_rate"), "DepthwiseConv2D": ("kernel_size", None),
+                "Conv1D": ("kernel_size", "dilation_rate"), "MaxPool2D": ("pool_size", None),
+                "AvgPool2D": ("pool_size", None)}
+
+
+def canonical_weights(vocab, ltype: str, ctx: dict) -> list[dict]:
+    """The layer's weights in the canonical (Keras) layout: name, shape, init."""
+    out = []
+    for w in vocab.layers[ltype].weights:
+        if w.when is not None and not _eval(w.when, ctx):
+            continue
+        out.append({"name": w.name, "shape": [int(d) for d in _eval(w.shape, ctx)], "init": w.init})
+    return out
+
+
+def node_contexts(graph: Graph) -> list[dict]:
+    idents: dict[str, str] = {}
+    used: set[str] = set()
+    for n in graph.nodes:
+        ident = identifier(n.name)
+        base, k = ident, 2
+        while ident in used:
+            ident, k = f"{base}_{k}", k + 1
+        used.add(ident)
+        idents[n.name] = ident
+    vocab = load_vocabulary()
+    token_inputs = [idents[n.name] for n in graph.inputs if n.params["dtype"] == "int64"]
+    out = []
+    weight_index = 0
+    for n in graph.nodes:
+        ins = [graph.shapes[i] for i in n.inputs]
+        first = ins[0] if ins else graph.shapes[n.name]
+        out_info = graph.shapes[n.name]
+        ctx = {
+            "node": n, "id": idents[n.name], "name": n.name, "type": n.type, "p": n.params,
+            "ins": [idents[i] for i in n.inputs], "x": idents[n.inputs[0]] if n.inputs else None,
+            "in_shape": first.shape, "in_shapes": [i.shape for i in ins], "in_kind": first.kind,
+            "in_channels": first.shape[-1], "in_features": first.shape[-1],
+            "out_shape": out_info.shape, "out_kind": out_info.kind, "out_size": out_info.size,
+            "token_inputs": token_inputs, "pad": None,
+        }
+        ctx["weights"] = canonical_weights(vocab, n.type, ctx)
+        for w in ctx["weights"]:
+            w["index"], weight_index = weight_index, weight_index + 1
+        if n.type in _KERNEL_KEYS:
+            kk, dk = _KERNEL_KEYS[n.type]
+            ctx["pad"] = padding_info(n.params, first.shape, kk, dk)
+        if n.type == "Conv2DTranspose":
+            crop = [(k - s) // 2 if n.params["padding"] == "same" else 0
+                    for k, s in zip(n.params["kernel_size"], n.params["strides"])]
+            ctx["crop"] = crop
+        if n.type == "Input" and n.params["dtype"] == "int64":
+            highs = [c.params["input_dim"] for c in (graph.node(x) for x in graph.consumers[n.name])
+                     if c.type == "Embedding"]
+            ctx["high"] = min(highs) if highs else 2
+        out.append(ctx)
+    return out
+
+
+# ---------------------------------------------------------------- emission
+def _fail(target: str, ctx: dict | None, message: str) -> EmitError:
+    return EmitError(target, ctx["name"] if ctx else None, message)
+
+
+def _render_ctor(spec: dict, ctx: dict) -> str:
+    args = [ENV.compile_expression(a)(**ctx) if isinstance(a, str) else a for a in spec.get("args", [])]
+    parts = [a if isinstance(a, str) and spec.get("raw_args") else _py(a) for a in args]
+    defaults = spec.get("omit", {})
+    for key, expr in (spec.get("kwargs") or {}).items():
+        value = _eval(expr, ctx)
+        if value is None:
+            continue
+        text = value if key in spec.get("raw", []) else _py(value)
+        if key in defaults and text == defaults[key]:
+            continue
+        parts.append(f"{key}={text}")
+    cls = _eval(spec["class_expr"], ctx) if "class_expr" in spec else spec["class"]
+    return f"{cls}({', '.join(parts)})"
+
+
+@functools.lru_cache(maxsize=1024)
+def _template(source: str):
+    return ENV.from_string(source)
+
+
+@functools.lru_cache(maxsize=4096)
+def _expr(source: str):
+    return ENV.compile_expression(source, undefined_to_none=False)
+
+
+def _eval(source: Any, ctx: dict) -> Any:
+    if isinstance(source, str):
+        return _expr(source)(**ctx)
+    return source
+
+
+def _activation(target: Target, ctx: dict):
+    table = target.spec.get("activations", {})
+
+    def act(expr: str, fn: str | None = None) -> str:
+        fn = fn or ctx["p"].get("activation", "linear") or "linear"
+        if fn not in table:
+            raise _fail(target.name, ctx, f"activation '{fn}' is not supported by {target.name}")
+        if table[fn] is None:
+            raise _fail(target.name, ctx, f"activation '{fn}' cannot be expressed in {target.name}")
+        if "{" not in table[fn]:
+            return f"{table[fn]}({expr})"
+        return _template(table[fn]).render({**ctx, "x": expr})
+    return act
+
+
+def layer_plan(graph: Graph, target: Target) -> list[dict]:
+    """Per node: its context plus the rendered constructor and statements."""
+    plans = []
+    for ctx in node_contexts(graph):
+        spec = target.layer(ctx["type"])
+        if spec is None:
+            raise _fail(target.name, ctx, f"layer type {ctx['type']} has no mapping in the {target.name} template")
+        if spec.get("unsupported"):
+            raise _fail(target.name, ctx, f"{ctx['type']} cannot be expressed: {spec['unsupported']}")
+        ctx["act"] = _activation(target, ctx)
+        ctx["act_names"] = target.spec.get("activation_names", {})
+        ctx["target"] = target.name
+        for req in spec.get("requires", []):
+            if not _eval(req["test"], ctx):
+                raise _fail(target.name, ctx, ENV.from_string(req["message"]).render(**ctx))
+        if "ctor" in spec:
+            ctx["ctor"] = _render_ctor(spec["ctor"], ctx)
+        if "_pre" in spec:
+            ctx["pre"] = spec["_pre"].render(**ctx).strip()
+        if "_apply" in spec:
+            ctx["apply"] = spec["_apply"].render(**ctx).strip()
+        if "caffe" in spec:
+            ctx["caffe_layers"] = _caffe_layers(spec["caffe"], ctx, target)
+        plans.append(ctx)
+    return plans
+
+
+def _caffe_layers(items: list[dict], ctx: dict, target: Target) -> list[dict]:
+    layers = []
+    for item in items:
+        if "when" in item and not _eval(item["when"], ctx):
+            continue
+        fields = {k: _eval(v, ctx) for k, v in (item.get("fields") or {}).items()}
+        fields = {k: v for k, v in fields.items() if v is not None}
+        layer = {
+            "name": _eval(item.get("name", "id"), ctx),
+            "type": item["type"],
+            "bottom": _eval(item.get("bottom", "ins"), ctx),
+            "top": _eval(item.get("top", "[id]"), ctx),
+            "param": item.get("param"),
+            "fields": fields,
+        }
+        extra = {k: _eval(v, ctx) for k, v in (item.get("layer_fields") or {}).items()}
+        layer["layer_fields"] = {k: v for k, v in extra.items() if v is not None}
+        layers.append(layer)
+    if ctx["p"].get("activation", "linear") not in ("linear", None) and ctx["type"] != "Activation":
+        table = target.spec["activations"]
+        fn = ctx["p"]["activation"]
+        if table.get(fn) is None:
+            raise _fail(target.name, ctx, f"activation '{fn}' cannot be expressed in {target.name}")
+        act = dict(table[fn])
+        layers.append({"name": f"{ctx['id']}_{fn}", "type": act["type"], "bottom": [ctx["id"]], "top": [ctx["id"]],
+                       "param": act.get("param"), "fields": {k: _eval(v, ctx) for k, v in (act.get("fields") or {}).items()},
+                       "layer_fields": {}})
+    return layers
+
+
+def emit(graph: Graph, target_name: str) -> dict[str, str]:
+    """Render every file of one target; returns {filename: text}."""
+    target = load_target(target_name)
+    plans = layer_plan(graph, target)
+    by_name = {c["name"]: c for c in plans}
+    inputs = [c for c in plans if c["type"] == "Input"]
+    outputs = [by_name[o] for o in graph.outputs]
+    context = {
+        "graph": graph, "nodes": plans, "inputs": inputs, "outputs": outputs,
+        "class_name": class_name(graph.name), "model_name": identifier(graph.name),
+        "helpers": _helpers(target, plans), "layout": target.layout,
+    }
+    files = {}
+    for f in target.files:
+        files[f["name"]] = f["_compiled"].render(filename=f["name"], **context).rstrip() + "\n"
+    return files
+
+
+def _helpers(target: Target, plans: list[dict]) -> list[str]:
+    wanted: list[str] = []
+    for c in plans:
+        for h in target.layer(c["type"]).get("helpers", []):
+            if h not in wanted:
+                wanted.append(h)
+    return [target.spec["helpers"][h].rstrip() + "\n" for h in wanted]
+
+
+def expand_targets(targets: str | list[str]) -> list[str]:
+    if isinstance(targets, str):
+        targets = [t.strip() for t in targets.split(",")]
+    out: list[str] = []
+    for t in targets:
+        for name in (TARGETS if t == "all" else [t]):
+            if name not in TARGETS:
+                raise ValueError(f"unknown target '{name}'; choose from {', '.join(TARGETS)} or all")
+            if name not in out:
+                out.append(name)
+    return out
+
+
+def write_code(graph: Graph, targets: str | list[str], out_dir: str | os.PathLike) -> list[Path]:
+    """Emit the targets into ``out_dir``. Each file is written atomically;
+    if any target fails, nothing of that target is left behind."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rendered: dict[str, str] = {}
+    for t in expand_targets(targets):
+        rendered.update(emit(graph, t))
+    written = []
+    for name, text in rendered.items():
+        path = out_dir / name
+        fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+        written.append(path)
+    return written
