@@ -44,7 +44,45 @@ def _q(value) -> str:
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-ENV.filters.update(tup=_tup, py=_py, q=_q)
+def _pb_scalar(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value[1:] if value.startswith("@") else _q(value)
+    return repr(value)
+
+
+def _prototxt(fields: dict, indent: int = 0) -> str:
+    """Protobuf text for a message's fields (dict = sub-message, list = repeated, '@X' = enum)."""
+    pad, lines = " " * indent, []
+    for key, value in fields.items():
+        for item in (value if isinstance(value, list) else [value]):
+            if isinstance(item, dict):
+                lines.append(f"{pad}{key} {{")
+                lines.append(_prototxt(item, indent + 2))
+                lines.append(f"{pad}}}")
+            else:
+                lines.append(f"{pad}{key}: {_pb_scalar(item)}")
+    return "\n".join(lines)
+
+
+def _netspec(value, param: str) -> str:
+    """A pyCaffe NetSpec keyword value (enums as P.<Layer>.<VALUE>)."""
+    if isinstance(value, dict):
+        return "dict(" + ", ".join(f"{k}={_netspec(v, param)}" for k, v in value.items()) + ")"
+    if isinstance(value, list):
+        return "[" + ", ".join(_netspec(v, param) for v in value) + "]"
+    if isinstance(value, str) and value.startswith("@"):
+        short = "".join(part.capitalize() for part in param.removesuffix("_param").split("_"))
+        return f"P.{short}.{value[1:]}"
+    return repr(value)
+
+
+def _netspec_ref(name: str) -> str:
+    return f"n.{name}"
+
+
+ENV.filters.update(tup=_tup, py=_py, q=_q, prototxt=_prototxt, netspec=_netspec, netspec_ref=_netspec_ref)
 
 
 def identifier(name: str) -> str:
@@ -264,7 +302,7 @@ def layer_plan(graph: Graph, target: Target) -> list[dict]:
     return plans
 
 
-def _caffe_layers(items: list[dict], ctx: dict, target: Target) -> list[dict]:
+def _caffe_layers(items: list[dict], ctx: dict, target: Target | None) -> list[dict]:
     layers = []
     for item in items:
         if "when" in item and not _eval(item["when"], ctx):
@@ -282,15 +320,12 @@ def _caffe_layers(items: list[dict], ctx: dict, target: Target) -> list[dict]:
         extra = {k: _eval(v, ctx) for k, v in (item.get("layer_fields") or {}).items()}
         layer["layer_fields"] = {k: v for k, v in extra.items() if v is not None}
         layers.append(layer)
-    if ctx["p"].get("activation", "linear") not in ("linear", None) and ctx["type"] != "Activation":
+    if target and ctx["p"].get("activation", "linear") not in ("linear", None) and ctx["type"] != "Activation":
         table = target.spec["activations"]
         fn = ctx["p"]["activation"]
         if table.get(fn) is None:
             raise _fail(target.name, ctx, f"activation '{fn}' cannot be expressed in {target.name}")
-        act = dict(table[fn])
-        layers.append({"name": f"{ctx['id']}_{fn}", "type": act["type"], "bottom": [ctx["id"]], "top": [ctx["id"]],
-                       "param": act.get("param"), "fields": {k: _eval(v, ctx) for k, v in (act.get("fields") or {}).items()},
-                       "layer_fields": {}})
+        layers.extend(_caffe_layers([{"name": f"id ~ '_{fn}'", "bottom": "[id]", **table[fn]}], ctx, None))
     return layers
 
 
