@@ -28,6 +28,7 @@ from .shapes import same_padding
 from .vocab import load_vocabulary
 
 TARGETS = ("pytorch", "keras", "tensorflow", "caffe")
+RUNNABLE = ("pytorch", "keras", "tensorflow")    # frameworks installed and run here
 
 
 # ------------------------------------------------------------ jinja helpers

@@ -1,0 +1,220 @@
+"""Verification: emitted code must build, run, and agree with the graph.
+
+For each graph and target: emit the code; for PyTorch, Keras and TensorFlow
+build the model in its own process, run a forward pass and compare every
+output shape with the graph's inferred shape; for Caffe parse the prototxt
+against Caffe's real ``NetParameter`` schema, run Caffe's shape inference on
+it and compare every layer's blob, and run the pyCaffe script (through a
+NetSpec shim) to check it builds the same net. With ``equivalence`` the same
+weights go into every runnable framework and the outputs must agree within
+``atol``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .codegen import RUNNABLE, TARGETS, emit, expand_targets, node_contexts, write_code
+from .errors import EmitError, GraphError
+from .graph import Graph, load_graph
+from .weights import canonical_weights, random_inputs
+
+SUBPROCESS_ENV = {"KERAS_BACKEND": "torch", "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "",
+                  "OMP_NUM_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1",
+                  "PYTHONHASHSEED": "0", "TF_ENABLE_ONEDNN_OPTS": "0"}
+
+
+def _env(extra: dict | None = None) -> dict:
+    env = dict(os.environ)
+    env.update(SUBPROCESS_ENV)
+    src = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
+    env.update(extra or {})
+    return env
+
+
+def caffe_to_canonical(shape: tuple[int, ...], kind: str) -> list[int]:
+    """A Caffe blob shape (batch 1; time-major sequences) in the graph's layout."""
+    if kind == "image":
+        return [shape[2], shape[3], shape[1]]
+    if kind == "vector":
+        return [shape[1]] if len(shape) == 2 else list(shape[1:])
+    if kind == "tokens":
+        return [shape[0]]
+    if kind == "sequence":
+        return [shape[0], shape[2]]
+    return list(shape)
+
+
+def check_caffe(graph: Graph, files: dict[str, Path], timeout_s: float) -> dict:
+    from .caffe import PYCAFFE_SHIM_DIR, CaffeSchemaError, CaffeShapeError, blob_shapes, parse_prototxt
+
+    out: dict = {"emitted": True}
+    t0 = time.perf_counter()
+    try:
+        net = parse_prototxt(files["model.prototxt"].read_text(), source=str(files["model.prototxt"]))
+        shapes = blob_shapes(net)
+    except (CaffeSchemaError, CaffeShapeError) as exc:
+        return {**out, "built": False, "shape_ok": False, "error": str(exc)}
+    out["built"] = True
+    mismatches = []
+    for ctx in node_contexts(graph):
+        got = shapes.get(ctx["id"])
+        want = list(ctx["out_shape"])
+        if got is None or caffe_to_canonical(got, ctx["out_kind"]) != want:
+            mismatches.append(f"{ctx['name']}: caffe {got} vs graph {want}")
+    out["output_shapes"] = [caffe_to_canonical(shapes[c["id"]], c["out_kind"]) for c in node_contexts(graph)
+                            if c["name"] in graph.outputs]
+    out["shape_ok"] = not mismatches
+    if mismatches:
+        out["error"] = "shape mismatch: " + "; ".join(mismatches[:5])
+    proc = subprocess.run([sys.executable, str(files["model_pycaffe.py"])], capture_output=True, text=True,
+                          timeout=timeout_s, env=_env({"PYTHONPATH": str(PYCAFFE_SHIM_DIR)}))
+    if proc.returncode != 0:
+        out["netspec_ok"] = False
+        out["error"] = "pyCaffe script failed: " + proc.stderr.strip()[-800:]
+    else:
+        spec_net = parse_prototxt(proc.stdout, source="model_pycaffe.py output")
+        by_name = lambda n: {l.name: l.SerializeToString(deterministic=True) for l in n.layer}  # noqa: E731
+        out["netspec_ok"] = by_name(spec_net) == by_name(net) and len(spec_net.layer) == len(net.layer)
+        if not out["netspec_ok"]:
+            out["error"] = "the pyCaffe script builds a different net than model.prototxt"
+    out["seconds"] = round(time.perf_counter() - t0, 3)
+    return out
+
+
+def _run_target(target: str, code: Path, graph_json: Path, inputs: Path, weights: Path | None,
+                out: Path, timeout_s: float) -> dict:
+    cmd = [sys.executable, "-m", "dlpaper2code.runner", "--target", target, "--code", str(code),
+           "--graph", str(graph_json), "--inputs", str(inputs), "--out", str(out)]
+    if weights is not None:
+        cmd += ["--weights", str(weights)]
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, env=_env())
+    except subprocess.TimeoutExpired:
+        return {"emitted": True, "built": False, "shape_ok": False, "error": f"timed out after {timeout_s} s"}
+    seconds = round(time.perf_counter() - t0, 3)
+    try:
+        report = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (json.JSONDecodeError, IndexError):
+        report = {"ok": False, "error": (proc.stderr or proc.stdout).strip()[-800:] or f"exit code {proc.returncode}"}
+    if not report.get("ok"):
+        return {"emitted": True, "built": False, "shape_ok": False, "error": report.get("error"),
+                "traceback": report.get("traceback"), "seconds": seconds}
+    return {"emitted": True, "built": True, "output_shapes": report["output_shapes"],
+            "build_s": round(report["build_s"], 3), "forward_s": round(report["forward_s"], 3), "seconds": seconds}
+
+
+def verify_graph(graph_path: str | Path, targets: list[str] | str = "all", work_dir: str | Path | None = None,
+                 equivalence: bool = True, atol: float = 1e-4, seed: int = 0, timeout_s: float = 600) -> dict:
+    """Emit, build and run every target for one graph; returns a JSON-ready report."""
+    graph_path = Path(graph_path)
+    targets = expand_targets(targets)
+    result: dict = {"graph": graph_path.stem, "path": str(graph_path), "targets": {}, "ok": False}
+    try:
+        graph = load_graph(graph_path)
+    except GraphError as exc:
+        result["error"] = str(exc)
+        return result
+    result["graph"] = graph.name
+    result["layers"] = len(graph.nodes)
+    expected = [list(graph.shapes[o].shape) for o in graph.outputs]
+    result["expected_output_shapes"] = expected
+    work = Path(work_dir) if work_dir else Path("results/verify/work") / graph.name
+    work.mkdir(parents=True, exist_ok=True)
+    graph_json = work / "graph.json"
+    graph_json.write_text(json.dumps(graph.to_dict(), indent=1))
+
+    files: dict[str, dict[str, Path]] = {}
+    for t in targets:
+        try:
+            files[t] = {p.name: p for p in write_code(graph, [t], work / t)}
+        except EmitError as exc:
+            result["targets"][t] = {"emitted": False, "built": False, "shape_ok": False, "error": str(exc)}
+
+    runnable = [t for t in targets if t in RUNNABLE and t in files]
+    outputs: dict[str, list[np.ndarray]] = {}
+    if runnable:
+        inputs_path = work / "inputs.npz"
+        np.savez(inputs_path, **{f"input_{i}": a for i, a in enumerate(random_inputs(graph, seed=seed))})
+        weights_path = None
+        if equivalence:
+            weights_path = work / "weights.npz"
+            np.savez(weights_path, **canonical_weights(graph, seed=seed))
+        for t in runnable:
+            code = next(p for name, p in files[t].items() if name.endswith(".py"))
+            out_path = work / f"outputs_{t}.npz"
+            report = _run_target(t, code, graph_json, inputs_path, weights_path, out_path, timeout_s)
+            if report.get("built"):
+                report["shape_ok"] = report["output_shapes"] == expected
+                if not report["shape_ok"]:
+                    report["error"] = f"output shapes {report['output_shapes']} != graph {expected}"
+                with np.load(out_path) as data:
+                    outputs[t] = [data[f"output_{i}"] for i in range(len(data.files))]
+                out_path.unlink()
+            result["targets"][t] = report
+        if weights_path is not None:
+            weights_path.unlink()
+    if "caffe" in files:
+        result["targets"]["caffe"] = check_caffe(graph, files["caffe"], timeout_s)
+
+    if equivalence and len(outputs) >= 2:
+        ref_name = next(iter(outputs))
+        ref = outputs[ref_name]
+        diffs = {}
+        for t, outs in outputs.items():
+            if t == ref_name:
+                continue
+            diffs[f"{ref_name}_vs_{t}"] = float(max(np.max(np.abs(a.astype(np.float64) - b)) if a.size else 0.0
+                                                    for a, b in zip(ref, outs)))
+        result["equivalence"] = {"reference": ref_name, "max_abs_diff": diffs,
+                                 "ok": all(d <= atol for d in diffs.values()), "atol": atol}
+    result["ok"] = all(r.get("built") and r.get("shape_ok") and r.get("netspec_ok", True)
+                       for r in result["targets"].values()) and len(result["targets"]) == len(targets) \
+        and result.get("equivalence", {}).get("ok", True)
+    return result
+
+
+def summarize(results: list[dict]) -> dict:
+    """Flat metrics over many graphs (for DVC)."""
+    metrics: dict = {"graphs": len(results), "graphs_ok": sum(1 for r in results if r.get("ok"))}
+    for t in TARGETS:
+        rows = [r["targets"][t] for r in results if t in r.get("targets", {})]
+        if not rows:
+            continue
+        metrics[f"{t}_emitted"] = sum(1 for r in rows if r.get("emitted"))
+        metrics[f"{t}_built"] = sum(1 for r in rows if r.get("built"))
+        metrics[f"{t}_shape_ok"] = sum(1 for r in rows if r.get("shape_ok"))
+    eq = [r["equivalence"] for r in results if "equivalence" in r]
+    if eq:
+        metrics["equivalence_ok"] = sum(1 for e in eq if e["ok"])
+        metrics["equivalence_max_abs_diff"] = max((max(e["max_abs_diff"].values()) for e in eq if e["max_abs_diff"]),
+                                                  default=0.0)
+    return metrics
+
+
+def format_report(results: list[dict]) -> str:
+    """A Markdown table: graph x target -> built / shapes / agreement."""
+    head = "| graph | layers | " + " | ".join(TARGETS) + " | max abs diff | ok |"
+    lines = [head, "|" + "---|" * (len(TARGETS) + 4)]
+    for r in results:
+        cells = []
+        for t in TARGETS:
+            tr = r.get("targets", {}).get(t)
+            if tr is None:
+                cells.append("-")
+            elif tr.get("built") and tr.get("shape_ok") and tr.get("netspec_ok", True):
+                cells.append("built, shapes ok" + (f" ({tr['forward_s']:.2f} s)" if "forward_s" in tr else ""))
+            else:
+                cells.append("FAIL: " + str(tr.get("error", "?")).replace("|", "/").replace("\n", " ")[:120])
+        eq = r.get("equivalence")
+        diff = f"{max(eq['max_abs_diff'].values()):.1e}" if eq and eq["max_abs_diff"] else "-"
+        lines.append(f"| {r['graph']} | {r.get('layers', '-')} | " + " | ".join(cells) + f" | {diff} | {'yes' if r.get('ok') else 'NO'} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,167 @@
+"""One set of weights for every framework.
+
+Canonical weights use the channels-last (Keras) layout listed per layer in
+``config/layers.yaml``. Each target's template says how they map onto its own
+parameters (``weights:``); for PyTorch that includes transposes, gate
+re-ordering and the row permutation a Dense layer needs after flattening a
+channels-first feature map.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+
+import numpy as np
+
+from .codegen import load_target, node_contexts
+from .graph import Graph
+
+
+def _rng(graph: Graph, seed: int, node: str) -> np.random.Generator:
+    digest = hashlib.sha256(f"{graph.name}/{node}/{seed}".encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
+
+
+def _init(rng: np.random.Generator, shape: list[int], kind: str) -> np.ndarray:
+    if kind in ("he", "he_t"):
+        fan_in = math.prod(shape[:-1]) if kind == "he" else math.prod(shape[:-2]) * shape[-1]
+        return rng.standard_normal(shape) * math.sqrt(2.0 / max(fan_in, 1))
+    if kind == "glorot":
+        limit = math.sqrt(6.0 / (shape[0] + shape[-1]))
+        return rng.uniform(-limit, limit, shape)
+    if kind == "orthogonalish":
+        return rng.standard_normal(shape) / math.sqrt(shape[0])
+    if kind == "small":
+        return rng.uniform(-0.1, 0.1, shape)
+    if kind in ("gamma", "variance"):
+        return rng.uniform(0.5, 1.5, shape)
+    if kind == "embed":
+        return rng.standard_normal(shape)
+    raise ValueError(f"unknown initialiser '{kind}'")
+
+
+def canonical_weights(graph: Graph, seed: int = 0) -> dict[str, np.ndarray]:
+    """Deterministic random weights, keyed '<layer id>/<weight name>'."""
+    out = {}
+    for ctx in node_contexts(graph):
+        rng = _rng(graph, seed, ctx["name"])
+        for w in ctx["weights"]:
+            out[f"{ctx['id']}/{w['name']}"] = _init(rng, w["shape"], w["init"]).astype(np.float32)
+    return out
+
+
+def random_inputs(graph: Graph, batch: int = 2, seed: int = 0) -> list[np.ndarray]:
+    """Canonical (channels-last) inputs, in the order of the graph's Input layers."""
+    rng = np.random.default_rng(seed)
+    arrays = []
+    for ctx in node_contexts(graph):
+        if ctx["type"] != "Input":
+            continue
+        shape = (batch, *ctx["p"]["shape"])
+        if ctx["p"]["dtype"] == "int64":
+            arrays.append(rng.integers(0, ctx["high"], size=shape).astype(np.int64))
+        else:
+            arrays.append(rng.standard_normal(shape).astype(np.float32))
+    return arrays
+
+
+# ----------------------------------------------------- channels-first views
+_PASS_THROUGH = {"Dropout", "Activation", "BatchNorm", "Flatten"}
+
+
+def feature_permutations(graph: Graph) -> dict[str, np.ndarray | None]:
+    """For each layer whose output is a feature vector, the permutation p with
+    channels_first_vector[i] == channels_last_vector[p[i]] (None = identity)."""
+    perms: dict[str, np.ndarray | None] = {}
+    for n in graph.nodes:
+        info = graph.shapes[n.name]
+        perm = None
+        if len(info.shape) == 1 and n.inputs:
+            src = graph.shapes[n.inputs[0]]
+            if n.type == "Flatten" and len(src.shape) == 3:
+                h, w, c = src.shape
+                perm = np.arange(h * w * c).reshape(h, w, c).transpose(2, 0, 1).ravel()
+            elif n.type in _PASS_THROUGH:
+                perm = perms.get(n.inputs[0])
+            elif n.type == "Concat":
+                parts, offset, any_perm = [], 0, False
+                for i in n.inputs:
+                    size = graph.shapes[i].shape[-1]
+                    p = perms.get(i)
+                    any_perm |= p is not None
+                    parts.append((p if p is not None else np.arange(size)) + offset)
+                    offset += size
+                perm = np.concatenate(parts) if any_perm else None
+            elif n.type == "Add":
+                ps = [perms.get(i) for i in n.inputs]
+                if any(p is not None for p in ps):
+                    first = ps[0] if ps[0] is not None else np.arange(info.shape[0])
+                    for p in ps[1:]:
+                        other = p if p is not None else np.arange(info.shape[0])
+                        if not np.array_equal(first, other):
+                            raise ValueError(f"layer '{n.name}': Add of feature vectors flattened in different orders")
+                    perm = ps[0]
+        perms[n.name] = perm
+    return perms
+
+
+def to_channels_first(array: np.ndarray, kind: str) -> np.ndarray:
+    return np.ascontiguousarray(array.transpose(0, 3, 1, 2)) if kind == "image" else array
+
+
+def from_channels_first(array: np.ndarray, kind: str, perm: np.ndarray | None = None) -> np.ndarray:
+    if kind == "image":
+        return np.ascontiguousarray(array.transpose(0, 2, 3, 1))
+    if perm is not None:
+        out = np.empty_like(array)
+        out[:, perm] = array
+        return out
+    return array
+
+
+def _apply_ops(spec: dict, canon: dict[str, np.ndarray], key: str, perm: np.ndarray | None) -> np.ndarray | None:
+    if "zeros_like" in spec:
+        src = canon.get(f"{key}/{spec['zeros_like']}")
+        return None if src is None else np.zeros_like(src)
+    arr = canon.get(f"{key}/{spec['from']}")
+    if arr is None:
+        return None
+    if "index" in spec:
+        arr = arr[spec["index"]]
+    if "gates" in spec:
+        blocks = np.split(arr, len(spec["gates"]), axis=spec.get("gate_axis", 0))
+        arr = np.concatenate([blocks[g] for g in spec["gates"]], axis=spec.get("gate_axis", 0))
+    if spec.get("depthwise"):
+        kh, kw, c, m = arr.shape
+        arr = arr.reshape(kh, kw, c * m, 1)
+    if spec.get("row_perm") and perm is not None:
+        arr = arr[perm]
+    if "transpose" in spec:
+        arr = arr.transpose(spec["transpose"])
+    return np.ascontiguousarray(arr)
+
+
+def target_weights(graph: Graph, target: str, canon: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
+    """Canonical weights re-laid for a target: {layer id: {parameter: array}}.
+
+    For Keras the parameter names are its get_weights() order ('0', '1', ...)."""
+    spec = load_target(target)
+    perms = feature_permutations(graph) if spec.layout == "channels_first" else {}
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for ctx in node_contexts(graph):
+        mapping = (spec.layer(ctx["type"]) or {}).get("weights")
+        if not mapping or not ctx["weights"]:
+            continue
+        key = ctx["id"]
+        if isinstance(mapping, list):          # keras: the order of get_weights()
+            arrays = [canon[f"{key}/{w}"] for w in mapping if f"{key}/{w}" in canon]
+            out[key] = {str(i): a for i, a in enumerate(arrays)}
+            continue
+        perm = perms.get(ctx["node"].inputs[0]) if ctx["node"].inputs else None
+        params = {}
+        for pname, op in mapping.items():
+            arr = _apply_ops(op, canon, key, perm)
+            if arr is not None:
+                params[pname] = arr
+        out[key] = params
+    return out
