@@ -13,7 +13,17 @@ LOG_DIR = "results/logs"
 # Code the results depend on.  Each existing file below these paths is an input
 # of every rule that calls the package, so that Snakemake (by mtime) and DVC (by
 # hash; dvc.yaml lists the paths themselves) rerun on the same code changes.
-CODE_PATHS = ["src/dlpaper2code", "config/layers.yaml", "config/templates"]
+# Config files next to params.yaml (layer vocabulary, blocks, graph schema...) are
+# code too; params.schema.yaml is not (params.yaml itself is tracked key by key).
+CODE_PATHS = [
+    "src/dlpaper2code",
+    "config/templates",
+    *sorted(
+        str(p)
+        for p in Path("config").glob("*")
+        if p.is_file() and p.suffix in (".yaml", ".yml", ".json") and p.name != "params.schema.yaml"
+    ),
+]
 _CODE_SKIP = ("__pycache__", ".egg-info", ".pyc", ".pyo", ".DS_Store")
 
 

@@ -77,7 +77,10 @@ def table(results: list[dict], failed: list[str]) -> str:
         targets = per_target(result)
         for target in list(p.targets) + sorted(set(targets) - set(p.targets)):
             d = targets.get(target, {})
-            status = ("ok" if target_ok(d) else "**FAIL**") if d else "–"
+            if d:
+                status = "ok" if target_ok(d) else "**FAIL**"
+            else:
+                status = "**FAIL**" if name in failed else "–"
             lines.append(
                 f"| {cell(name)} | {target} | {cell(first(d, 'built', 'build_ok'))} "
                 f"| {cell(first(d, 'shape_ok', 'shapes_ok'))} "

@@ -1,0 +1,106 @@
+# dlpaper2code: setup, reproducible workflow, tests.  GNU make; run as root on a
+# fresh Debian machine (or with sudo available).  `make help` lists the targets.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := setup
+.DELETE_ON_ERROR:
+MAKEFLAGS += --no-print-directory
+
+# System packages (Debian) the project needs; extend as required.
+APT_PACKAGES ?= graphviz
+PYTHON ?= python3
+VENV ?= .venv
+CORES ?= $(shell nproc 2>/dev/null || echo 1)
+PYTEST_ARGS ?=
+SNAKEMAKE_ARGS ?= --profile workflow/profiles/local
+TORCH_SPEC ?= torch==2.13.0
+
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.stamp
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# This machine's pip config names index locations that may not exist; pip warns
+# about each one.  Drop only those lines (pipefail keeps pip's exit status).
+PIP := $(PY) -m pip
+PIP_QUIET := sed -u "/^WARNING: Location '.*' is ignored/d"
+
+export KERAS_BACKEND := torch
+export OMP_THREAD_LIMIT := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONHASHSEED := 0
+export DVC_NO_ANALYTICS := 1
+# DVC stage commands call `snakemake`: make it the venv's.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: help setup apt run test bench dvc dvc-check repro clean distclean
+
+help:
+	@echo "make setup   apt packages ($(APT_PACKAGES)) + $(VENV) (torch CPU, package, frameworks, workflow, test)"
+	@echo "make run     snakemake --cores \$$CORES all   (CORES=$(CORES)); results in results/"
+	@echo "make test    pytest (PYTEST_ARGS=...)"
+	@echo "make bench   code-generation benchmark + slow tests"
+	@echo "make dvc     regenerate dvc.yaml from the Snakemake workflow (dvc-check: verify it)"
+	@echo "make repro   dvc repro"
+	@echo "make clean   remove results/ (distclean: also $(VENV) and Snakemake state)"
+
+setup: apt $(STAMP)
+
+apt:
+	@missing=""; \
+	for pkg in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' "$$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "apt: installing$$missing"; \
+	  $(SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) \
+	    2>&1 >/dev/null | sed -u '/^debconf: delaying package configuration/d'; \
+	fi
+
+$(STAMP): pyproject.toml Makefile
+	@test -x $(PY) || { echo "venv: creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@echo "venv: installing packages (quiet)"
+	@$(PIP) install -q --upgrade pip 2>&1 | $(PIP_QUIET)
+	@# torch first and pinned: a bare `torch` requirement would pull a CUDA build.
+	@$(PIP) install -q '$(TORCH_SPEC)' 2>&1 | $(PIP_QUIET)
+	@$(PIP) install -q -e '.[frameworks,workflow,test]' 2>&1 | $(PIP_QUIET)
+	@$(PIP) install -q --no-deps caffe2onnx 2>&1 | $(PIP_QUIET)
+	@touch $@
+	@echo "venv: ready ($(VENV))"
+
+run: setup
+	@$(BIN)/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS) all || { \
+	  echo >&2 "make run: the workflow failed; see the messages above and results/logs/"; exit 1; }
+	@echo
+	@echo "Results:"
+	@echo "  results/verify/summary.md     graph x target: built, shape ok, max abs diff"
+	@for f in results/metrics/*.json; do [ -e "$$f" ] && echo "  $$f"; done; true
+	@echo "  results/codegen/<graph>/      emitted code; logs in results/logs/"
+
+test: setup
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+bench: setup
+	@$(BIN)/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS) --forcerun bench_codegen -- bench_codegen
+	@echo "results/metrics/codegen_bench.json:"
+	@cat results/metrics/codegen_bench.json
+	@# slow tests, if any (pytest exits 5 when none is selected)
+	@rc=0; $(PY) -m pytest -q -m slow $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc -ne 0 ] && [ $$rc -ne 5 ]; then exit $$rc; fi
+
+dvc: setup
+	$(PY) -m dlpaper2code.workflow_sync
+
+dvc-check: setup
+	$(PY) -m dlpaper2code.workflow_sync --check
+
+repro: setup
+	$(BIN)/dvc repro
+
+clean:
+	find results -mindepth 1 ! -name .gitkeep -delete 2>/dev/null || true
+	rm -rf .snakemake/incomplete .snakemake/shadow
+
+distclean: clean
+	rm -rf $(VENV) .snakemake .pytest_cache

@@ -1,0 +1,255 @@
+"""The reproducible workflow: Snakemake DAG, params schema, generated dvc.yaml."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytest.importorskip("snakemake", reason="workflow extra not installed: pip install -e '.[workflow]'")
+
+from snakemake.exceptions import WorkflowError  # noqa: E402
+from snakemake.utils import validate  # noqa: E402
+
+from dlpaper2code import workflow_sync  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = ROOT / "config" / "params.schema.yaml"
+PARAMS = ROOT / "params.yaml"
+BIN = Path(sys.executable).parent
+ENV = {**os.environ, "DVC_NO_ANALYTICS": "1", "KERAS_BACKEND": "torch", "PYTHONHASHSEED": "0"}
+
+
+def run(cmd: list[str], cwd: Path = ROOT, env: dict | None = None, timeout: float = 300):
+    return subprocess.run(
+        cmd, cwd=cwd, env=env or ENV, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def snakemake(*args: str, cwd: Path = ROOT, env: dict | None = None):
+    return run([sys.executable, "-m", "snakemake", "--nolock", *args], cwd=cwd, env=env)
+
+
+def job_counts(output: str) -> dict[str, int]:
+    """The last 'Job stats' table of a Snakemake run, as {rule: count}."""
+    table = output.rsplit("Job stats:", 1)[-1]
+    counts = {}
+    for line in table.splitlines():
+        m = re.fullmatch(r"\s*(\w+)\s+(\d+)\s*", line)
+        if m:
+            counts[m.group(1)] = int(m.group(2))
+        elif counts and not line.strip():
+            break
+    return counts
+
+
+def load_params() -> dict:
+    return yaml.safe_load(PARAMS.read_text())
+
+
+def zoo_graphs() -> list[str]:
+    return sorted(p.stem for p in (ROOT / load_params()["zoo"]["dir"]).glob("*.json"))
+
+
+# ----------------------------------------------------------------- dvc.yaml sync
+
+
+def test_dvc_yaml_is_generated_from_the_workflow():
+    res = run([sys.executable, "-m", "dlpaper2code.workflow_sync", "--check"])
+    assert res.returncode == 0, (
+        "dvc.yaml is stale; run `make dvc` and commit it\n" + res.stdout + res.stderr
+    )
+
+
+def test_dvc_yaml_stages_cover_the_workflow():
+    doc = yaml.safe_load((ROOT / "dvc.yaml").read_text())
+    stages = doc["stages"]
+    assert set(stages) == {p.stem for p in (ROOT / "workflow/rules").glob("*.smk")} - {"common"}
+    params = load_params()
+    for name, stage in stages.items():
+        assert stage["cmd"].startswith("snakemake "), name
+        for key in stage.get("params", []):
+            node = params
+            for part in key.split("."):
+                assert part in node, f"stage {name}: param {key} not in params.yaml"
+                node = node[part]
+        for dep in stage["deps"]:
+            assert (ROOT / dep).exists(), f"stage {name}: missing dep {dep}"
+    assert {"codegen.targets"} <= set(stages["codegen"]["params"])
+    assert {"verify.targets", "verify.atol", "verify.fail_on_error"} <= set(stages["verify"]["params"])
+    assert {"bench.depth", "bench.repeats", "bench.seed"} <= set(stages["bench"]["params"])
+    assert "results/codegen" in stages["codegen"]["outs"]
+    assert "results/verify" in stages["verify"]["outs"]
+    assert set(doc["metrics"]) == {"results/metrics/verify.json", "results/metrics/codegen_bench.json"}
+
+
+def test_dvc_accepts_the_generated_dvc_yaml():
+    dvc = BIN / "dvc"
+    if not dvc.exists() or not (ROOT / ".dvc").is_dir():
+        pytest.skip("dvc not installed or repository not dvc-initialised")
+    res = run([str(dvc), "status", "--quiet"])
+    # --quiet: 0 = up to date, 1 = something changed/missing; anything else is a bad dvc.yaml
+    assert res.returncode in (0, 1), res.stdout + res.stderr
+    res = run([str(dvc), "dag", "--dot"])
+    assert res.returncode == 0, res.stdout + res.stderr
+    for stage in ("codegen", "verify", "bench"):
+        assert stage in res.stdout
+
+
+@pytest.mark.parametrize(
+    ("pattern", "tracked"),
+    [
+        ("results/verify/{graph}.json", "results/verify"),
+        ("results/codegen/{graph}", "results/codegen"),
+        ("results/metrics/verify.json", "results/metrics/verify.json"),
+        ("config/zoo/{graph}.json", "config/zoo"),
+        ("results/run_{graph}.json", "results"),
+    ],
+)
+def test_wildcard_paths_are_tracked_as_their_directory(pattern, tracked):
+    assert workflow_sync._tracked_path(pattern) == tracked
+
+
+def test_wildcard_path_without_directory_is_rejected():
+    with pytest.raises(workflow_sync.SyncError):
+        workflow_sync._tracked_path("{graph}.json")
+
+
+# ------------------------------------------------------------------- Snakemake DAG
+
+
+def test_dry_run_lists_one_job_per_zoo_graph():
+    res = snakemake("-n", "--forceall", "--cores", "2")
+    assert res.returncode == 0, res.stdout + res.stderr
+    counts = job_counts(res.stdout + res.stderr)
+    n = len(zoo_graphs())
+    expected = {"bench_codegen": 1, "verify_summary": 1, "all": 1}
+    if n:
+        expected |= {"codegen": n, "verify": n}
+    for rule, count in expected.items():
+        assert counts.get(rule) == count, (rule, counts)
+
+
+# ------------------------------------------------------------------- params schema
+
+
+def test_default_params_are_valid():
+    validate(load_params(), str(SCHEMA))
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "message"),
+    [
+        ("codegen", "targets", ["pytorch", "mxnet"], "'mxnet' is not one of"),
+        ("verify", "targets", [], "should be non-empty"),
+        ("verify", "atol", -1.0, "less than or equal to the minimum"),
+        ("verify", "atoll", 1e-3, "Additional properties are not allowed ('atoll'"),
+        ("bench", "depth", 0, "less than the minimum"),
+    ],
+)
+def test_schema_rejects_bad_params(section, key, value, message):
+    params = load_params()
+    params[section][key] = value
+    with pytest.raises(WorkflowError) as err:
+        validate(params, str(SCHEMA))
+    text = str(err.value)
+    assert message in text or message.replace("should be non-empty", "is too short") in text, text
+
+
+def test_snakemake_refuses_a_params_file_with_an_unknown_target(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("codegen:\n  targets: [pytorch, mxnet]\n")
+    res = snakemake("-n", "--cores", "1", "--configfile", str(bad))
+    out = res.stdout + res.stderr
+    assert res.returncode != 0
+    assert "'mxnet' is not one of" in out, out
+
+
+# -------------------------------------------------- end to end, stand-in package
+
+STANDIN = {
+    "__init__.py": "",
+    "graph.py": """
+        import json, pathlib
+        class Graph:
+            def __init__(self, name): self.name = name
+        def load_graph(path):
+            return Graph(json.loads(pathlib.Path(path).read_text())["name"])
+    """,
+    "codegen.py": """
+        import pathlib
+        def write_code(graph, targets, out_dir):
+            paths = [pathlib.Path(out_dir) / f"model_{t}.py" for t in targets]
+            for p in paths:
+                p.write_text(f"# {graph.name}\\n")
+            return paths
+    """,
+    "verify.py": """
+        import pathlib
+        def verify_graph(graph_path, targets, work_dir, equivalence, atol, seed, timeout_s):
+            name = pathlib.Path(graph_path).stem
+            if name == "crashes":
+                raise RuntimeError("boom")
+            return {"ok": True, "targets": {t: {"built": True, "shape_ok": True, "max_abs_diff": 0.0} for t in targets}}
+        def summarize(results):
+            return {"graphs": len(results), "passed": sum(bool(r["ok"]) for r in results)}
+    """,
+    "bench.py": """
+        def bench_codegen(depth, repeats, seed):
+            return {"depth": depth, "seconds_per_graph": 0.001}
+    """,
+}
+
+
+@pytest.fixture
+def workflow_copy(tmp_path):
+    """The workflow (not the package) with a stand-in package and a two-graph zoo."""
+    work = tmp_path / "wf"
+    work.mkdir()
+    for name in ("Snakefile", "params.yaml"):
+        shutil.copy(ROOT / name, work / name)
+    shutil.copytree(ROOT / "workflow", work / "workflow", ignore=shutil.ignore_patterns("__pycache__"))
+    (work / "config" / "zoo").mkdir(parents=True)
+    shutil.copy(SCHEMA, work / "config" / SCHEMA.name)
+    for graph in ("fine", "crashes"):
+        (work / "config" / "zoo" / f"{graph}.json").write_text(f'{{"name": "{graph}"}}')
+    pkg = tmp_path / "standin" / "dlpaper2code"
+    pkg.mkdir(parents=True)
+    for name, text in STANDIN.items():
+        (pkg / name).write_text(textwrap.dedent(text))
+    env = {**ENV, "PYTHONPATH": str(pkg.parent)}
+    return work, env
+
+
+def test_failed_graph_is_recorded_and_fails_the_summary(workflow_copy):
+    work, env = workflow_copy
+    res = snakemake("--cores", "2", "--keep-going", "all", cwd=work, env=env)
+    out = res.stdout + res.stderr
+    assert res.returncode != 0, out
+    failed = yaml.safe_load((work / "results/verify/crashes.json").read_text())
+    assert failed["ok"] is False and "boom" in failed["error"]
+    assert yaml.safe_load((work / "results/verify/fine.json").read_text())["ok"] is True
+    # the summary failed: no complete-looking outputs, but the table is in its log
+    assert not (work / "results/verify/summary.md").exists()
+    assert not (work / "results/metrics/verify.json").exists()
+    assert "crashes" in (work / "results/logs/verify/summary.log").read_text()
+    assert sorted(p.name for p in (work / "results/codegen/fine").iterdir() if not p.name.startswith(".")) == [
+        "model_caffe.py", "model_keras.py", "model_pytorch.py", "model_tensorflow.py"
+    ]
+    assert (work / "results/metrics/codegen_bench.json").exists()
+    # no temporary leftovers
+    assert not list((work / "results").rglob("*.tmp"))
+
+    (work / "ablation.yaml").write_text("verify:\n  fail_on_error: false\n")
+    res = snakemake("all", "--cores", "2", "--configfile", "ablation.yaml", cwd=work, env=env)
+    assert res.returncode == 0, res.stdout + res.stderr
+    table = (work / "results/verify/summary.md").read_text()
+    assert "| crashes | pytorch |" in table and "**FAIL**" in table and "boom" in table
+    assert yaml.safe_load((work / "results/metrics/verify.json").read_text()) == {"graphs": 2, "passed": 1}
