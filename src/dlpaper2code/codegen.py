@@ -230,8 +230,7 @@ def _fail(target: str, ctx: dict | None, message: str) -> EmitError:
 
 
 def _render_ctor(spec: dict, ctx: dict) -> str:
-    args = [ENV.compile_expression(a)(**ctx) if isinstance(a, str) else a for a in spec.get("args", [])]
-    parts = [a if isinstance(a, str) and spec.get("raw_args") else _py(a) for a in args]
+    parts = [_py(_eval(a, ctx)) for a in spec.get("args", [])]
     defaults = spec.get("omit", {})
     for key, expr in (spec.get("kwargs") or {}).items():
         value = _eval(expr, ctx)
