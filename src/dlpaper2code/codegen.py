@@ -383,6 +383,7 @@ def write_code(graph: Graph, targets: str | list[str], out_dir: str | os.PathLik
         fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{name}.", suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
         written.append(path)
     return written

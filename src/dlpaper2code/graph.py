@@ -304,14 +304,16 @@ def parse_graph(doc: Any, vocab: Vocabulary | None = None, source: str | None = 
 
     shapes: dict[str, TensorInfo] = {}
     for n in order:
+        ins = [shapes[i] for i in n.inputs]
+        if any(i is None for i in ins):
+            # an input already failed: report only the first error on each path
+            shapes[n.name] = None  # type: ignore[assignment]
+            continue
         try:
-            shapes[n.name] = infer(n, [shapes[i] for i in n.inputs])
+            shapes[n.name] = infer(n, ins)
         except ShapeProblem as exc:
             issues.append(GraphIssue("shape_mismatch", str(exc), n.name))
-            # stop at the first shape error on each path: later ones would only echo it
             shapes[n.name] = None  # type: ignore[assignment]
-        except TypeError:
-            shapes[n.name] = None  # type: ignore[assignment]  # an input already failed
     if issues:
         raise GraphError(issues, source=source)
 

@@ -1,0 +1,26 @@
+import copy
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ZOO = sorted((ROOT / "config" / "zoo").glob("*.json"))
+EXTRA = sorted((ROOT / "tests" / "graphs").glob("*.json"))
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+
+def small_cnn() -> dict:
+    return {"name": "small", "layers": [
+        {"layer_type": "Input", "layer_name": "x", "layer_params": {"shape": [16, 16, 3]}},
+        {"layer_type": "Conv2D", "layer_name": "conv", "layer_params": {"filters": 4, "kernel_size": 3}, "from_layers": ["x"]},
+        {"layer_type": "MaxPool2D", "layer_name": "pool", "layer_params": {"pool_size": 2}, "from_layers": ["conv"]},
+        {"layer_type": "Flatten", "layer_name": "flat", "from_layers": ["pool"]},
+        {"layer_type": "Dense", "layer_name": "out", "layer_params": {"units": 3}, "from_layers": ["flat"]},
+    ]}
+
+
+@pytest.fixture
+def cnn_doc():
+    return copy.deepcopy(small_cnn())
