@@ -12,7 +12,7 @@ APT_PACKAGES ?= graphviz
 PYTHON ?= python3
 VENV ?= .venv
 CORES ?= $(shell nproc 2>/dev/null || echo 1)
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2
 SNAKEMAKE_ARGS ?= --profile workflow/profiles/local
 TORCH_SPEC ?= torch==2.13.0
 
