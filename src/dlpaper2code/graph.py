@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import heapq
 import json
 import re
 from dataclasses import dataclass, field
@@ -141,8 +142,8 @@ def _schema_issues(doc: Any) -> list[GraphIssue]:
     issues = []
     for err in sorted(_validator().iter_errors(doc), key=lambda e: list(e.absolute_path)):
         where = "/".join(str(p) for p in err.absolute_path) or "document"
-        # oneOf hides the useful message; dig out the best sub-error
-        best = jsonschema.exceptions.best_match([err]) if err.context else err
+        # oneOf hides the useful message; report the deepest sub-error
+        best = err
         if err.context:
             best = min(err.context, key=lambda e: (len(list(e.absolute_path)) * -1, str(e.message)))
             where = "/".join(str(p) for p in best.absolute_path) or where
@@ -184,7 +185,7 @@ def _expand(raw_nodes: list[dict], blocks: dict, vocab: Vocabulary, issues: list
     for raw in raw_nodes:
         ltype = raw.get("layer_type", "")
         name = prefix + raw["layer_name"]
-        from_layers = [rename.get(f, prefix + f if prefix and f not in rename else f) for f in raw.get("from_layers", [])]
+        from_layers = [rename.get(f, prefix + f) for f in raw.get("from_layers", [])]
         if vocab.resolve_type(ltype, raw.get("layer_params") or {}) is not None or ltype not in blocks:
             node = dict(raw, layer_name=name, from_layers=from_layers)
             if block_of:
@@ -346,10 +347,8 @@ def _toposort(nodes: list[Node], issues: list[GraphIssue]) -> list[Node]:
         for i in n.inputs:
             consumers[i].append(n.name)
     position = {n.name: k for k, n in enumerate(nodes)}
-    ready = sorted((n.name for n in nodes if indegree[n.name] == 0), key=position.get)
     order: list[Node] = []
-    import heapq
-    heap = [(position[r], r) for r in ready]
+    heap = [(position[n.name], n.name) for n in nodes if indegree[n.name] == 0]
     heapq.heapify(heap)
     while heap:
         _, name = heapq.heappop(heap)
