@@ -170,7 +170,7 @@ _KERNEL_KEYS = {"Conv2D": ("kernel_size", "dilation_rate"), "DepthwiseConv2D": (
                 "AvgPool2D": ("pool_size", None)}
 
 
-def canonical_weights(vocab, ltype: str, ctx: dict) -> list[dict]:
+def weight_specs(vocab, ltype: str, ctx: dict) -> list[dict]:
     """The layer's weights in the canonical (Keras) layout: name, shape, init."""
     out = []
     for w in vocab.layers[ltype].weights:
@@ -206,7 +206,7 @@ def node_contexts(graph: Graph) -> list[dict]:
             "out_shape": out_info.shape, "out_kind": out_info.kind, "out_size": out_info.size,
             "token_inputs": token_inputs, "pad": None,
         }
-        ctx["weights"] = canonical_weights(vocab, n.type, ctx)
+        ctx["weights"] = weight_specs(vocab, n.type, ctx)
         for w in ctx["weights"]:
             w["index"], weight_index = weight_index, weight_index + 1
         if n.type in _KERNEL_KEYS:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .codegen import RUNNABLE, TARGETS, emit, expand_targets, node_contexts, write_code
+from .codegen import RUNNABLE, TARGETS, expand_targets, node_contexts, write_code
 from .errors import EmitError, GraphError
 from .graph import Graph, load_graph
 from .weights import canonical_weights, random_inputs
@@ -64,12 +64,13 @@ def check_caffe(graph: Graph, files: dict[str, Path], timeout_s: float) -> dict:
         return {**out, "built": False, "shape_ok": False, "error": str(exc)}
     out["built"] = True
     mismatches = []
-    for ctx in node_contexts(graph):
+    contexts = node_contexts(graph)
+    for ctx in contexts:
         got = shapes.get(ctx["id"])
         want = list(ctx["out_shape"])
         if got is None or caffe_to_canonical(got, ctx["out_kind"]) != want:
             mismatches.append(f"{ctx['name']}: caffe {got} vs graph {want}")
-    out["output_shapes"] = [caffe_to_canonical(shapes[c["id"]], c["out_kind"]) for c in node_contexts(graph)
+    out["output_shapes"] = [caffe_to_canonical(shapes[c["id"]], c["out_kind"]) for c in contexts
                             if c["name"] in graph.outputs]
     out["shape_ok"] = not mismatches
     if mismatches:
