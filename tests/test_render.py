@@ -390,3 +390,22 @@ def test_render_graph_file_takes_a_look_or_a_params_style(tmp_path):
     assert truth["knobs"]["rankdir"] == "TB" and check_truth(truth) == []
     with pytest.raises(ValueError, match="unknown style 'nope'"):
         render_graph_file(GRAPHS["lenet5"], tmp_path / "c.png", style="nope")
+
+
+@pytest.mark.parametrize("ncolors, width", [(2, 13), (3, 7), (4, 8), (16, 31), (17, 5), (200, 64)])
+def test_png_encoder_round_trips(ncolors, width, monkeypatch):
+    import io
+    import zlib
+
+    from dlpaper2code.render import raster
+
+    rng = np.random.default_rng(ncolors)
+    indices = rng.integers(0, ncolors, size=(9, width), dtype=np.uint8)
+    palette = [int(v) for v in rng.integers(0, 256, size=3 * ncolors)]
+    for lib in (raster._zlib, zlib):
+        monkeypatch.setattr(raster, "_zlib", lib)
+        for level in (1, 6):
+            im = Image.open(io.BytesIO(raster.encode_png(indices, palette, level)))
+            assert im.mode == "P" and im.size == (width, 9)
+            assert (np.asarray(im) == indices).all()
+            assert im.getpalette()[:3 * ncolors] == palette

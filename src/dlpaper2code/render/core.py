@@ -232,18 +232,16 @@ def render_diagram(graph: Graph, knobs: dict, png_path, *, seed: int = 0) -> dic
     if k["renderer"] == "cairo":
         data = out["png"]
         size = _png_size(data)
-        writer = lambda fh: fh.write(data)                          # noqa: E731
     else:
-        image = rasterize(layout, k["dpi"], k["background"])
-        size = image.size
-        # zlib's run-length strategy: faster than the default on diagrams, and smaller
-        writer = lambda fh: image.save(fh, format="PNG", compress_level=k["png_compress"], compress_type=3)  # noqa: E731
+        page = rasterize(layout, k["dpi"], k["background"])
+        size = page.size
+        data = page.png(k["png_compress"])
     truth = ground_truth(layout, diagram, k, png_path.name, size)
     png_path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix="." + png_path.name + ".", suffix=".tmp", dir=png_path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            writer(fh)
+            fh.write(data)
         os.replace(tmp, png_path)
     except BaseException:
         try:

@@ -4,20 +4,28 @@ Same geometry as Graphviz's cairo PNG, about 5-10x faster: shapes are drawn
 without anti-aliasing as palette indices; text is FreeType anti-aliased,
 composed from cached glyphs, spread to the width Graphviz laid it out with,
 and stamped through a few blended palette entries per (text, background)
-colour pair; the PNG is a palette image (4-bit when at most 16 colours),
-unfiltered, zlib level 1 with the run-length strategy.  Coordinates follow
-cairo's: image size round((bb + 2 pad) * dpi / 72), x_px = (x + pad) * s,
-y_px = (top - y + pad) * s with s = dpi / 72 (y up in Graphviz, down here).
+colour pair; the PNG (encode_png) is an 8-bit palette image, unfiltered,
+deflated with zlib-ng where installed (level 1: run-length strategy).
+Coordinates follow cairo's: image size round((bb + 2 pad) * dpi / 72),
+x_px = (x + pad) * s, y_px = (top - y + pad) * s with s = dpi / 72 (y up in
+Graphviz, down here).
 """
 from __future__ import annotations
 
 import functools
 import math
+import struct
+import zlib
 
 import numpy as np
 from PIL import Image, ImageColor, ImageDraw
 
 from . import fonts
+
+try:                                  # same deflate format, 3-4x faster
+    from zlib_ng import zlib_ng as _zlib
+except ImportError:                   # pragma: no cover - optional speed-up
+    _zlib = zlib
 
 PAD_PT = 4.0                 # Graphviz's default graph pad, points
 RAMP_LEVELS = 8              # anti-aliasing levels of text in the palette image
@@ -214,6 +222,49 @@ def text_mask(path: str, size_px: float, text: str, anchor: str, width: float | 
         return mask, mask >= INK_MIN, (x0, y0)
 
 
+class Raster:
+    """A drawn page: palette indices (height x width uint8) and the palette."""
+
+    def __init__(self, indices: np.ndarray, palette: list[int]):
+        self.indices, self.palette = indices, palette
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.indices.shape[1], self.indices.shape[0]
+
+    def image(self) -> Image.Image:
+        im = Image.frombuffer("P", self.size, np.ascontiguousarray(self.indices), "raw", "P", 0, 1)
+        im.putpalette(self.palette)
+        return im
+
+    def png(self, level: int = 1) -> bytes:
+        return encode_png(self.indices, self.palette, level)
+
+
+def _chunk(tag: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(data, zlib.crc32(tag)) & 0xFFFFFFFF)
+
+
+def encode_png(indices: np.ndarray, palette: list[int], level: int = 1) -> bytes:
+    """An 8-bit palette PNG of `indices`: no row filter, deflate at `level`
+    (level 1: run-length strategy), with zlib-ng when installed (3-4x faster
+    than zlib).  About 3x faster than Pillow's encoder, which packs and
+    filters row by row; packing to 4 bits per pixel would save ~10% of the
+    file but cost more time than the deflate itself."""
+    h, w = indices.shape
+    ncolors = max(1, min(256, len(palette) // 3))
+    raw = np.empty((h, w + 1), np.uint8)
+    raw[:, 0] = 0                                              # filter type None
+    raw[:, 1:] = indices
+    comp = _zlib.compressobj(level, _zlib.DEFLATED, 15, 9, _zlib.Z_RLE if level == 1 else _zlib.Z_DEFAULT_STRATEGY)
+    data = comp.compress(raw) + comp.flush()
+    return b"".join((b"\x89PNG\r\n\x1a\n",
+                     _chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 3, 0, 0, 0)),
+                     _chunk(b"PLTE", bytes(palette[:3 * ncolors])),
+                     _chunk(b"IDAT", data),
+                     _chunk(b"IEND", b"")))
+
+
 def _shared_canvas(width: int, height: int, value: int):
     """(numpy array, "L" image drawing into that array's memory); where this
     Pillow does not share frombuffer memory, (None, a plain image)."""
@@ -239,7 +290,7 @@ class Canvas:
         bg = parse_color(background)
         self.bg = self.pal.index(bg[:3] if bg[3] else (255, 255, 255))
         # palette indices drawn into an "L" image (no palette bookkeeping per
-        # operation); finish() stamps the text and makes it a "P" image.
+        # operation); finish() stamps the text.
         # The image shares its memory with a numpy array, so the text can be
         # stamped without copying the page out of Pillow and back.
         self.arr, self.im = _shared_canvas(tf.width, tf.height, self.bg)
@@ -320,8 +371,8 @@ class Canvas:
         outline = self.pal.index(self.pen) if self.pen[3] >= 128 and self.lw > 0 else None
         self.draw.ellipse([x0, y0, x1, y1], fill=fill, outline=outline, width=self._width() if outline is not None else 0)
 
-    def finish(self) -> Image.Image:
-        """Stamp the text into the page's indices; return the "P" image."""
+    def finish(self) -> "Raster":
+        """Stamp the text into the page's indices; return the page."""
         tf = self.tf
         arr = self.arr if self.arr is not None else np.array(self.im)
         h, w = arr.shape
@@ -348,12 +399,10 @@ class Canvas:
             else:
                 sl = (slice(y0 - Y0, y1 - Y0), slice(x0 - X0, x1 - X0))
                 np.copyto(sub, lut[mask[sl]], where=ink_at[sl])
-        out = Image.frombuffer("P", (w, h), arr, "raw", "P", 0, 1)
-        out.putpalette(self.pal.flat())
-        return out
+        return Raster(arr, self.pal.flat())
 
 
-def rasterize(layout: dict, dpi: float, background: str) -> Image.Image:
+def rasterize(layout: dict, dpi: float, background: str) -> "Raster":
     """Draw a Graphviz -Tjson layout in cairo's emit order: the graph, then per
     node its shapes and label and, after each node, its out-edges (each edge's
     head node first)."""
