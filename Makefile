@@ -82,9 +82,8 @@ test: setup
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 bench: setup
-	@$(BIN)/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS) --forcerun bench_codegen -- bench_codegen
-	@echo "results/metrics/codegen_bench.json:"
-	@cat results/metrics/codegen_bench.json
+	@$(BIN)/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS) --forcerun bench_codegen bench_simulate -- bench_codegen bench_simulate
+	@for f in results/metrics/codegen_bench.json results/metrics/simulate_bench.json; do echo "$$f:"; cat $$f; done
 	@# slow tests, if any (pytest exits 5 when none is selected)
 	@rc=0; $(PY) -m pytest -q -m slow $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -ne 0 ] && [ $$rc -ne 5 ]; then exit $$rc; fi

@@ -18,6 +18,7 @@ validate(config, "config/params.schema.yaml")
 include: "workflow/rules/common.smk"
 include: "workflow/rules/codegen.smk"
 include: "workflow/rules/verify.smk"
+include: "workflow/rules/simulate.smk"
 include: "workflow/rules/bench.smk"
 
 
@@ -27,3 +28,5 @@ rule all:
         rules.codegen_all.input,
         rules.verify_summary.output,
         rules.bench_codegen.output,
+        rules.bench_simulate.output,
+        rules.simulate_summary.output,

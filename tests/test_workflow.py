@@ -85,7 +85,10 @@ def test_dvc_yaml_stages_cover_the_workflow():
     assert {"bench.depth", "bench.repeats", "bench.seed"} <= set(stages["bench"]["params"])
     assert "results/codegen" in stages["codegen"]["outs"]
     assert "results/verify" in stages["verify"]["outs"]
-    assert set(doc["metrics"]) == {"results/metrics/verify.json", "results/metrics/codegen_bench.json"}
+    assert set(doc["metrics"]) == {"results/metrics/verify.json", "results/metrics/codegen_bench.json",
+                                   "results/metrics/simulate.json", "results/metrics/simulate_bench.json"}
+    assert "results/simulated" in stages["simulate"]["outs"]
+    assert {"simulate.models_per_depth", "simulate.seed", "simulate.styles", "render"} <= set(stages["simulate"]["params"])
 
 
 def test_dvc_accepts_the_generated_dvc_yaml():
@@ -127,7 +130,9 @@ def test_dry_run_lists_one_job_per_zoo_graph():
     assert res.returncode == 0, res.stdout + res.stderr
     counts = job_counts(res.stdout + res.stderr)
     n = len(zoo_graphs())
-    expected = {"bench_codegen": 1, "verify_summary": 1, "all": 1}
+    sim = load_params()["simulate"]
+    shards = -(-(sim["depth_max"] - sim["depth_min"] + 1) * sim["models_per_depth"] // sim["shard_size"])
+    expected = {"bench_codegen": 1, "verify_summary": 1, "all": 1, "simulate_shard": shards, "simulate_summary": 1}
     if n:
         expected |= {"codegen": n, "verify": n}
     for rule, count in expected.items():
@@ -149,6 +154,8 @@ def test_default_params_are_valid():
         ("verify", "atol", -1.0, "less than or equal to the minimum"),
         ("verify", "atoll", 1e-3, "Additional properties are not allowed ('atoll'"),
         ("bench", "depth", 0, "less than the minimum"),
+        ("simulate", "models_per_depth", 0, "less than the minimum"),
+        ("simulate", "inputs", "some", "is not valid under any of the given schemas"),
     ],
 )
 def test_schema_rejects_bad_params(section, key, value, message):
@@ -158,6 +165,22 @@ def test_schema_rejects_bad_params(section, key, value, message):
         validate(params, str(SCHEMA))
     text = str(err.value)
     assert message in text or message.replace("should be non-empty", "is too short") in text, text
+
+
+def test_full_run_params_are_the_spec_scale():
+    """config/params/full.yaml: 36 depths x 3,000 models = 108,000 models, two looks each."""
+    params = load_params()
+    full = yaml.safe_load((ROOT / "config/params/full.yaml").read_text())
+    for section, values in full.items():
+        params[section].update(values)
+    validate(params, str(SCHEMA))
+    sim = params["simulate"]
+    models = (sim["depth_max"] - sim["depth_min"] + 1) * sim["models_per_depth"]
+    assert models == 108_000 and models * len(sim["styles"]) == 216_000
+    assert set(sim["styles"]) <= set(params["render"]["styles"])
+    res = snakemake("simulate_summary", "-n", "--cores", "16", "--configfile", "config/params/full.yaml")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert job_counts(res.stdout + res.stderr)["simulate_shard"] == -(-models // sim["shard_size"])
 
 
 def test_snakemake_refuses_a_params_file_with_an_unknown_target(tmp_path):
@@ -204,6 +227,41 @@ STANDIN = {
         def bench_codegen(depth, repeats, seed):
             return {"depth": depth, "seconds_per_graph": 0.001}
     """,
+    "simulate/__init__.py": "",
+    "simulate/dataset.py": """
+        import pathlib
+        class ShardOptions:
+            def __init__(self, styles, keras_config=True, caffe=True, inputs=None):
+                self.styles = styles
+        class Stats:
+            models = images = 0
+            seconds = {"total": 0.0}
+            def to_dict(self): return {"models": self.models}
+        def select_styles(defined, names):
+            return {n: defined[n] for n in names}
+        def shard_items(depths, count, shard_size, shard):
+            first = shard * shard_size
+            return range(first, min(first + shard_size, len(depths) * count))
+        def write_shard(out_dir, models, seed, opts, depths=None, count=None, progress=None):
+            out = pathlib.Path(out_dir)
+            (out / "manifest.csv").write_text("model\\n" + "".join(f"m{g}\\n" for g in models))
+            s = Stats(); s.models = len(models)
+            return s
+        def merge_shards(shard_dirs, manifest_out, root="."):
+            rows = [r for d in shard_dirs for r in (pathlib.Path(d) / "manifest.csv").read_text().splitlines()[1:]]
+            pathlib.Path(manifest_out).write_text("model\\n" + "".join(r + "\\n" for r in rows))
+            s = Stats(); s.models = len(rows)
+            return s
+    """,
+    "simulate/report.py": """
+        def summary_metrics(stats): return {"models": stats.models}
+        def format_stats(stats): return f"models: {stats.models}\\n"
+    """,
+    "simulate/bench.py": """
+        def bench_simulate(depths, count, seed, styles, full_styles=None, cores=16):
+            return {"models": len(depths) * count}
+        def format_bench(result): return str(result)
+    """,
 }
 
 
@@ -222,6 +280,7 @@ def workflow_copy(tmp_path):
     pkg = tmp_path / "standin" / "dlpaper2code"
     pkg.mkdir(parents=True)
     for name, text in STANDIN.items():
+        (pkg / name).parent.mkdir(parents=True, exist_ok=True)
         (pkg / name).write_text(textwrap.dedent(text))
     env = {**ENV, "PYTHONPATH": str(pkg.parent)}
     return work, env
@@ -244,6 +303,13 @@ def test_failed_graph_is_recorded_and_fails_the_summary(workflow_copy):
         "model_caffe.py", "model_keras.py", "model_pytorch.py", "model_tensorflow.py"
     ]
     assert (work / "results/metrics/codegen_bench.json").exists()
+    # the simulated set: every model of every shard once in the merged manifest
+    sim = load_params()["simulate"]
+    n_models = (sim["depth_max"] - sim["depth_min"] + 1) * sim["models_per_depth"]
+    manifest = (work / "results/simulate/manifest.csv").read_text().splitlines()[1:]
+    assert sorted(manifest) == sorted(f"m{g}" for g in range(n_models))
+    assert len(list((work / "results/simulated").glob("shard*"))) == -(-n_models // sim["shard_size"])
+    assert yaml.safe_load((work / "results/metrics/simulate.json").read_text()) == {"models": n_models}
     # no temporary leftovers
     assert not list((work / "results").rglob("*.tmp"))
 

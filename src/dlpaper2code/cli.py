@@ -1,4 +1,4 @@
-"""Command line: ``dlpaper2code validate | codegen | verify | bench | layers``."""
+"""Command line: ``dlpaper2code validate | codegen | verify | bench | layers | simulate | bench-simulate | render``."""
 from __future__ import annotations
 
 import argparse
@@ -113,6 +113,115 @@ def cmd_layers(args) -> int:
     return 0
 
 
+def _styles(args) -> dict[str, dict]:
+    """Render styles: `render.styles` of the params file (if any), else one per built-in look."""
+    import yaml
+
+    from .simulate.dataset import select_styles
+
+    params = Path(args.params)
+    defined: dict[str, dict] = {}
+    chosen = None
+    if params.is_file():
+        doc = yaml.safe_load(params.read_text(encoding="utf-8")) or {}
+        defined = dict((doc.get("render") or {}).get("styles") or {})
+        chosen = (doc.get("simulate") or {}).get("styles")
+    elif args.params != DEFAULT_PARAMS:
+        raise FileNotFoundError(f"{params}: params file not found")
+    if not defined:
+        from .render import LOOKS
+
+        defined = {look: {"look": look} for look in LOOKS}
+    if args.styles:
+        chosen = [s.strip() for s in args.styles.split(",") if s.strip()]
+    return select_styles(defined, chosen)
+
+
+def cmd_simulate(args) -> int:
+    from .simulate.dataset import ShardOptions, parse_depths, write_shard
+
+    try:
+        depths = parse_depths(args.depth)
+        styles = _styles(args)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.count < 1:
+        print("error: --count must be >= 1", file=sys.stderr)
+        return 2
+    opts = ShardOptions(styles=styles, keras_config=not args.no_keras, caffe=not args.no_caffe)
+    models = [(d, i) for d in depths for i in range(args.start, args.start + args.count)]
+    stats = write_shard(args.output, models, args.seed, opts,
+                        progress=lambda msg: print(msg, file=sys.stderr, flush=True))
+    t = stats.seconds["total"]
+    print(f"{stats.models} models, {stats.images} images ({', '.join(styles) or 'no styles'}) in {t:.1f} s "
+          f"-> {args.output} (manifest.csv, stats.json); rejected draws {stats.draw.rejected}/{stats.draw.attempts}")
+    return 0
+
+
+def _bench_defaults(args) -> dict:
+    import yaml
+
+    params = Path(args.params)
+    if not params.is_file():
+        return {}
+    return (yaml.safe_load(params.read_text(encoding="utf-8")) or {}).get("bench_simulate") or {}
+
+
+def cmd_bench_simulate(args) -> int:
+    from .simulate.bench import bench_simulate, format_bench
+    from .simulate.dataset import parse_depths
+
+    try:
+        depths = parse_depths(args.depth)
+        styles = _styles(args)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    full = [s.strip() for s in args.full_styles.split(",")] if args.full_styles else _bench_defaults(args).get("full_styles")
+    result = bench_simulate(depths, args.count, args.seed, styles, full_styles=full, cores=args.cores,
+                            keras_config=not args.no_keras, caffe=not args.no_caffe)
+    print(format_bench(result))
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
+    return 0
+
+
+def cmd_render(args) -> int:
+    from .graph import load_graph
+    from .render import render_diagram
+
+    try:
+        graph = load_graph(args.graph)
+        styles = _styles(args)
+        if args.style not in styles:
+            raise ValueError(f"unknown style {args.style!r}; defined: {sorted(styles)}")
+        knobs = dict(styles[args.style])
+        for item in args.set or []:
+            key, _, value = item.partition("=")
+            if not _:
+                raise ValueError(f"--set {item!r}: expected KNOB=VALUE")
+            import yaml
+
+            knobs[key.strip()] = yaml.safe_load(value)
+        gt = render_diagram(graph, knobs, args.output, seed=args.seed)
+    except GraphError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    gt_path = Path(args.ground_truth) if args.ground_truth else Path(args.output).with_suffix(".json")
+    gt_path.write_text(json.dumps(gt, indent=1) + "\n", encoding="utf-8")
+    print(f"{args.output}: {gt['width']}x{gt['height']} px, {len(gt['nodes'])} nodes, {len(gt['edges'])} edges; "
+          f"ground truth {gt_path}")
+    return 0
+
+
+DEFAULT_PARAMS = "params.yaml"
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .codegen import TARGETS
 
@@ -146,6 +255,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, default=20)
     p.add_argument("--out", help="also write the numbers as JSON")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("simulate", help="draw grammar models and write their diagrams with pixel ground truth")
+    p.add_argument("--depth", default="5-40", help="depth, range or list: 12, 5-40, 5,10,20 (default 5-40)")
+    p.add_argument("--count", type=int, default=1, help="models per depth")
+    p.add_argument("--start", type=int, default=0, help="first model index (to extend a set)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--output", "-o", required=True, help="output folder (one sub-folder per model)")
+    p.add_argument("--styles", help="comma-separated style names (default: simulate.styles of the params file)")
+    p.add_argument("--params", default=DEFAULT_PARAMS, help="params file with render.styles (default params.yaml, if present)")
+    p.add_argument("--no-keras", action="store_true", help="skip the Keras model config (the slowest part)")
+    p.add_argument("--no-caffe", action="store_true", help="skip the Caffe prototxt")
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("bench-simulate", help="time the simulated-dataset pipeline and project the full run")
+    p.add_argument("--depth", default="5,10,15,20,25,30,35,40")
+    p.add_argument("--count", type=int, default=5, help="models per depth")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--styles", help="comma-separated style names (default: simulate.styles of the params file)")
+    p.add_argument("--full-styles", help="styles of the projected full run (default: bench_simulate.full_styles "
+                   "of the params file, else all benchmarked)")
+    p.add_argument("--cores", type=int, default=16, help="cores of the projected full run")
+    p.add_argument("--params", default=DEFAULT_PARAMS)
+    p.add_argument("--no-keras", action="store_true")
+    p.add_argument("--no-caffe", action="store_true")
+    p.add_argument("--out", help="also write the numbers as JSON")
+    p.set_defaults(func=cmd_bench_simulate)
+
+    p = sub.add_parser("render", help="draw a graph as a Keras- or Caffe-style diagram (PNG + pixel ground truth)")
+    p.add_argument("graph")
+    p.add_argument("--style", default="keras3", help="a style of render.styles (params file) or a look")
+    p.add_argument("--set", action="append", metavar="KNOB=VALUE", help="override a knob, e.g. --set rankdir=LR")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--params", default=DEFAULT_PARAMS)
+    p.add_argument("--output", "-o", required=True, help="PNG file")
+    p.add_argument("--ground-truth", help="JSON file (default: next to the PNG)")
+    p.set_defaults(func=cmd_render, styles=None)
 
     p = sub.add_parser("layers", help="list the layer vocabulary")
     p.add_argument("--json", action="store_true")

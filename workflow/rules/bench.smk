@@ -1,4 +1,4 @@
-# Stage "bench": time code generation on a synthetic deep graph.
+# Stage "bench": time code generation on a synthetic deep graph, and the simulated-dataset pipeline.
 
 
 rule bench_codegen:
@@ -18,3 +18,26 @@ rule bench_codegen:
         mem_mb=2000,
     script:
         "../scripts/bench_codegen.py"
+
+
+rule bench_simulate:
+    input:
+        code=CODE,
+    output:
+        f"{METRICS_DIR}/simulate_bench.json",
+    params:
+        depths=config["bench_simulate"]["depths"],
+        per_depth=config["bench_simulate"]["per_depth"],
+        seed=config["bench_simulate"]["seed"],
+        full_styles=config["bench_simulate"]["full_styles"],
+        cores=config["bench_simulate"]["cores"],
+        styles=config["simulate"]["styles"],
+        render=config["render"],
+    log:
+        f"{LOG_DIR}/bench/simulate.log",
+    threads: 1
+    resources:
+        runtime=60,
+        mem_mb=3000,
+    script:
+        "../scripts/bench_simulate.py"

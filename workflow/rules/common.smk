@@ -48,3 +48,4 @@ CODE = code_files()
 
 wildcard_constraints:
     graph=r"[^/]+",
+    shard=r"\d+",

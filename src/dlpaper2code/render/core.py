@@ -222,6 +222,12 @@ def layout_diagram(graph: Graph, knobs: dict, formats=("json",)) -> tuple[Diagra
     return diagram, json.loads(out["json"]), out, knobs
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def render_diagram(graph: Graph, knobs: dict, png_path, *, seed: int = 0) -> dict:
     """Render `graph` with style `knobs` (resolved with `seed`) to `png_path`
     (written atomically) and return the pixel ground truth."""
@@ -242,6 +248,7 @@ def render_diagram(graph: Graph, knobs: dict, png_path, *, seed: int = 0) -> dic
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes 0600; a PNG is as readable as any output
         os.replace(tmp, png_path)
     except BaseException:
         try:

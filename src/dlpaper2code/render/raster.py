@@ -195,7 +195,7 @@ def _glyph_set(path: str, size_px: float) -> _GlyphSet:
     return _GlyphSet(path, size_px)
 
 
-@functools.lru_cache(maxsize=20000)
+@functools.lru_cache(maxsize=4096)   # bounded: memory stays flat over a long run
 def _text_mask(path: str, size_px: float, text: str, anchor: str, width: float | None):
     mask, offset = _glyph_set(path, size_px).mask(text, anchor, width)
     return mask, mask >= INK_MIN, offset

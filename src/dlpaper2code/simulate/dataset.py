@@ -84,6 +84,7 @@ class ShardStats:
         self.layers = 0
         self.edges = 0
         self.caffe_refused: Counter = Counter()
+        self.render_failed: Counter = Counter()   # "style: reason" -> images not drawn
         self.styles: Counter = Counter()
         self.style_bytes: Counter = Counter()  # style -> bytes of its PNGs + ground-truth JSON
         self.seconds: Counter = Counter()     # phase -> seconds
@@ -103,6 +104,7 @@ class ShardStats:
             "styles": dict(sorted(self.styles.items())),
             "style_bytes": dict(sorted(self.style_bytes.items())),
             "caffe_refused": dict(sorted(self.caffe_refused.items())),
+            "render_failed": dict(sorted(self.render_failed.items())),
             "draws": {"attempts": d.attempts, "rejected": d.rejected,
                       "rejection_rate": d.rejected / d.attempts if d.attempts else 0.0,
                       "filtered_transitions": dict(sorted(d.filtered.items())),
@@ -124,6 +126,7 @@ class ShardStats:
         s.styles.update(doc.get("styles", {}))
         s.style_bytes.update(doc.get("style_bytes", {}))
         s.caffe_refused.update(doc.get("caffe_refused", {}))
+        s.render_failed.update(doc.get("render_failed", {}))
         draws = doc.get("draws", {})
         s.draw.attempts = int(draws.get("attempts", 0))
         s.draw.rejected = int(draws.get("rejected", 0))
@@ -137,7 +140,8 @@ class ShardStats:
         self.draw.merge(other.draw)
         for key in ("models", "images", "image_bytes", "model_bytes", "layers", "edges"):
             setattr(self, key, getattr(self, key) + getattr(other, key))
-        for key in ("symbols", "depths", "inputs", "merges", "forks", "styles", "style_bytes", "caffe_refused", "seconds"):
+        for key in ("symbols", "depths", "inputs", "merges", "forks", "styles", "style_bytes", "caffe_refused", "render_failed",
+                    "seconds"):
             getattr(self, key).update(getattr(other, key))
         self.rss_mb = self.rss_mb + other.rss_mb
 
@@ -190,10 +194,17 @@ def write_model(out_dir: Path, depth: int, index: int, seed: int, opts: ShardOpt
         rows = []
         for style, knobs in opts.styles.items():
             from ..render import render_diagram
+            from ..render.gv import GraphvizCrash
 
             ts = clock()
             png = tmp / f"{style}.png"
-            gt = render_diagram(graph, knobs, png, seed=image_seed(seed, depth, index, style))
+            try:
+                gt = render_diagram(graph, knobs, png, seed=image_seed(seed, depth, index, style))
+            except GraphvizCrash as exc:
+                # Graphviz itself failed on this layout (the renderer already retries
+                # ortho routing with polylines): the model keeps its other images
+                stats.render_failed[f"{style}: {str(exc)[:120]}"] += 1
+                continue
             gt["image"] = f"{style}.png"
             gt_path = tmp / f"{style}.json"
             gt_path.write_text(json.dumps(gt, separators=(",", ":")) + "\n", encoding="utf-8")

@@ -21,6 +21,7 @@ def summary_metrics(stats: ShardStats) -> dict:
         "symbols_reached": len(reached),
         "symbols_in_grammar": len(grammar.symbols),
         "caffe_prototxt_share": round(1 - sum(stats.caffe_refused.values()) / n, 4),
+        "images_not_drawn": sum(stats.render_failed.values()),
         "bytes_per_image": round(stats.image_bytes / stats.images) if stats.images else 0,
         "bytes_per_model": round(stats.model_bytes / n),
     }
@@ -51,6 +52,9 @@ def format_stats(stats: ShardStats) -> str:
     out += ["", "## Caffe", "", f"- models Caffe cannot express: {sum(stats.caffe_refused.values())} of {stats.models}", ""]
     out += ["| reason | models |", "|---|---:|"]
     out += [f"| {k} | {v} |" for k, v in sorted(stats.caffe_refused.items(), key=lambda kv: -kv[1])]
+    if stats.render_failed:
+        out += ["", "## Images Graphviz failed to lay out", "", "| style: reason | images |", "|---|---:|"]
+        out += [f"| {k} | {v} |" for k, v in sorted(stats.render_failed.items())]
     out += ["", "## Images", "", "| style | images | bytes (PNG + ground truth) |", "|---|---:|---:|"]
     out += [f"| {k} | {v} | {stats.style_bytes.get(k, 0)} |" for k, v in sorted(stats.styles.items())]
     return "\n".join(out) + "\n"
