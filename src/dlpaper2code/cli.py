@@ -137,17 +137,25 @@ def _styles(args) -> dict[str, dict]:
     return select_styles(defined, chosen)
 
 
+def _depths_and_styles(args) -> tuple[list[int], dict[str, dict]]:
+    """--depth and the styles for simulate / bench-simulate; ValueError names the problem."""
+    from .simulate.dataset import parse_depths
+
+    if args.count < 1:
+        raise ValueError("--count must be >= 1")
+    try:
+        return parse_depths(args.depth), _styles(args)
+    except FileNotFoundError as exc:
+        raise ValueError(str(exc)) from exc
+
+
 def cmd_simulate(args) -> int:
-    from .simulate.dataset import ShardOptions, parse_depths, write_shard
+    from .simulate.dataset import ShardOptions, write_shard
 
     try:
-        depths = parse_depths(args.depth)
-        styles = _styles(args)
-    except (ValueError, FileNotFoundError) as exc:
+        depths, styles = _depths_and_styles(args)
+    except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if args.count < 1:
-        print("error: --count must be >= 1", file=sys.stderr)
         return 2
     opts = ShardOptions(styles=styles, keras_config=not args.no_keras, caffe=not args.no_caffe)
     models = [(d, i) for d in depths for i in range(args.start, args.start + args.count)]
@@ -170,12 +178,10 @@ def _bench_defaults(args) -> dict:
 
 def cmd_bench_simulate(args) -> int:
     from .simulate.bench import bench_simulate, format_bench
-    from .simulate.dataset import parse_depths
 
     try:
-        depths = parse_depths(args.depth)
-        styles = _styles(args)
-    except (ValueError, FileNotFoundError) as exc:
+        depths, styles = _depths_and_styles(args)
+    except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     full = [s.strip() for s in args.full_styles.split(",")] if args.full_styles else _bench_defaults(args).get("full_styles")

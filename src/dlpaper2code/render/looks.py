@@ -192,15 +192,16 @@ def _keras3_label(graph: Graph, node: Node, k: dict) -> str:
     return t + "</table>>"
 
 
-def _keras3(graph: Graph, k: dict) -> Diagram:
+def _layer_boxes(graph: Graph, k: dict, node_shape: str, attrs) -> Diagram:
+    """A Keras-look diagram: one box per layer (`attrs(node)` -> its DOT attributes), edges between them."""
     d = Diagram(dot="")
     lines = _graph_header(k)
-    lines.append("  node [shape=record];")
+    lines.append(f"  node [shape={node_shape}];")
     ids = {}
     for i, node in enumerate(graph.nodes):
         ids[node.name] = f"L{i}"
         d.nodes.append(DotNode(f"L{i}", "layer", node.name, node.type))
-        lines.append(f"  L{i} [{_attrs(label=_keras3_label(graph, node, k), fontname=k['fontname'], border='0', margin='0', color=k['border_color'], penwidth=k['node_penwidth'])}];")
+        lines.append(f"  L{i} [{_attrs(**attrs(node))}];")
     for src, dst in _edges_by_target(graph):
         d.edges.append(DotEdge(ids[src], ids[dst], src, dst))
         d.layer_edges.append([src, dst])
@@ -208,6 +209,12 @@ def _keras3(graph: Graph, k: dict) -> Diagram:
     lines.append("}")
     d.dot = "\n".join(lines) + "\n"
     return d
+
+
+def _keras3(graph: Graph, k: dict) -> Diagram:
+    return _layer_boxes(graph, k, "record", lambda node: dict(
+        label=_keras3_label(graph, node, k), fontname=k["fontname"], border="0", margin="0",
+        color=k["border_color"], penwidth=k["node_penwidth"]))
 
 
 # ------------------------------------------------------------ keras2
@@ -231,21 +238,8 @@ def _node_style(k: dict, fill: str | None) -> dict:
 
 
 def _keras2(graph: Graph, k: dict) -> Diagram:
-    d = Diagram(dot="")
-    lines = _graph_header(k)
-    lines.append(f"  node [shape={k['node_shape']}];")
-    ids = {}
-    for i, node in enumerate(graph.nodes):
-        ids[node.name] = f"L{i}"
-        d.nodes.append(DotNode(f"L{i}", "layer", node.name, node.type))
-        lines.append(f"  L{i} [{_attrs(label=_keras2_label(graph, node, k), **_node_style(k, _fill(k, node)))}];")
-    for src, dst in _edges_by_target(graph):
-        d.edges.append(DotEdge(ids[src], ids[dst], src, dst))
-        d.layer_edges.append([src, dst])
-        lines.append(f"  {ids[src]} -> {ids[dst]};")
-    lines.append("}")
-    d.dot = "\n".join(lines) + "\n"
-    return d
+    return _layer_boxes(graph, k, k["node_shape"], lambda node: dict(
+        label=_keras2_label(graph, node, k), **_node_style(k, _fill(k, node))))
 
 
 # ------------------------------------------------------------ caffe
