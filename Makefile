@@ -75,6 +75,7 @@ run: setup
 	@echo
 	@echo "Results:"
 	@echo "  results/verify/summary.md     graph x target: built, shape ok, max abs diff"
+	@echo "  results/simulate/manifest.csv simulated diagrams (results/simulated/), statistics in stats.md"
 	@for f in results/metrics/*.json; do [ -e "$$f" ] && echo "  $$f"; done; true
 	@echo "  results/codegen/<graph>/      emitted code; logs in results/logs/"
 
