@@ -1,0 +1,21 @@
+"""Reading papers: a PDF's figures and tables, with captions, and the synthetic corpus to measure it.
+
+    from dlpaper2code.paper import open_paper, extract_figures, extract_tables, PaperError
+    paper = open_paper("p.pdf", max_pages=200, max_bytes=64 << 20)   # PaperError on bad input
+    figs = extract_figures(paper, "out/figures", dpi=150)             # crops + figures.json
+    tabs = extract_tables(paper, "out/tables")                        # cells + tables.json
+
+Modules: :mod:`.pdf` (open/validate), :mod:`.layout` (one pdfminer pass per
+page -> text segments and graphics), :mod:`.figures`, :mod:`.tables`,
+:mod:`.synth` (synthetic papers with ground truth), :mod:`.metrics`.
+Boxes are PDF points, origin top-left, ``[x0, top, x1, bottom]``.
+"""
+from .figures import extract_figures
+from .layout import read_layout
+from .metrics import evaluate_corpus, evaluate_paper
+from .pdf import ERROR_KINDS, Paper, PaperError, open_paper, require_text
+from .synth import generate_corpus, generate_paper
+from .tables import extract_tables
+
+__all__ = ["ERROR_KINDS", "Paper", "PaperError", "open_paper", "require_text", "read_layout", "extract_figures",
+           "extract_tables", "generate_paper", "generate_corpus", "evaluate_paper", "evaluate_corpus"]

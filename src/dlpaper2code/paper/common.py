@@ -1,0 +1,106 @@
+"""Shared geometry and caption detection for figure and table extraction."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .layout import PageLayout, Segment
+
+FIG_CAPTION = re.compile(r"^(?:Figure|Fig\.?|FIGURE|FIG\.?)\s*(\d+)\s*[:.|]")
+TAB_CAPTION = re.compile(r"^(?:Table|TABLE|Tab\.)\s*(\d+|[IVX]+)\s*[:.|]")
+
+
+@dataclass
+class Caption:
+    kind: str            # "figure" or "table"
+    number: str
+    text: str
+    box: list[float]
+    segments: list[Segment]
+    size: float
+
+
+def iou(a, b) -> float:
+    ix = min(a[2], b[2]) - max(a[0], b[0])
+    iy = min(a[3], b[3]) - max(a[1], b[1])
+    if ix <= 0 or iy <= 0:
+        return 0.0
+    inter = ix * iy
+    ua = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / ua if ua > 0 else 0.0
+
+
+def union(boxes):
+    return [min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)]
+
+
+def hoverlap(a, b) -> float:
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+
+
+def gap(a, b) -> float:
+    """Euclidean gap between two boxes (0 when they touch or overlap)."""
+    dx = max(0.0, max(a[0], b[0]) - min(a[2], b[2]))
+    dy = max(0.0, max(a[1], b[1]) - min(a[3], b[3]))
+    return (dx * dx + dy * dy) ** 0.5
+
+
+def body_size(page: PageLayout) -> float:
+    """The most common font size by character count (the body text's)."""
+    counts: dict[float, int] = {}
+    for s in page.segments:
+        k = round(s.size * 2) / 2
+        counts[k] = counts.get(k, 0) + len(s.text)
+    return max(counts, key=counts.get) if counts else 10.0
+
+
+def columns(page: PageLayout) -> list[tuple[float, float]]:
+    """Text columns as x-intervals, from the body-size segments: one or two."""
+    bs = body_size(page)
+    segs = [s for s in page.segments if abs(s.size - bs) < 0.6 and s.width > 60]
+    mid = page.width / 2
+    left = [s for s in segs if s.x1 < mid + 2]
+    right = [s for s in segs if s.x0 > mid - 2]
+    if len(left) >= 3 and len(right) >= 3:
+        return [(min(s.x0 for s in left), max(s.x1 for s in left)),
+                (min(s.x0 for s in right), max(s.x1 for s in right))]
+    if segs:
+        return [(min(s.x0 for s in segs), max(s.x1 for s in segs))]
+    return [(0.0, page.width)]
+
+
+def body_lines(page: PageLayout) -> list[Segment]:
+    """Segments that look like running text: body size and most of a column wide."""
+    bs = body_size(page)
+    return [s for s in page.segments if abs(s.size - bs) < 0.6 and s.width > 0.25 * page.width]
+
+
+def find_captions(page: PageLayout) -> list[Caption]:
+    """Caption blocks: a segment starting "Figure N:" / "Table N:" and the lines below it."""
+    out = []
+    segs = page.segments
+    used = set()
+    for i, s in enumerate(segs):
+        m = FIG_CAPTION.match(s.text)
+        kind = "figure"
+        if not m:
+            m = TAB_CAPTION.match(s.text)
+            kind = "table"
+        if not m or i in used:
+            continue
+        block = [s]
+        last = s
+        while True:
+            nxt = [(j, t) for j, t in enumerate(segs) if j not in used and t is not last and t.top > last.top + 1
+                   and t.top - last.bottom < 0.6 * s.size and abs(t.x0 - s.x0) < 2 and abs(t.size - s.size) < 0.3
+                   and not FIG_CAPTION.match(t.text) and not TAB_CAPTION.match(t.text)]
+            if not nxt:
+                break
+            j, t = min(nxt, key=lambda jt: jt[1].top)
+            used.add(j)
+            block.append(t)
+            last = t
+        used.add(i)
+        text = " ".join(b.text for b in block)
+        out.append(Caption(kind, m.group(1), text, union([b.box for b in block]), block, s.size))
+    return out

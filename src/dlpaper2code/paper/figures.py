@@ -1,0 +1,250 @@
+"""Figures from a paper PDF: raster images and vector drawings, one box per figure.
+
+Graphic elements (images, paths, lines, rectangles) outside tables are grouped
+by proximity (boxes closer than ``join`` points, 6 by default: sub-figure tiles
+and an arrow touching its boxes join; two figures side by side, a column
+gutter apart, do not), never across a caption.  Text that is not running text
+(labels inside a drawing, tick labels, axis titles) joins the group it is
+inside or next to.  Each ``Figure N:`` / ``Fig. N.`` caption takes the nearest
+group above it (or below, failing that) in its column; uncaptioned groups of
+the same column directly above a captioned one are fragments of it and merge.
+Groups smaller than ``min_size`` points a side, and lone ruling lines, are
+dropped.
+
+    figs = extract_figures("paper.pdf", out_dir="out/figures", dpi=150)
+
+Each figure: ``{"id", "page", "box" ([x0, top, x1, bottom] PDF points, top-left
+origin), "box_px", "dpi", "caption", "number", "source" (raster/vector/mixed),
+"png"}``; ``figures.json`` lists them all.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .common import FIG_CAPTION, Caption, find_captions, gap, hoverlap, union
+from .layout import Graphic, PageLayout, read_layout
+from .pdf import Paper, open_paper
+
+
+def _cluster(boxes: list[list[float]], join: float, blockers: list[list[float]]) -> list[list[int]]:
+    n = len(boxes)
+    parent = list(range(n))
+
+    def find(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    order = sorted(range(n), key=lambda i: boxes[i][0])
+    for a_i, i in enumerate(order):
+        a = boxes[i]
+        for j in order[a_i + 1:]:
+            b = boxes[j]
+            if b[0] > a[2] + join:
+                break
+            if gap(a, b) <= join and not _blocked(a, b, blockers):
+                parent[find(i)] = find(j)
+    groups: dict[int, list[int]] = {}
+    for i in range(n):
+        groups.setdefault(find(i), []).append(i)
+    return list(groups.values())
+
+
+def _blocked(a, b, blockers) -> bool:
+    """A caption lies between boxes a and b (vertically, overlapping both horizontally)."""
+    for c in blockers:
+        if hoverlap(c, a) > 0 and hoverlap(c, b) > 0:
+            if (a[3] <= c[1] + 1 and b[1] >= c[3] - 1) or (b[3] <= c[1] + 1 and a[1] >= c[3] - 1):
+                return True
+    return False
+
+
+def page_figures(page: PageLayout, captions: list[Caption], table_boxes: list[list[float]], *,
+                 join: float = 6.0, min_size: float = 24.0) -> list[dict]:
+    """Figure candidates on one page (boxes in points), captions attached."""
+    from .common import body_lines, body_size
+
+    def in_table(b):
+        return any(b[0] >= t[0] - 3 and b[2] <= t[2] + 3 and b[1] >= t[1] - 3 and b[3] <= t[3] + 3
+                   for t in table_boxes)
+
+    graphics = [g for g in page.graphics if not in_table(g.box)
+                and not (g.x1 - g.x0 > 0.9 * page.width and g.bottom - g.top > 0.9 * page.height)]
+    cap_boxes = [c.box for c in captions]
+    body = {id(s) for s in body_lines(page)}
+    cap_segs = {id(s) for c in captions for s in c.segments}
+    boxes = [g.box for g in graphics]
+    groups = [[graphics[i] for i in grp] for grp in _cluster(boxes, join, cap_boxes)]
+    figs = []
+    for grp in groups:
+        box = union([g.box for g in grp])
+        figs.append({"box": box, "graphics": grp, "labels": []})
+    # labels: text that is not running text nor a caption; body-size text only inside a drawing
+    bs = body_size(page)
+
+    def inside(sb):
+        return any(sb[0] >= f["box"][0] - 1 and sb[2] <= f["box"][2] + 1 and sb[1] >= f["box"][1] - 1
+                   and sb[3] <= f["box"][3] + 1 for f in figs)
+    labels = [s for s in page.segments if id(s) not in body and id(s) not in cap_segs and not in_table(s.box)
+              and (s.size < bs - 0.4 or inside(s.box))]
+    # merge labels: inside or within 10 pt of a group, repeatedly (tick labels, then the axis title)
+    free = list(labels)
+    for _ in range(3):
+        rest = []
+        for s in free:
+            best, bd = None, 1e9
+            for f in figs:
+                d = gap(s.box, f["box"])
+                if d < bd:
+                    best, bd = f, d
+            if best is not None and bd <= 10.0 and not _blocked(s.box, best["box"], cap_boxes):
+                best["labels"].append(s)
+                best["box"] = union([best["box"], s.box])
+            else:
+                rest.append(s)
+        if len(rest) == len(free):
+            break
+        free = rest
+    # groups that now overlap merge
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(figs)):
+            for j in range(i + 1, len(figs)):
+                if gap(figs[i]["box"], figs[j]["box"]) <= 1.0 and not _blocked(figs[i]["box"], figs[j]["box"], cap_boxes):
+                    figs[i]["box"] = union([figs[i]["box"], figs[j]["box"]])
+                    figs[i]["graphics"] += figs[j]["graphics"]
+                    figs[i]["labels"] += figs[j]["labels"]
+                    del figs[j]
+                    merged = True
+                    break
+            if merged:
+                break
+
+    def real(f):
+        b = f["box"]
+        if b[2] - b[0] < min_size or b[3] - b[1] < min_size:
+            return False
+        g = f["graphics"]
+        if all(x.is_hrule or x.is_vrule for x in g) and len(g) <= 2:
+            return False
+        return True
+    figs = [f for f in figs if real(f)]
+
+    # captions: nearest group above (else below) with horizontal overlap
+    pairs = []
+    fig_caps = [c for c in captions if c.kind == "figure"]
+    for ci, c in enumerate(fig_caps):
+        for fi, f in enumerate(figs):
+            b = f["box"]
+            ov = hoverlap(b, c.box)
+            if ov < 0.3 * min(b[2] - b[0], c.box[2] - c.box[0]):
+                continue
+            if b[3] <= c.box[1] + 2:
+                d = c.box[1] - b[3]
+            elif b[1] >= c.box[3] - 2:
+                d = (b[1] - c.box[3]) * 1.5 + 5      # captions below their figure are the rule
+            else:
+                continue
+            if d <= 60:
+                pairs.append((d, ci, fi))
+    pairs.sort()
+    cap_of, used_c = {}, set()
+    for d, ci, fi in pairs:
+        if ci in used_c or fi in cap_of:
+            continue
+        cap_of[fi] = fig_caps[ci]
+        used_c.add(ci)
+    # uncaptioned fragments directly above / beside a captioned figure in its span merge into it
+    for fi, c in list(cap_of.items()):
+        f = figs[fi]
+        for gi, g in enumerate(figs):
+            if gi == fi or gi in cap_of or g.get("dead"):
+                continue
+            gb = g["box"]
+            if hoverlap(gb, c.box) > 0.5 * (gb[2] - gb[0]) and gb[3] <= c.box[1] + 2 and \
+                    gap(gb, f["box"]) <= 24 and not _blocked(gb, f["box"], cap_boxes):
+                f["box"] = union([f["box"], gb])
+                f["graphics"] += g["graphics"]
+                g["dead"] = True
+    out = []
+    for fi, f in enumerate(figs):
+        if f.get("dead"):
+            continue
+        kinds = {g.kind == "image" for g in f["graphics"]}
+        src = "raster" if kinds == {True} else "vector" if kinds == {False} else "mixed"
+        c = cap_of.get(fi)
+        out.append({"page": page.number, "box": [round(v, 2) for v in f["box"]],
+                    "caption": c.text if c else None, "number": int(c.number) if c and c.number.isdigit() else None,
+                    "source": src, "n_graphics": len(f["graphics"]), "n_labels": len(f["labels"])})
+    return out
+
+
+def extract_figures(pdf, out_dir=None, *, dpi: int = 150, layouts: list[PageLayout] | None = None,
+                    table_boxes: dict[int, list[list[float]]] | None = None, crop: bool = True,
+                    max_pages: int | None = None, max_bytes: int | None = None) -> list[dict]:
+    """Figures of a paper (a path or an open :class:`Paper`); with `out_dir`,
+    crops ``fig_<page>_<k>.png`` at `dpi` and writes ``figures.json``."""
+    paper = pdf if isinstance(pdf, Paper) else open_paper(pdf, **_limits(max_pages, max_bytes))
+    layouts = layouts if layouts is not None else read_layout(paper)
+    if table_boxes is None:
+        from .tables import page_tables
+        table_boxes = {}
+        for pg in layouts:
+            caps = find_captions(pg)
+            table_boxes[pg.number] = [t["box"] for t in page_tables(pg, caps)]
+    figs = []
+    for pg in layouts:
+        caps = find_captions(pg)
+        for k, f in enumerate(page_figures(pg, caps, table_boxes.get(pg.number, [])), start=1):
+            f["id"] = f"fig_p{pg.number}_{k}"
+            f["dpi"] = dpi
+            f["box_px"] = [round(v * dpi / 72.0, 1) for v in f["box"]]
+            figs.append(f)
+    if out_dir is not None:
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        if crop and figs:
+            crop_boxes(paper, figs, out_dir, dpi)
+        (out_dir / "figures.json").write_text(json.dumps({"pdf": str(paper.path), "figures": figs}, indent=1,
+                                                         ensure_ascii=False), encoding="utf-8")
+    return figs
+
+
+def _limits(max_pages, max_bytes) -> dict:
+    kw = {}
+    if max_pages is not None:
+        kw["max_pages"] = max_pages
+    if max_bytes is not None:
+        kw["max_bytes"] = max_bytes
+    return kw
+
+
+def render_page(paper: Paper, page: int, dpi: int):
+    """One page as a PIL image (poppler's pdftoppm through pdf2image)."""
+    from pdf2image import convert_from_path
+
+    kw = {"userpw": paper.password} if paper.password else {}
+    return convert_from_path(str(paper.path), dpi=dpi, first_page=page, last_page=page, **kw)[0]
+
+
+def crop_boxes(paper: Paper, items: list[dict], out_dir: Path, dpi: int, pad: float = 2.0) -> None:
+    """Crop every item's box (points) from its page rendered at `dpi`; sets item['png']."""
+    by_page: dict[int, list[dict]] = {}
+    for it in items:
+        by_page.setdefault(it["page"], []).append(it)
+    for page, its in sorted(by_page.items()):
+        img = render_page(paper, page, dpi)
+        s = dpi / 72.0
+        for it in its:
+            x0, t, x1, b = it["box"]
+            box = (max(0, int((x0 - pad) * s)), max(0, int((t - pad) * s)),
+                   min(img.width, int((x1 + pad) * s + 0.999)), min(img.height, int((b + pad) * s + 0.999)))
+            name = f"{it['id']}.png"
+            img.crop(box).save(out_dir / name)
+            it["png"] = name
+
+
+__all__ = ["extract_figures", "page_figures", "crop_boxes", "render_page", "FIG_CAPTION"]

@@ -1,0 +1,223 @@
+"""One pdfminer pass per page, reduced to what figure and table extraction need.
+
+pdfminer.six runs without its layout analysis (``laparams=None``, several times
+faster): we keep raw characters, images and vector paths and group text
+ourselves.  Coordinates everywhere in ``dlpaper2code.paper`` are PDF points with
+the origin at the page's top-left corner: boxes are ``[x0, top, x1, bottom]``.
+
+Characters become *segments*: horizontal runs of text whose gaps are smaller
+than ``0.8`` of the font size (a word space, never a table column gap or a
+column gutter).  Characters are NFKC-normalised (ligatures "ﬁ" -> "fi"); a
+character smaller than its segment's main size and raised above its middle is
+a superscript and kept apart: digits become Unicode superscripts ("224²", never
+"2242").
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from .pdf import Paper, PaperError
+
+SUPERSCRIPTS = str.maketrans("0123456789+-()n", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁽⁾ⁿ")
+SEGMENT_GAP = 0.8       # x gap, in font sizes, that ends a segment
+
+
+@dataclass
+class Char:
+    text: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    size: float
+    sup: bool = False
+
+
+@dataclass
+class Segment:
+    chars: list[Char]
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    size: float          # the main (largest common) font size
+    text: str = ""
+
+    @property
+    def box(self):
+        return [self.x0, self.top, self.x1, self.bottom]
+
+    @property
+    def width(self):
+        return self.x1 - self.x0
+
+    @property
+    def cy(self):
+        return (self.top + self.bottom) / 2
+
+
+@dataclass
+class Graphic:
+    kind: str            # "image", "line", "rect", "curve"
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+
+    @property
+    def box(self):
+        return [self.x0, self.top, self.x1, self.bottom]
+
+    @property
+    def is_hrule(self):
+        return self.kind != "image" and (self.bottom - self.top) <= 2.0 and (self.x1 - self.x0) > 8
+
+    @property
+    def is_vrule(self):
+        return self.kind != "image" and (self.x1 - self.x0) <= 2.0 and (self.bottom - self.top) > 8
+
+
+@dataclass
+class PageLayout:
+    number: int          # 1-based
+    width: float
+    height: float
+    segments: list[Segment] = field(default_factory=list)
+    graphics: list[Graphic] = field(default_factory=list)
+    n_chars: int = 0
+
+    @property
+    def has_text(self):
+        return self.n_chars > 0
+
+
+def _norm(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+def _walk(obj, H, chars, graphics):
+    from pdfminer.layout import LTChar, LTCurve, LTFigure, LTImage, LTLine, LTRect
+
+    for item in obj:
+        if isinstance(item, LTChar):
+            if not item.upright:
+                continue   # rotated text: left for later (rotated tables)
+            t = item.get_text()
+            chars.append(Char(t, item.x0, H - item.y1, item.x1, H - item.y0, item.size))
+        elif isinstance(item, LTImage):
+            graphics.append(Graphic("image", item.x0, H - item.y1, item.x1, H - item.y0))
+        elif isinstance(item, LTFigure):
+            _walk(item, H, chars, graphics)
+        elif isinstance(item, LTLine):
+            graphics.append(Graphic("line", item.x0, H - item.y1, item.x1, H - item.y0))
+        elif isinstance(item, LTRect):
+            graphics.append(Graphic("rect", item.x0, H - item.y1, item.x1, H - item.y0))
+        elif isinstance(item, LTCurve):
+            graphics.append(Graphic("curve", item.x0, H - item.y1, item.x1, H - item.y0))
+
+
+def _segments(chars: list[Char]) -> list[Segment]:
+    """Group characters (in drawing order) into horizontal segments."""
+    # runs: consecutive characters in stream order on one line
+    runs: list[list[Char]] = []
+    for c in chars:
+        if runs:
+            p = runs[-1][-1]
+            h = min(c.bottom - c.top, p.bottom - p.top) or 1.0
+            ov = min(c.bottom, p.bottom) - max(c.top, p.top)
+            gap = c.x0 - p.x1
+            if ov >= 0.5 * h and -0.5 * max(c.size, p.size) <= gap <= SEGMENT_GAP * max(c.size, p.size):
+                runs[-1].append(c)
+                continue
+        runs.append([c])
+    # merge runs into segments (superscripts drawn separately, words drawn one by one)
+    runs.sort(key=lambda r: (min(c.top for c in r), r[0].x0))
+    segs: list[list[Char]] = []
+    boxes: list[list[float]] = []
+    for r in runs:
+        x0, x1 = min(c.x0 for c in r), max(c.x1 for c in r)
+        top, bot = min(c.top for c in r), max(c.bottom for c in r)
+        size = max(c.size for c in r)
+        merged = False
+        for i in range(len(segs) - 1, max(-1, len(segs) - 40), -1):
+            b = boxes[i]
+            if b[1] > bot + 20:
+                continue
+            h = min(bot - top, b[3] - b[1]) or 1.0
+            ov = min(bot, b[3]) - max(top, b[1])
+            gap = max(x0 - b[2], b[0] - x1)
+            if ov >= 0.5 * h and gap <= SEGMENT_GAP * max(size, b[4]):
+                segs[i].extend(r)
+                boxes[i] = [min(b[0], x0), min(b[1], top), max(b[2], x1), max(b[3], bot), max(b[4], size)]
+                merged = True
+                break
+        if not merged:
+            segs.append(list(r))
+            boxes.append([x0, top, x1, bot, size])
+    out = []
+    for cs, b in zip(segs, boxes):
+        cs.sort(key=lambda c: c.x0)
+        sizes = sorted(c.size for c in cs if c.text.strip())
+        main = sizes[len(sizes) // 2] if sizes else b[4]
+        big = [c for c in cs if c.size >= 0.9 * main] or cs
+        mid = sum((c.top + c.bottom) / 2 for c in big) / len(big)
+        parts = []
+        prev = None
+        for c in cs:
+            c.sup = c.size < 0.85 * main and (c.top + c.bottom) / 2 < mid - 0.12 * main
+            t = _norm(c.text)
+            if c.sup:
+                t = t.translate(SUPERSCRIPTS)
+            if prev is not None and c.text != " " and prev.text != " " and c.x0 - prev.x1 > 0.18 * main \
+                    and not c.sup:
+                parts.append(" ")
+            parts.append(t)
+            prev = c
+        text = re.sub(r"\s+", " ", "".join(parts)).strip()
+        if not text:
+            continue
+        out.append(Segment(cs, b[0], b[1], b[2], b[3], main, text))
+    out.sort(key=lambda s: (round(s.top, 1), s.x0))
+    return out
+
+
+def read_layout(paper: Paper, pages: list[int] | None = None) -> list[PageLayout]:
+    """Layout of every page (or the 1-based `pages`); fills ``paper.scanned_pages``."""
+    from pdfminer.converter import PDFPageAggregator
+    from pdfminer.pdfdocument import PDFDocument
+    from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+    from pdfminer.pdfpage import PDFPage
+    from pdfminer.pdfparser import PDFParser
+
+    out: list[PageLayout] = []
+    wanted = set(pages) if pages else None
+    scanned = []
+    try:
+        with open(paper.path, "rb") as fh:
+            doc = PDFDocument(PDFParser(fh), password=paper.password)
+            rsrc = PDFResourceManager(caching=True)
+            dev = PDFPageAggregator(rsrc, laparams=None)
+            interp = PDFPageInterpreter(rsrc, dev)
+            for number, page in enumerate(PDFPage.create_pages(doc), start=1):
+                if wanted is not None and number not in wanted:
+                    continue
+                interp.process_page(page)
+                lt = dev.get_result()
+                H = lt.height
+                chars: list[Char] = []
+                graphics: list[Graphic] = []
+                _walk(lt, H, chars, graphics)
+                pl = PageLayout(number, lt.width, H, _segments(chars), graphics,
+                                sum(1 for c in chars if c.text.strip()))
+                if not pl.has_text:
+                    scanned.append(number)
+                out.append(pl)
+    except PaperError:
+        raise
+    except Exception as exc:
+        raise PaperError(paper.path, "corrupt", f"cannot read page content ({type(exc).__name__}: {exc})") from None
+    paper.page_sizes = [(p.width, p.height) for p in out]
+    paper.scanned_pages = scanned
+    return out

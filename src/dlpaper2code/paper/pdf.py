@@ -1,0 +1,129 @@
+"""Open and validate a paper PDF: every bad input becomes a :class:`PaperError`.
+
+``open_paper(path, max_pages=..., max_bytes=..., password=...)`` checks, in this
+order, before any layout work: the file exists and is a regular file; its size
+is within ``max_bytes``; it starts with ``%PDF-`` (within the first 1024 bytes,
+as readers allow); it ends with an ``%%EOF`` marker (a truncated download does
+not); pdfminer can parse its cross-reference table and trailer; it is not
+encrypted with a user password (an owner-only password, i.e. an empty user
+password, is decrypted and the paper opens, with ``encrypted=True``); it has at
+least one page and no more than ``max_pages``.  Pages without a text layer
+(scanned) are found during layout (:func:`dlpaper2code.paper.layout.read_layout`)
+and listed in ``Paper.scanned_pages``; :func:`require_text` turns "no page has
+text" into an error for callers that cannot OCR.
+
+The message of every error names the file and the problem; ``PaperError.kind``
+is one of :data:`ERROR_KINDS` so a batch can record the reason and go on.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ERROR_KINDS = {
+    "missing": "the file does not exist or is not a regular file",
+    "too_large": "the file is larger than the size limit",
+    "not_pdf": "the file does not start with a PDF header",
+    "truncated": "the file ends before the PDF's end-of-file marker",
+    "corrupt": "the PDF structure (cross-reference table, trailer, page tree) cannot be parsed",
+    "encrypted": "the PDF needs a user password to open",
+    "no_pages": "the PDF has no pages",
+    "too_many_pages": "the PDF has more pages than the page limit",
+    "no_text": "no page has a text layer (a scanned paper; OCR is needed)",
+}
+
+DEFAULT_MAX_PAGES = 200
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+
+
+class PaperError(Exception):
+    """A paper that cannot be read; ``kind`` is a key of ERROR_KINDS."""
+
+    def __init__(self, path, kind: str, detail: str):
+        self.path = str(path)
+        self.kind = kind
+        self.detail = detail
+        super().__init__(f"{self.path}: {detail} [{kind}]")
+
+
+@dataclass
+class Paper:
+    path: Path
+    n_pages: int
+    n_bytes: int
+    encrypted: bool
+    password: str
+    page_sizes: list[tuple[float, float]] = field(default_factory=list)
+    scanned_pages: list[int] = field(default_factory=list)   # 1-based; filled by read_layout
+
+    def to_json(self) -> dict:
+        return {"path": str(self.path), "pages": self.n_pages, "bytes": self.n_bytes,
+                "encrypted": self.encrypted, "scanned_pages": list(self.scanned_pages)}
+
+
+def _human(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+def open_paper(path, *, max_pages: int | None = DEFAULT_MAX_PAGES, max_bytes: int | None = DEFAULT_MAX_BYTES,
+               password: str = "") -> Paper:
+    """Validate `path` and return a :class:`Paper`; raise PaperError for bad input."""
+    path = Path(path)
+    if not path.is_file():
+        raise PaperError(path, "missing", "no such file" if not path.exists() else "not a regular file")
+    size = path.stat().st_size
+    if max_bytes is not None and size > max_bytes:
+        raise PaperError(path, "too_large", f"file is {_human(size)}, over the limit of {_human(max_bytes)}")
+    if size == 0:
+        raise PaperError(path, "not_pdf", "file is empty")
+    with open(path, "rb") as fh:
+        head = fh.read(1024)
+        fh.seek(max(0, size - 2048))
+        tail = fh.read()
+    if b"%PDF-" not in head:
+        what = "HTML" if head.lstrip()[:15].lower().startswith((b"<!doctype", b"<html")) else repr(head[:16])
+        raise PaperError(path, "not_pdf", f"not a PDF file (no %PDF- header; starts with {what})")
+    if b"%%EOF" not in tail:
+        raise PaperError(path, "truncated", f"truncated PDF: no %%EOF marker at the end of its {_human(size)}")
+
+    from pdfminer.pdfdocument import PDFDocument, PDFPasswordIncorrect
+    from pdfminer.pdfparser import PDFParser
+    from pdfminer.pdftypes import resolve1
+
+    try:
+        with open(path, "rb") as fh:
+            doc = PDFDocument(PDFParser(fh), password=password)
+            encrypted = doc.encryption is not None
+            pages_root = resolve1(doc.catalog.get("Pages"))
+            count = resolve1(pages_root.get("Count")) if isinstance(pages_root, dict) else None
+    except PDFPasswordIncorrect:
+        msg = ("encrypted PDF: the password given is wrong" if password
+               else "encrypted PDF: a user password is needed to open it")
+        raise PaperError(path, "encrypted", msg) from None
+    except PaperError:
+        raise
+    except Exception as exc:   # pdfminer raises many types (PSEOF, PDFSyntaxError, KeyError, ...)
+        raise PaperError(path, "corrupt", f"cannot parse the PDF structure ({type(exc).__name__}: {exc})") from None
+    if not isinstance(count, int):
+        raise PaperError(path, "corrupt", "the page tree has no page count")
+    if count <= 0:
+        raise PaperError(path, "no_pages", "the PDF has zero pages")
+    if max_pages is not None and count > max_pages:
+        raise PaperError(path, "too_many_pages", f"the PDF has {count} pages, over the limit of {max_pages}")
+    return Paper(path=path, n_pages=count, n_bytes=size, encrypted=encrypted, password=password)
+
+
+def require_text(paper: Paper) -> None:
+    """Raise PaperError('no_text') when layout found no page with a text layer."""
+    if paper.scanned_pages and len(paper.scanned_pages) == paper.n_pages:
+        raise PaperError(paper.path, "no_text",
+                         f"no text layer on any of its {paper.n_pages} page(s): a scanned paper, OCR is needed")
+
+
+def file_size(path) -> int:
+    return os.stat(path).st_size
