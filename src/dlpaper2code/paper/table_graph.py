@@ -1,0 +1,848 @@
+"""From an architecture table's cells to graph documents.
+
+    docs = table_to_graphs(table, input_shape=None)     # one graph doc per configuration
+
+``table`` is a table from :func:`dlpaper2code.paper.extract_tables` (or any dict
+with ``cells`` and optionally ``caption``, ``orientation``, ``id``).  Steps:
+
+* text: superscripts kept as ``^2`` (NFKC would turn "224²" into "2242"), then
+  NFKC, "×"/"x"/"*" between numbers unified, dashes unified, lower case;
+* orientation: a column-major table (a layer per column) is transposed; a
+  table printed in stacked halves (its first-column labels repeat) is joined;
+* headers mapped to parameters (:data:`HEADERS`): "support"/"kernel"/"patch
+  size" -> kernel, "num filts"/"#channels"/"# filters" -> filters or units,
+  "stride", "pad", "output size"/"data size", "input size"/"resolution",
+  "#layers" -> repeats, "operator"/"type"/"configuration" -> the layer column;
+  "filt dim" is the filter depth (input channels) when "support" is there, the
+  kernel otherwise; Inception's "#1×1", "#3×3 reduce", ... -> block params;
+* layer names through the vocabulary (synonyms, patterns such as "conv3-64",
+  "FC-4096") plus phrases ("conv, 3×3, 64", "3×3 conv, 64", "3×3 max pool,
+  stride 2", "1000-d fc", "Conv dw / s2"), several layers per cell
+  ("conv3-64 conv3-64", "a; b", "a & b");
+* repeats: "× 2" / "[ ... ] × 6" after a cell, "5×" before it (MobileNet's
+  "5×" covers the row pair it starts), "#layers";
+* named blocks kept as block uses of ``config/blocks.yaml``: Inception module,
+  ResNet basic block / bottleneck (a bracket group of 3×3,3×3 or 1×1,3×3,1×1
+  convolutions), MBConv, dense block (``dense_layer`` repeated);
+* several configuration columns (VGG's A–E, ResNet's 18- to 152-layer) give
+  one graph each; a cell spanning all configurations is printed once (the
+  only filled cell of its row) and goes to every configuration;
+* input shape: an "input (224 × 224 RGB image)" cell, the ``input_shape``
+  argument, an "input size" column, or the first layer's output size times
+  its stride (3 channels assumed; marked in ``meta``).  A Flatten is inserted
+  before the first fully connected layer on a feature map.  Convolutions
+  without a "pad" value get ``padding: same`` (papers' tables keep sizes).
+
+Each node's ``meta`` holds the source ``cell`` text, its ``row``/``col`` in
+the table as given, and a ``token`` ("conv3-64", "max pool", "FC-4096",
+"soft-max", ...).  Words that name no layer are never dropped silently: they
+are listed in ``doc["source"]["issues"]`` (``kind: unknown_layer``), as are
+missing parameters.  :func:`graph_issues` validates a doc with
+:func:`dlpaper2code.graph.parse_graph`.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from ..vocab import load_vocabulary
+
+SUP = str.maketrans({"⁰": "0", "¹": "1", "²": "2", "³": "3", "⁴": "4", "⁵": "5", "⁶": "6", "⁷": "7", "⁸": "8",
+                     "⁹": "9"})
+_SUP_RUN = re.compile(r"[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+EMPTY = {"", "-", "–", "—", "n/a", "none", "·"}
+
+# header words -> a role
+HEADERS: list[tuple[str, str]] = [
+    (r"^(#|num\.?|number of)\s*layers?$", "repeat"),
+    (r"output size|data size|^output$|^out size", "output_size"),
+    (r"^(layer\s*)?name$", "name"),
+    (r"^(layer|layers)$", "layer"),
+    (r"type|operator|configuration|config|op$|^block$", "type"),
+    (r"patch size|^support$|kernel|filter size|receptive|^size$|^window", "kernel"),
+    (r"filter shape", "filter_shape"),
+    (r"filt dim", "filt_dim"),
+    (r"num filts|# ?filters|#? ?channels|^filters$|^units$|^width$", "filters"),
+    (r"stride", "stride"),
+    (r"^pad", "pad"),
+    (r"input size|resolution", "input_size"),
+    (r"^#1x1$", "f1x1"), (r"^#3x3 reduce$", "f3x3_reduce"), (r"^#3x3$", "f3x3"),
+    (r"^#5x5 reduce$", "f5x5_reduce"), (r"^#5x5$", "f5x5"), (r"^pool proj", "pool_proj"),
+    (r"expan", "expand"),
+    (r"params|flops|ops|mult|time|stage|^no\.?$|^index$|^#$|^depth$", "ignore"),
+]
+INCEPTION_KEYS = ("f1x1", "f3x3_reduce", "f3x3", "f5x5_reduce", "f5x5", "pool_proj")
+
+# names that are not vocabulary synonyms but name a layer in tables
+EXTRA_NAMES = {"prob": ("Activation", {"function": "softmax"}), "softmx": ("Activation", {"function": "softmax"}),
+               "loss": ("Activation", {"function": "softmax"}), "classifier": ("Activation", {"function": "softmax"}),
+               "relu": ("Activation", {"function": "relu"}), "lrn": ("LRN", {}),
+               "global average pool": ("GlobalAvgPool2D", {}), "global avg pool": ("GlobalAvgPool2D", {}),
+               "fully-connected": ("Dense", {}), "fully connected": ("Dense", {}), "linear": ("Dense", {}),
+               "average pool": ("AvgPool2D", {}), "avg pool": ("AvgPool2D", {}), "avgpool": ("AvgPool2D", {})}
+BLOCK_WORDS = [(re.compile(r"^inception$"), "inception_module"), (re.compile(r"^mbconv(\d+)?$"), "mbconv"),
+               (re.compile(r"^dense\s*block$"), "dense_layer"), (re.compile(r"^bottleneck$"), "resnet_bottleneck")]
+CONV_KXK = re.compile(r"^conv(\d+)x(\d+)$")
+KXK = re.compile(r"^k?(\d+)x(\d+)$")
+
+
+def norm_text(s: Any) -> str:
+    """Cell text for matching: superscripts as ^n, NFKC, "×" -> "x", lower case, single spaces."""
+    s = "" if s is None else str(s)
+    s = _SUP_RUN.sub(lambda m: "^" + m.group(0).translate(SUP), s)
+    s = unicodedata.normalize("NFKC", s)
+    s = s.replace("×", "x").replace("✕", "x").replace("–", "-").replace("—", "-").replace("−", "-")
+    s = re.sub(r"(?<=\d)\s*[x*]\s*(?=\d)", "x", s)
+    s = re.sub(r"\s+", " ", s).strip().lower()
+    return s
+
+
+def _is_empty(s: str) -> bool:
+    return norm_text(s) in EMPTY
+
+
+def _ints(s: str) -> list[int]:
+    return [int(x) for x in re.findall(r"(?<![\d.^])\d+(?![\d.])", s)]
+
+
+def _size(s: str) -> list[int] | None:
+    """'224x224' / '224^2' / '224' / '112x112x64' -> dims."""
+    t = norm_text(s)
+    m = re.search(r"(\d+)\^2", t)
+    if m:
+        return [int(m.group(1)), int(m.group(1))]
+    m = re.search(r"(\d+(?:x\d+)+)", t.replace(" ", ""))
+    if m:
+        return [int(x) for x in m.group(1).split("x")]
+    m = re.fullmatch(r"(\d+)(?:-d|d)?", t)
+    return [int(m.group(1))] if m else None
+
+
+# ----------------------------------------------------------------- one cell
+class _Layer(dict):
+    """A parsed layer: type (a vocabulary type or a block name), params, block flag."""
+
+
+def _lookup(phrase: str):
+    """A phrase of one to four words -> (type, params, is_block) or None."""
+    vocab = load_vocabulary()
+    p = phrase.strip(" ,;:()[]")
+    if not p:
+        return None
+    for rx, block in BLOCK_WORDS:
+        m = rx.match(p)
+        if m:
+            params = {"expand": int(m.group(1))} if block == "mbconv" and m.groups() and m.group(1) else {}
+            return block, params, True
+    m = CONV_KXK.match(p)
+    if m:
+        return "Conv2D", {"kernel_size": int(m.group(1))}, False
+    if p in EXTRA_NAMES:
+        t, prm = EXTRA_NAMES[p]
+        return t, dict(prm), False
+    mp = vocab.match_pattern(p)
+    if mp:
+        return mp[0], dict(mp[1]), False
+    if re.search(r"\d", p) and not re.fullmatch(r"[a-z]+\d+", p):
+        return None
+    r = vocab.resolve_type(p)
+    if r:
+        t, prm = r
+        if t == "Activation" and "function" not in prm:
+            fn = {"soft-max": "softmax", "softmax": "softmax", "relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh",
+                  "relu6": "relu6", "elu": "elu", "swish": "swish"}.get(p)
+            if fn is None:
+                return None
+            prm = {"function": fn}
+        return t, dict(prm), False
+    return None
+
+
+def _name_type(name: str):
+    """A layer *name* such as conv1_1, pool2, fc6, relu3, prob -> its type."""
+    t = norm_text(name)
+    if not t or re.fullmatch(r"[\d.]+", t):
+        return None
+    if re.fullmatch(r"[a-z]+[\d_.]+[a-z]?", t):          # a name such as fc6 or conv1_1: its stem
+        stem = re.sub(r"[\d_.]+[a-z]?$", "", t)
+        hit = _lookup(stem)
+        if hit:
+            return hit
+    hit = _lookup(t)
+    if hit:
+        return hit
+    stem = re.sub(r"[\d_\-./()]+[a-z]?$", "", t).strip()
+    stem = re.sub(r"[\d_]+$", "", stem).strip()
+    if stem and stem != t:
+        return _lookup(stem)
+    return None
+
+
+_PARAM_WORD = re.compile(r"^(?:stride|s\d+|/\d*|/s\d+|\d+(?:-d|d)?|k?\d+x\d+(?:x\d+)*|dw|\d+%|\(\d+%\)|"
+                         r"\(.*\)|pool|layers?|,|:|/|-)$")
+
+
+def _params_from_words(words: list[str], layer: dict) -> None:
+    """Attach parameter words ("3x3", "64", "stride 2", "s2", "/2", "1000-d", "40%") to a layer."""
+    params = layer["params"]
+    i = 0
+    while i < len(words):
+        w = words[i].strip(",;:()")
+        if w == "stride" and i + 1 < len(words) and words[i + 1].strip(",").isdigit():
+            params["strides"] = int(words[i + 1].strip(","))
+            i += 2
+            continue
+        m = re.fullmatch(r"/?s(\d+)|/(\d+)", w)
+        if m:
+            params["strides"] = int(m.group(1) or m.group(2))
+        elif re.fullmatch(r"k?(\d+)x(\d+)(?:/(\d+))?", w):
+            m = re.fullmatch(r"k?(\d+)x(\d+)(?:/(\d+))?", w)
+            layer["kernel"] = int(m.group(1))
+            if m.group(3):
+                params["strides"] = int(m.group(3))
+        elif re.fullmatch(r"(\d+)%", w):
+            layer["rate"] = int(w[:-1]) / 100.0
+        elif re.fullmatch(r"(\d+)(?:-d|d)?", w):
+            layer.setdefault("numbers", []).append(int(re.match(r"\d+", w).group(0)))
+        elif w in ("dw",):
+            layer["dw"] = True
+        i += 1
+
+
+def parse_cell(text: str) -> dict:
+    """Layers named in one cell.
+
+    Returns ``{"layers": [...], "repeat": n, "unknown": [words], "group": bool}``;
+    each layer ``{"type", "params", "block", "kernel"?, "numbers"?, "text"}``.
+    """
+    t = norm_text(text)
+    out = {"layers": [], "repeat": 1, "unknown": [], "group": False, "text": t}
+    if t in EMPTY:
+        return out
+    m = re.search(r"[\]\)]?\s*x\s*(\d+)$", t)
+    if m and not re.search(r"\d\s*x\s*\d+$", t[: m.end()].replace(" ", "")[-8:] if False else ""):
+        head = t[: m.start()].rstrip()
+        # "3x3" at the end is a kernel, not a repeat; a repeat follows a space, "]" or a word
+        if not re.search(r"\d$", head) or "]" in t[m.start(): m.end()]:
+            out["repeat"] = int(m.group(1))
+            t = head
+    m = re.match(r"^(\d+)\s*x\s+(?=[a-z\[])", t)
+    if m:
+        out["repeat"] = int(m.group(1))
+        t = t[m.end():]
+    if "[" in t or ";" in t:
+        out["group"] = True
+    t = t.replace("[", " ").replace("]", " ")
+    chunks = [c.strip() for c in re.split(r"[;&+\n]| then ", t) if c.strip()]
+    if re.match(r"^(input|data|image)\b", t) and not re.match(r"^(input|data|image) size", t):
+        dims = _size(t)
+        lay = {"type": "Input", "params": {}, "block": False, "text": t}
+        if dims:
+            lay["dims"] = dims
+        out["layers"].append(lay)
+        return out
+    for chunk in chunks:
+        pieces = [p.strip() for p in chunk.split(",") if p.strip()]
+        chunk_layers: list[dict] = []
+        pending: list[str] = []
+        for piece in pieces:
+            words = piece.replace("/", " / ").split()
+            buf: list[str] = []
+            piece_layers: list[dict] = []
+            i = 0
+            while i < len(words):
+                hit = None
+                n = 1
+                for n in (4, 3, 2, 1):
+                    if i + n > len(words):
+                        continue
+                    span = " ".join(words[i:i + n])
+                    if n == 1 and _PARAM_WORD.match(span.strip(",")) and not CONV_KXK.match(span):
+                        break
+                    hit = _lookup(span)
+                    if hit:
+                        break
+                if hit:
+                    typ, prm, is_block = hit
+                    layer = {"type": typ, "params": dict(prm), "block": is_block, "text": piece}
+                    _params_from_words(pending + buf, layer)
+                    pending, buf = [], []
+                    piece_layers.append(layer)
+                    i += n
+                    continue
+                w = words[i]
+                if _PARAM_WORD.match(w.strip(",")):
+                    buf.append(w)
+                elif w.strip(",()") in ("rgb", "image", "gray", "grey", "pool") or re.fullmatch(r"\(?\d+[a-z]?\)?", w):
+                    pass
+                else:
+                    out["unknown"].append(w)
+                i += 1
+            if buf:
+                if piece_layers:
+                    _params_from_words(buf, piece_layers[-1])
+                elif chunk_layers:
+                    _params_from_words(buf, chunk_layers[-1])
+                else:
+                    pending.extend(buf)
+            chunk_layers.extend(piece_layers)
+        if pending:
+            if chunk_layers:
+                _params_from_words(pending, chunk_layers[-1])
+            else:                                   # "7x7, 64, stride 2": a convolution by its numbers
+                layer = {"type": "Conv2D", "params": {}, "block": False, "text": chunk, "implicit": True}
+                _params_from_words(pending, layer)
+                if "kernel" in layer:
+                    chunk_layers.append(layer)
+                else:
+                    out["unknown"].extend(pending)
+        out["layers"].extend(chunk_layers)
+    # "average pool, 1000-d fc" / "Pooling & FC": a pool without a window right before a fully
+    # connected layer pools the whole map
+    L = out["layers"]
+    for a, b2 in zip(L, L[1:]):
+        if a["type"] in ("MaxPool2D", "AvgPool2D") and "kernel" not in a and b2["type"] == "Dense":
+            a["type"] = "GlobalAvgPool2D"
+    return out
+
+
+def cell_layer_score(text: str) -> float:
+    """1 when a cell names layers and nothing else, 0 when it names none."""
+    if _is_empty(text):
+        return 0.0
+    p = parse_cell(text)
+    if not p["layers"]:
+        nt = _name_type(text)
+        return 0.7 if nt else 0.0
+    if any(l.get("implicit") for l in p["layers"]) and len(p["layers"]) == 1:
+        return 0.5
+    return 1.0 if not p["unknown"] else 0.6
+
+
+# ----------------------------------------------------------------- whole table
+def _header_role(h: str) -> str | None:
+    t = norm_text(h)
+    t = re.sub(r"\s+[a-z]?\^?[a-zĉĥŵl̂]*\s*i$", "", t)          # EfficientNet's "F̂i" symbols
+    t = re.sub(r"\s*\(.*\)$", "", t).strip()
+    for rx, role in HEADERS:
+        if re.search(rx, t):
+            return role
+    return None
+
+
+def _transpose(cells: list[list[str]]) -> list[list[str]]:
+    """Column-major -> row-major; stacked halves (first-column labels repeat) joined."""
+    labels = [norm_text(r[0]) if r else "" for r in cells]
+    segments, cur, seen = [], [], set()
+    for r, lab in zip(cells, labels):
+        if lab and lab in seen:
+            segments.append(cur)
+            cur, seen = [], set()
+        cur.append(r)
+        seen.add(lab)
+    segments.append(cur)
+    header = [r[0] for r in segments[0]]
+    rows = [header]
+    for seg in segments:
+        keys = [norm_text(r[0]) for r in seg]
+        width = max(len(r) for r in seg)
+        for j in range(1, width):
+            by = {k: (r[j] if j < len(r) else "") for k, r in zip(keys, seg)}
+            rows.append([by.get(norm_text(h), "") for h in header])
+    return rows
+
+
+def orientation_of(cells: list[list[str]]) -> tuple[str, dict]:
+    """row (a layer per row) or column (a layer per column), from where layer names sit and the shape."""
+    if not cells or not cells[0]:
+        return "row", {"reason": "empty"}
+    nr, nc = len(cells), max(len(r) for r in cells)
+    row_scores = [sum(cell_layer_score(c) for c in r[1:]) / max(1, len(r) - 1) for r in cells]
+    col_scores = []
+    for j in range(nc):
+        col = [r[j] if j < len(r) else "" for r in cells[1:]]
+        col_scores.append(sum(cell_layer_score(c) for c in col) / max(1, len(col)))
+    hdr_first_col = sum(1 for r in cells if r and _header_role(r[0]) not in (None, "ignore"))
+    hdr_first_row = sum(1 for c in cells[0] if _header_role(c) not in (None, "ignore"))
+    best_row, best_col = max(row_scores), max(col_scores)
+    info = {"best_row_layer_score": round(best_row, 3), "best_col_layer_score": round(best_col, 3),
+            "header_labels_first_col": hdr_first_col, "header_labels_first_row": hdr_first_row, "shape": [nr, nc]}
+    if hdr_first_col >= 2 and hdr_first_col > hdr_first_row and nc > nr:
+        return "column", dict(info, reason="parameter labels down the first column")
+    if best_row > best_col + 0.15 and nc > nr:
+        return "column", dict(info, reason="layer names run along a row")
+    if best_col == 0 and best_row == 0 and nc > 2 * nr:
+        return "column", dict(info, reason="wide table")
+    return "row", dict(info, reason="layer names run down a column" if best_col else "default")
+
+
+def _pad_value(v: str):
+    t = norm_text(v)
+    if t in EMPTY:
+        return None
+    if t in ("same", "valid"):
+        return t
+    n = _ints(t)
+    return n[0] if n else None
+
+
+def _tok(node: dict) -> str:
+    t, p = node["layer_type"], node.get("layer_params", {})
+    k = p.get("kernel_size") or p.get("pool_size")
+    k = k[0] if isinstance(k, list) else k
+    if t == "Conv2D":
+        return f"conv{k or 3}-{p.get('filters')}"
+    if t == "MaxPool2D":
+        return "max pool"
+    if t == "AvgPool2D":
+        return "avg pool"
+    if t == "Dense":
+        return f"FC-{p.get('units')}"
+    if t == "Activation":
+        return {"softmax": "soft-max"}.get(p.get("function"), p.get("function", "activation"))
+    return t
+
+
+class _Builder:
+    def __init__(self, name, input_shape, issues):
+        self.layers: list[dict] = []
+        self.names: set[str] = set()
+        self.prev: str | None = None
+        self.spatial = True
+        self.channels: int | None = None
+        self.input_shape = input_shape
+        self.issues = issues
+        self.name = name
+        self.counts: dict[str, int] = {}
+
+    def _unique(self, base: str) -> str:
+        base = re.sub(r"[^A-Za-z0-9_\-./]", "_", base) or "layer"
+        if base not in self.names:
+            return base
+        k = 2
+        while f"{base}_{k}" in self.names:
+            k += 1
+        return f"{base}_{k}"
+
+    def add(self, ltype: str, params: dict, meta: dict, base: str | None = None) -> str:
+        if ltype == "Dense" and self.spatial and self.layers:
+            self.add("Flatten", {}, dict(meta, inserted="flatten before a fully connected layer"), "flatten")
+        if base is None:
+            self.counts[ltype] = self.counts.get(ltype, 0) + 1
+            base = f"{ltype.lower()}{self.counts[ltype]}"
+        name = self._unique(base)
+        node = {"layer_type": ltype, "layer_name": name, "layer_params": params,
+                "from_layers": [self.prev] if self.prev else [], "meta": dict(meta)}
+        if ltype != "Input" and self.prev is None:
+            node["from_layers"] = []
+        node["meta"]["token"] = _tok(node)
+        self.layers.append(node)
+        self.names.add(name)
+        self.prev = name
+        if ltype in ("Dense", "Flatten", "GlobalAvgPool2D", "LSTM", "GRU", "SimpleRNN", "Embedding"):
+            self.spatial = False
+        if ltype in ("Dense",):
+            self.channels = params.get("units")
+        elif ltype in ("Conv2D",) or (ltype in ("mbconv", "resnet_basic_block", "resnet_basic_block_down")):
+            self.channels = params.get("filters", self.channels)
+        elif ltype == "resnet_bottleneck":
+            self.channels = params["filters"] * 4
+        elif ltype == "inception_module":
+            self.channels = sum(params.get(k, 0) for k in ("f1x1", "f3x3", "f5x5", "pool_proj"))
+        return name
+
+
+def _row_roles(header: list[str]) -> list[str | None]:
+    return [_header_role(h) for h in header]
+
+
+def _find_header(rows: list[list[str]]) -> int:
+    for i, r in enumerate(rows[:3]):
+        if sum(1 for c in r if not _is_empty(c)) < 2:
+            continue
+        roles = [_header_role(c) for c in r]
+        if sum(1 for x in roles if x not in (None,)) >= 2 or any(x == "type" for x in roles):
+            return i
+    return -1
+
+
+def table_to_graphs(table: dict | list, input_shape: list[int] | None = None) -> list[dict]:
+    """Graph documents (one per configuration) from an architecture table; see the module docstring."""
+    if isinstance(table, list):
+        table = {"cells": table}
+    cells = [[("" if c is None else str(c)) for c in r] for r in (table.get("cells") or [])]
+    tid = str(table.get("id") or "table")
+    if not cells:
+        return []
+    width = max(len(r) for r in cells)
+    cells = [r + [""] * (width - len(r)) for r in cells]
+    orient = table.get("orientation_checked") or orientation_of(cells)[0]
+    rows = _transpose(cells) if orient == "column" else cells
+    row_index = (lambda i, j: (j, i)) if orient == "column" else (lambda i, j: (i, j))
+
+    hi = _find_header(rows)
+    header = rows[hi] if hi >= 0 else [""] * len(rows[0])
+    roles = _row_roles(header)
+    # "layer" header: a name column unless another column holds the types
+    body = rows[hi + 1:]
+    ncol = len(header)
+    col_score = [sum(cell_layer_score(r[j]) for r in body) / max(1, len(body)) for j in range(ncol)]
+    if "filt_dim" in roles and "kernel" not in roles:
+        roles = ["kernel" if x == "filt_dim" else x for x in roles]
+    if "_repeat_or_name" in roles:
+        roles = [("repeat" if x == "_repeat_or_name" and j != 0 else ("name" if x == "_repeat_or_name" else x))
+                 for j, x in enumerate(roles)]
+    type_cols = [j for j, x in enumerate(roles) if x == "type"]
+    layer_cols = [j for j, x in enumerate(roles) if x == "layer"]
+    free = [j for j, x in enumerate(roles) if x is None and col_score[j] >= 0.25]
+    configs: list[tuple[str, int]] = []
+    if type_cols:
+        type_col = type_cols[0]
+        for j in layer_cols:
+            roles[j] = "name"
+    elif len(free) >= 2:
+        type_col = None
+        for j in free:
+            configs.append((header[j] if hi >= 0 and not _is_empty(header[j]) else "", j))
+    elif free:
+        type_col = free[0]
+        for j in layer_cols:
+            roles[j] = "name"
+    elif layer_cols:
+        type_col = layer_cols[0]
+    else:
+        type_col = max(range(ncol), key=lambda j: col_score[j])
+    if not configs:
+        configs = [("", type_col)]
+    # configuration names from the first rows when the header row is missing (VGG's "A  B  C  D  E")
+    if len(configs) > 1 and all(not c[0] for c in configs):
+        for r in rows[: max(hi, 0) + 3]:
+            labels = [r[j] for _, j in configs]
+            if all(not _is_empty(x) for x in labels) and all(cell_layer_score(x) == 0 for x in labels):
+                configs = [(labels[k], j) for k, (_, j) in enumerate(configs)]
+                break
+    name_col = roles.index("name") if "name" in roles else None
+    col_of = {role: j for j, role in reversed(list(enumerate(roles))) if role}
+
+    docs = []
+    for k, (cname, ccol) in enumerate(configs):
+        issues: list[dict] = []
+        cfg = norm_text(cname).upper().replace(" ", "") if cname else (chr(ord("A") + k) if len(configs) > 1 else "")
+        gname = re.sub(r"[^A-Za-z0-9_\-]", "_", f"{tid}_{cfg}" if cfg else tid)
+        if not gname[0].isalpha():
+            gname = "t_" + gname
+        b = _Builder(gname, input_shape, issues)
+        seq = _collect(rows, hi, ccol, [j for _, j in configs], roles, col_of, name_col, row_index, issues)
+        _emit(seq, b, input_shape, issues)
+        doc = {"schema_version": 1, "name": gname[:100],
+               "description": (table.get("caption") or "")[:500],
+               "source": {"table": tid, "configuration": cname or None, "orientation": orient,
+                          "issues": issues},
+               "layers": b.layers}
+        docs.append(doc)
+    return docs
+
+
+def _collect(rows, hi, ccol, cfg_cols, roles, col_of, name_col, row_index, issues):
+    """The layer rows of one configuration: [(cell_text, row_params, meta)]."""
+    seq = []
+    start = hi + 1 if hi >= 0 else 0
+    for i in range(start, len(rows)):
+        r = rows[i]
+        text, src_j = r[ccol], ccol
+        if len(cfg_cols) > 1 and _is_empty(text):
+            filled = [j for j in range(len(r)) if not _is_empty(r[j]) and roles[j] in (None,) and j not in cfg_cols]
+            others = [j for j in cfg_cols if not _is_empty(r[j])]
+            if len(others) == 1 and others[0] == cfg_cols[0] and not filled:
+                text, src_j = r[cfg_cols[0]], cfg_cols[0]      # a cell spanning every configuration
+            elif not others:
+                spans = [j for j in range(len(r)) if not _is_empty(r[j]) and roles[j] is None]
+                if len(spans) == 1:
+                    text, src_j = r[spans[0]], spans[0]
+        name = r[name_col] if name_col is not None else ""
+        if _is_empty(text) and not _is_empty(name) and name_col is not None:
+            text, src_j = name, name_col
+        if _is_empty(text):
+            continue
+        p = parse_cell(text)
+        if roles[src_j] in ("layer", "name") and re.fullmatch(r"[a-z]+[\d_.]+[a-z]?", norm_text(text)):
+            nt = _name_type(text)                 # "fc6" names a layer, it is not "FC-6"
+            if nt is not None:
+                p["layers"] = [{"type": nt[0], "params": dict(nt[1]), "block": nt[2], "text": text}]
+                p["unknown"] = []
+        if not p["layers"]:
+            nt = _name_type(text)
+            if nt is None and name_col is not None and not _is_empty(name):
+                nt = _name_type(name)
+            if nt is not None:
+                typ, prm, is_block = nt
+                p["layers"] = [{"type": typ, "params": dict(prm), "block": is_block, "text": text}]
+                p["unknown"] = []
+        if not p["layers"]:
+            if cell_layer_score(text) == 0 and (len(cfg_cols) > 1 or re.search(r"\d", norm_text(text))
+                                                and not re.search(r"[a-z]{3,}", norm_text(text))):
+                continue                          # "11 weight layers", "1.8x10^9": not a layer row
+            if re.search(r"weight layers|flops|params", norm_text(text)):
+                continue
+        if p["unknown"]:
+            rr, cc = row_index(i, src_j)
+            issues.append({"kind": "unknown_layer", "row": rr, "col": cc, "cell": text,
+                           "words": p["unknown"],
+                           "message": f"no layer type for {' '.join(p['unknown'])!r} in cell {text!r}"})
+        rowp = {role: r[j] for role, j in col_of.items() if j < len(r) and not _is_empty(r[j])}
+        rr, cc = row_index(i, src_j)
+        seq.append((p, rowp, {"cell": text, "row": rr, "col": cc}, name))
+    return seq
+
+
+def _first_int(v):
+    n = _ints(norm_text(v)) if v is not None else []
+    return n[0] if n else None
+
+
+def _emit(seq, b: _Builder, input_shape, issues):
+    vocab = load_vocabulary()
+    # input shape
+    shape = list(input_shape) if input_shape else None
+    inp_meta = {"cell": None}
+    for p, rowp, meta, _ in seq:
+        if p["layers"] and p["layers"][0]["type"] == "Input":
+            t = p["text"]
+            dims = _size(t) or _size(rowp.get("output_size", "")) or _size(rowp.get("input_size", ""))
+            if dims and len(dims) == 1:
+                dims = [dims[0], dims[0]]
+            if shape is None and dims:
+                ch = 1 if re.search(r"gray|grey|mono", t) else (_first_int(rowp.get("filters")) or 3)
+                shape = dims[:2] + [dims[2] if len(dims) > 2 else ch]
+            inp_meta = dict(meta)
+            break
+    if shape is None and seq:
+        p0, rowp0, meta0, _ = seq[0]
+        dims = _size(rowp0.get("input_size", "")) if "input_size" in rowp0 else None
+        if dims:
+            shape = dims[:2] + [dims[2] if len(dims) > 2 else 3]
+            inp_meta = dict(meta0, inferred="input size of the first layer")
+        else:
+            out = _size(rowp0.get("output_size", "")) if "output_size" in rowp0 else None
+            if out and p0["layers"]:
+                lay = p0["layers"][0]
+                tmp = {"params": dict(lay["params"])}
+                _params_from_words((norm_text(rowp0.get("stride", "")) + " "
+                                    + norm_text(rowp0.get("kernel", ""))).split(), tmp)
+                s = tmp["params"].get("strides") or lay["params"].get("strides") or 1
+                shape = [out[0] * s, (out[1] if len(out) > 1 else out[0]) * s, 3]
+                inp_meta = dict(meta0, inferred="output size of the first layer times its stride; 3 channels assumed")
+    if shape is not None:
+        b.add("Input", {"shape": shape}, dict(inp_meta), "input")
+        b.channels = shape[-1]
+    else:
+        issues.append({"kind": "no_input_shape", "message": "the table gives no input size; pass input_shape"})
+
+    _blocks_from_groups(seq)
+    expanded = []
+    i = 0
+    while i < len(seq):
+        p, rowp, meta, name = seq[i]
+        group = [seq[i]]
+        rep = p["repeat"]
+        if "repeat" in rowp:
+            rep = max(rep, _first_int(rowp["repeat"]) or 1)
+        # MobileNet: "5x" before a depthwise row covers it and the pointwise row after it
+        if p["repeat"] > 1 and re.match(r"^\d+\s*x\s", p["text"]) and i + 1 < len(seq) \
+                and seq[i + 1][0]["repeat"] == 1 and p["layers"] and seq[i + 1][0]["layers"] \
+                and p["layers"][0]["type"] != seq[i + 1][0]["layers"][0]["type"]:
+            group = [seq[i], seq[i + 1]]
+            i += 1
+        expanded.append((group, rep))
+        i += 1
+
+    for group, rep in expanded:
+        for r in range(rep):
+            for p, rowp, meta, name in group:
+                for lay in p["layers"]:
+                    if lay["type"] == "Input":
+                        continue
+                    _emit_layer(b, lay, rowp, dict(meta, repeat=r + 1) if rep > 1 else dict(meta),
+                                name if len(p["layers"]) == 1 and (rep == 1) and len(group) == 1 else None,
+                                p, r, issues, vocab)
+
+
+def _emit_layer(b: _Builder, lay, rowp, meta, name, p, rep_idx, issues, vocab):
+    t = lay["type"]
+    prm = dict(lay["params"])
+    nums = list(lay.get("numbers", []))
+    # row parameters (a value given by a column applies when the cell did not give it)
+    kernel = lay.get("kernel")
+    stride = prm.pop("strides", None)
+    if "kernel" in rowp and kernel is None:
+        tmp = {"params": {}}
+        _params_from_words(norm_text(rowp["kernel"]).split(), tmp)
+        kernel = tmp.get("kernel") or _first_int(rowp["kernel"])
+        stride = stride or tmp["params"].get("strides")
+    if "filter_shape" in rowp:
+        fs = _size(rowp["filter_shape"])
+        if fs:
+            kernel = kernel or fs[0]
+            if "dw" in norm_text(rowp["filter_shape"]) and t == "Conv2D":
+                t = "DepthwiseConv2D"
+            elif len(fs) >= 4 and t == "Conv2D":
+                nums = nums or [fs[-1]]
+            elif len(fs) == 2 and t == "Dense":
+                nums = nums or [fs[-1]]
+    if "stride" in rowp and stride is None:
+        stride = _first_int(rowp["stride"])
+    filters = None
+    if "filters" in rowp:
+        filters = _first_int(rowp["filters"])
+    pad = _pad_value(rowp["pad"]) if "pad" in rowp else None
+    if lay.get("dw") and t == "Conv2D":
+        t = "DepthwiseConv2D"
+    if name is not None and _is_empty(name):
+        name = None
+    base = norm_text(name).replace(" ", "_") if name else None
+    if base and rep_idx:
+        base = f"{base}_{rep_idx + 1}"
+
+    if lay["block"]:
+        if base is None and name and not _is_empty(name):
+            base = f"{norm_text(name).replace(' ', '_')}_{rep_idx + 1}"
+        _emit_block(b, t, prm, nums, kernel, stride, filters, rowp, meta, base, p, rep_idx, issues)
+        return
+    if t in ("Conv2D", "DepthwiseConv2D"):
+        if t == "Conv2D":
+            f = prm.get("filters") or (nums[0] if nums else None) or filters
+            if f is None and "output_size" in rowp:
+                osz = _size(rowp["output_size"])
+                f = osz[2] if osz and len(osz) > 2 else None
+            if f is None:
+                issues.append({"kind": "missing_param", "cell": meta.get("cell"),
+                               "message": f"convolution without a number of filters in {meta.get('cell')!r}"})
+                return
+            prm["filters"] = f
+        k = prm.get("kernel_size") or kernel or 3
+        prm["kernel_size"] = k
+        if stride:
+            prm["strides"] = stride
+        prm["padding"] = pad if pad is not None else "same"
+        if pad == 0:
+            prm["padding"] = "valid"
+        b.add(t, prm, meta, base)
+    elif t in ("MaxPool2D", "AvgPool2D"):
+        k = kernel or prm.get("pool_size") or (stride or 2)
+        s = stride or (k if kernel else 2)
+        prm = {"pool_size": k, "strides": s, "padding": "same" if k > s else "valid"}
+        if k == 7 and s == 1 and t == "AvgPool2D":
+            prm["padding"] = "valid"
+        b.add(t, prm, meta, base)
+    elif t == "GlobalAvgPool2D":
+        b.add(t, {}, meta, base)
+    elif t == "Dense":
+        u = prm.get("units") or (nums[0] if nums else None) or filters
+        if u is None and "output_size" in rowp:
+            osz = _size(rowp["output_size"])
+            u = osz[-1] if osz else None
+        if u is None:
+            issues.append({"kind": "missing_param", "cell": meta.get("cell"),
+                           "message": f"fully connected layer without a width in {meta.get('cell')!r}"})
+            return
+        b.add(t, {"units": u}, meta, base)
+    elif t == "Dropout":
+        b.add(t, {"rate": lay.get("rate", 0.5)}, meta, base)
+    elif t == "Activation":
+        b.add(t, {"function": prm.get("function", "relu")}, meta, base)
+    elif t in ("Embedding",):
+        u = prm.get("output_dim") or (nums[0] if nums else None) or filters
+        b.add(t, {"input_dim": 10000, "output_dim": u}, dict(meta, assumed="input_dim 10000"), base)
+    elif t in ("LSTM", "GRU", "SimpleRNN"):
+        u = prm.get("units") or (nums[0] if nums else None) or filters
+        b.add(t, {"units": u}, meta, base)
+    else:
+        spec = vocab.layers.get(t)
+        keep = {k: v for k, v in prm.items() if spec and k in spec.params}
+        b.add(t, keep, meta, base)
+
+
+def _emit_block(b, t, prm, nums, kernel, stride, filters, rowp, meta, base, p, rep_idx, issues):
+    meta = dict(meta, block=t)
+    if t == "inception_module":
+        bp = {k: _first_int(rowp.get(k)) for k in INCEPTION_KEYS}
+        if any(v is None for v in bp.values()):
+            issues.append({"kind": "missing_param", "cell": meta.get("cell"),
+                           "message": f"inception module without its branch widths in {meta.get('cell')!r}"})
+            return
+        b.add(t, bp, meta, base or "inception")
+    elif t == "mbconv":
+        f = filters or (nums[0] if nums else None)
+        if f is None or b.channels is None:
+            issues.append({"kind": "missing_param", "cell": meta.get("cell"),
+                           "message": f"MBConv without output channels in {meta.get('cell')!r}"})
+            return
+        s = (stride or 1) if rep_idx == 0 else 1
+        bp = {"filters": f, "expand": prm.get("expand", 6), "in_filters": b.channels, "strides": s}
+        if kernel:
+            meta["kernel_size"] = kernel
+        b.add(t, bp, meta, base or "mbconv")
+    elif t == "dense_layer":
+        b.add(t, {}, meta, base or "dense")
+    elif t == "resnet_bottleneck":
+        f = prm.get("filters") or filters or (nums[0] if nums else None)
+        s = 2 if (p["layers"][0].get("shrink") and rep_idx == 0) else (stride or 1) if rep_idx == 0 else 1
+        b.add(t, {"filters": f, "strides": s}, meta, base or "bottleneck")
+    elif t == "resnet_basic_block":
+        f = prm["filters"]
+        down = rep_idx == 0 and (p["layers"][0].get("shrink") or (b.channels is not None and b.channels != f))
+        if down:
+            s = 2 if p["layers"][0].get("shrink") else 1
+            b.add("resnet_basic_block_down", {"filters": f, "strides": s}, meta, base or "basic_block")
+        else:
+            b.add(t, {"filters": f}, meta, base or "basic_block")
+
+
+def _blocks_from_groups(seq) -> None:
+    """Bracketed groups of convolutions -> named blocks: [3x3,f; 3x3,f] a ResNet basic block,
+    [1x1,f; 3x3,f; 1x1,4f] a bottleneck, [1x1 conv; 3x3 conv] (no widths) a DenseNet layer.
+    The first block of a stage whose output size shrinks gets stride 2."""
+    prev_size = None
+    for p, rowp, meta, _ in seq:
+        size = _size(rowp.get("output_size", "")) if "output_size" in rowp else None
+        L = p["layers"]
+        convs = [l for l in L if l["type"] == "Conv2D" and not l["block"]]
+        if p["group"] and L and len(convs) == len(L):
+            ks = [l.get("kernel") or (l["params"].get("kernel_size")) for l in L]
+            fs = [(l.get("numbers") or [l["params"].get("filters")])[0] for l in L]
+            shrink = bool(size and prev_size and size[0] < prev_size[0])
+            blk = None
+            if ks == [3, 3] and fs[0] and fs[0] == fs[1]:
+                blk = {"type": "resnet_basic_block", "params": {"filters": fs[0]}, "block": True,
+                       "shrink": shrink, "text": p["text"]}
+            elif ks == [1, 3, 1] and fs[0] and fs[2] == 4 * fs[0] and fs[1] == fs[0]:
+                blk = {"type": "resnet_bottleneck", "params": {"filters": fs[0]}, "block": True,
+                       "shrink": shrink, "text": p["text"]}
+            elif ks == [1, 3] and not any(fs):
+                blk = {"type": "dense_layer", "params": {}, "block": True, "text": p["text"]}
+            if blk:
+                p["layers"] = [blk]
+        if size:
+            prev_size = size
+
+
+
+
+def graph_issues(doc: dict) -> list[str]:
+    """Problems parse_graph finds in a doc (empty when it validates)."""
+    from ..errors import GraphError
+    from ..graph import parse_graph
+    try:
+        parse_graph(doc)
+    except GraphError as exc:
+        return [str(i) for i in exc.issues]
+    return []
+
+
+def layer_tokens(doc: dict, skip=("Input", "Flatten")) -> list[str]:
+    return [n["meta"]["token"] for n in doc["layers"] if n["layer_type"] not in skip]
+
+
+__all__ = ["table_to_graphs", "parse_cell", "norm_text", "orientation_of", "cell_layer_score", "graph_issues",
+           "layer_tokens", "HEADERS"]
