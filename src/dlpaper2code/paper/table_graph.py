@@ -493,6 +493,7 @@ def table_to_graphs(table: dict | list, input_shape: list[int] | None = None) ->
     if "_repeat_or_name" in roles:
         roles = [("repeat" if x == "_repeat_or_name" and j != 0 else ("name" if x == "_repeat_or_name" else x))
                  for j, x in enumerate(roles)]
+    true_names = [j for j, x in enumerate(roles) if x == "name"]
     type_cols = [j for j, x in enumerate(roles) if x == "type"]
     layer_cols = [j for j, x in enumerate(roles) if x == "layer"]
     free = [j for j, x in enumerate(roles) if x is None and col_score[j] >= 0.25]
@@ -522,7 +523,7 @@ def table_to_graphs(table: dict | list, input_shape: list[int] | None = None) ->
             if all(not _is_empty(x) for x in labels) and all(cell_layer_score(x) == 0 for x in labels):
                 configs = [(labels[k], j) for k, (_, j) in enumerate(configs)]
                 break
-    name_col = roles.index("name") if "name" in roles else None
+    name_col = true_names[0] if true_names else (roles.index("name") if "name" in roles else None)
     col_of = {role: j for j, role in reversed(list(enumerate(roles))) if role}
 
     docs = []
@@ -825,6 +826,11 @@ def _blocks_from_groups(seq) -> None:
                 p["layers"] = [blk]
         if size:
             prev_size = size
+        elif prev_size:                 # a row without its own size ("3x3 max pool, stride 2") still strides
+            for l in L:
+                st = l["params"].get("strides") or 1
+                if isinstance(st, int) and st > 1:
+                    prev_size = [-(-x // st) for x in prev_size]
 
 
 

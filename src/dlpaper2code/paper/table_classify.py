@@ -1,0 +1,177 @@
+"""Is a table an architecture table or a results table, and is it row- or column-major?
+
+Bag of words over the caption and the cell text (scikit-learn's
+TfidfVectorizer; numbers folded to one token, layer tokens such as
+"conv3-64" split into "conv" and a number), and a nearest-centroid classifier
+by cosine similarity: each class is the normalised mean of its training
+vectors, a table goes to the class whose centroid is closest in angle.
+Orientation comes from :func:`dlpaper2code.paper.table_graph.orientation_of`
+(where the layer names sit, where the parameter labels sit, the shape).
+
+    model = train_classifier()                        # labelled tables of config/tables/
+    classify_table(table, model) -> {"kind", "score", "scores", "orientation", "orientation_info"}
+    evaluate(test_size=0.3, seed=0) -> {"accuracy", "n_train", "n_test", "orientation_accuracy", ...}
+
+Labelled examples: every ``*.yaml`` / ``*.json`` in ``config/tables/`` with a
+``tables`` list of ``{id, kind, orientation, caption, cells}``;
+``handwritten.yaml`` (real papers' tables transcribed) and ``synthetic.json``
+(made by :func:`write_synthetic_examples` from :func:`generate_corpus`).
+"""
+from __future__ import annotations
+
+import functools
+import json
+import random
+import re
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from .. import paths
+from .table_graph import norm_text, orientation_of
+
+KINDS = ("architecture", "results")
+
+
+def examples_dir() -> Path:
+    return paths.config_file("tables")
+
+
+def table_text(table: dict) -> str:
+    """Caption and cells as one normalised string for the bag of words."""
+    parts = [table.get("caption") or ""]
+    for r in table.get("cells") or []:
+        parts.extend(str(c) for c in r)
+    t = norm_text(" ".join(parts))
+    t = re.sub(r"table\s*\d+\s*[:.]?", " ", t)
+    t = re.sub(r"([a-z])(\d)", r"\1 \2", t)              # conv3-64 -> conv 3-64, fc6 -> fc 6
+    t = re.sub(r"\d+(?:[.,]\d+)?", " 0 ", t)             # numbers: one token
+    t = t.replace("%", " percent ").replace("^", " ").replace("x", " x ")
+    return t
+
+
+def load_examples(directory: str | Path | None = None) -> list[dict]:
+    d = Path(directory) if directory else examples_dir()
+    out = []
+    for f in sorted(d.glob("*")):
+        if f.suffix in (".yaml", ".yml"):
+            data = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
+        elif f.suffix == ".json":
+            data = json.loads(f.read_text(encoding="utf-8"))
+        else:
+            continue
+        for t in data.get("tables", []):
+            if t.get("kind") in KINDS:
+                out.append(dict(t, source_file=f.name))
+    return out
+
+
+class CosineCentroidClassifier:
+    """Nearest class centroid by cosine similarity over TF-IDF vectors."""
+
+    def __init__(self):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        self.vectorizer = TfidfVectorizer(token_pattern=r"(?u)\b[a-z][a-z\-]*\b|\b0\b|\bx\b", sublinear_tf=True,
+                                          ngram_range=(1, 2), min_df=1)
+        self.classes: list[str] = []
+        self.centroids = None
+
+    def fit(self, texts: list[str], labels: list[str]) -> "CosineCentroidClassifier":
+        X = self.vectorizer.fit_transform(texts)
+        self.classes = sorted(set(labels))
+        cents = []
+        for c in self.classes:
+            rows = X[[i for i, l in enumerate(labels) if l == c]]
+            m = np.asarray(rows.mean(axis=0)).ravel()
+            cents.append(m / (np.linalg.norm(m) or 1.0))
+        self.centroids = np.vstack(cents)
+        return self
+
+    def scores(self, texts: list[str]) -> np.ndarray:
+        X = self.vectorizer.transform(texts)           # rows are L2-normalised
+        return np.asarray(X @ self.centroids.T)
+
+    def predict(self, texts: list[str]) -> list[str]:
+        s = self.scores(texts)
+        return [self.classes[i] for i in s.argmax(axis=1)]
+
+
+def write_synthetic_examples(out: str | Path | None = None, n: int = 24, seed: int = 100) -> Path:
+    """Labelled tables from the synthetic corpus's ground truth (cells and captions as printed)."""
+    import tempfile
+
+    from .synth import generate_corpus
+    out = Path(out) if out else examples_dir() / "synthetic.json"
+    tables = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for truth in generate_corpus(tmp, n=n, seed=seed):
+            for t in truth["tables"]:
+                tables.append({"id": f"{truth['name']}_t{t['number']}", "kind": t["kind"],
+                               "orientation": t["orientation"], "caption": t["caption"], "cells": t["cells"],
+                               "layers": t.get("layers", [])})
+    out.write_text(json.dumps({"generator": f"generate_corpus(n={n}, seed={seed})", "tables": tables},
+                              indent=1, ensure_ascii=False), encoding="utf-8")
+    return out
+
+
+def train_classifier(examples: list[dict] | None = None) -> CosineCentroidClassifier:
+    if examples is None:
+        return _default_model()
+    return CosineCentroidClassifier().fit([table_text(t) for t in examples], [t["kind"] for t in examples])
+
+
+@functools.lru_cache(maxsize=1)
+def _default_model() -> CosineCentroidClassifier:
+    ex = load_examples()
+    return CosineCentroidClassifier().fit([table_text(t) for t in ex], [t["kind"] for t in ex])
+
+
+def classify_table(table: dict, model: CosineCentroidClassifier | None = None) -> dict:
+    model = model or _default_model()
+    s = model.scores([table_text(table)])[0]
+    k = int(s.argmax())
+    orient, info = orientation_of(table.get("cells") or [])
+    return {"kind": model.classes[k], "score": float(s[k]),
+            "scores": {c: round(float(v), 4) for c, v in zip(model.classes, s)},
+            "orientation": orient, "orientation_info": info}
+
+
+def split(examples: list[dict], test_size: float = 0.3, seed: int = 0) -> tuple[list[dict], list[dict]]:
+    """Stratified by (kind, source file): hand-written and synthetic tables are held out alike."""
+    rng = random.Random(seed)
+    groups: dict[tuple, list[dict]] = {}
+    for t in examples:
+        groups.setdefault((t["kind"], t.get("source_file")), []).append(t)
+    train, test = [], []
+    for key in sorted(groups, key=str):
+        g = list(groups[key])
+        rng.shuffle(g)
+        n_test = max(1, int(round(len(g) * test_size))) if len(g) > 1 else 0
+        test += g[:n_test]
+        train += g[n_test:]
+    return train, test
+
+
+def evaluate(examples: list[dict] | None = None, test_size: float = 0.3, seed: int = 0) -> dict:
+    """Held-out accuracy of the kind classifier and of the orientation rule."""
+    examples = examples if examples is not None else load_examples()
+    train, test = split(examples, test_size, seed)
+    model = train_classifier(train)
+    pred = model.predict([table_text(t) for t in test])
+    per_file: dict[str, list[int]] = {}
+    wrong = []
+    for t, p in zip(test, pred):
+        per_file.setdefault(t.get("source_file", "?"), []).append(int(p == t["kind"]))
+        if p != t["kind"]:
+            wrong.append(t.get("id"))
+    orient_ok = [orientation_of(t["cells"])[0] == t["orientation"] for t in examples if t["kind"] == "architecture"]
+    return {"accuracy": float(np.mean([p == t["kind"] for t, p in zip(test, pred)])) if test else float("nan"),
+            "n_train": len(train), "n_test": len(test),
+            "per_source": {k: float(np.mean(v)) for k, v in per_file.items()}, "wrong": wrong,
+            "orientation_accuracy": float(np.mean(orient_ok)) if orient_ok else float("nan"),
+            "n_orientation": len(orient_ok)}
+
+
+__all__ = ["CosineCentroidClassifier", "classify_table", "train_classifier", "evaluate", "load_examples",
+           "table_text", "write_synthetic_examples", "split", "KINDS"]

@@ -1,0 +1,198 @@
+"""Table classification (architecture vs results, row- vs column-major) and table -> graph."""
+from __future__ import annotations
+
+import collections
+
+import pytest
+import yaml
+
+from dlpaper2code.paper import extract_tables, generate_paper
+from dlpaper2code.paper.table_classify import (classify_table, evaluate, load_examples, table_text,
+                                               train_classifier)
+from dlpaper2code.paper.table_graph import graph_issues, layer_tokens, orientation_of, parse_cell, table_to_graphs
+from dlpaper2code.paths import config_file
+
+# measured: 1.00 on 10 random 70/30 splits (70 tables: 22 hand-written, 48 synthetic), 22/22 on the
+# hand-written ones when trained on synthetic tables only, 22/22 leave-one-out; the threshold leaves room
+ACCURACY_MIN = 0.9
+
+
+@pytest.fixture(scope="module")
+def hand():
+    data = yaml.safe_load(config_file("tables", "handwritten.yaml").read_text(encoding="utf-8"))
+    return {t["id"]: t for t in data["tables"]}
+
+
+def counts(doc):
+    return collections.Counter(n["layer_type"] for n in doc["layers"])
+
+
+# ----------------------------------------------------------------- classification
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_held_out_accuracy(seed):
+    r = evaluate(test_size=0.3, seed=seed)
+    assert r["n_test"] >= 15
+    assert r["accuracy"] >= ACCURACY_MIN, r
+    assert r["per_source"]["handwritten.yaml"] >= ACCURACY_MIN - 0.1, r
+
+
+def test_trained_on_synthetic_only_generalises_to_real_tables():
+    ex = load_examples()
+    hw = [t for t in ex if t["source_file"] == "handwritten.yaml"]
+    sy = [t for t in ex if t["source_file"] != "handwritten.yaml"]
+    assert len(hw) >= 20 and len(sy) >= 40
+    model = train_classifier(sy)
+    pred = model.predict([table_text(t) for t in hw])
+    acc = sum(p == t["kind"] for p, t in zip(pred, hw)) / len(hw)
+    assert acc >= ACCURACY_MIN
+
+
+def test_orientation_of_every_labelled_architecture_table():
+    ex = [t for t in load_examples() if t["kind"] == "architecture"]
+    wrong = [t["id"] for t in ex if orientation_of(t["cells"])[0] != t["orientation"]]
+    assert not wrong
+
+
+def test_classify_table_result_fields(hand):
+    r = classify_table(hand["vgg_face"])
+    assert r["kind"] == "architecture" and r["orientation"] == "column"
+    assert set(r["scores"]) == {"architecture", "results"} and 0 < r["score"] <= 1
+    assert classify_table(hand["imagenet_top1"])["kind"] == "results"
+
+
+# ----------------------------------------------------------------- cells
+@pytest.mark.parametrize("text,types", [
+    ("conv3-64", ["Conv2D"]), ("conv, 3×3, 64", ["Conv2D"]), ("3×3 conv, 64", ["Conv2D"]),
+    ("max pool", ["MaxPool2D"]), ("maxpool", ["MaxPool2D"]), ("mpool", ["MaxPool2D"]), ("FC-4096", ["Dense"]),
+    ("fc", ["Dense"]), ("soft-max", ["Activation"]), ("relu", ["Activation"]),
+    ("conv3-64 conv3-64", ["Conv2D", "Conv2D"]), ("conv3-64 LRN", ["Conv2D", "LRN"]),
+    ("average pool, 1000-d fc, softmax", ["GlobalAvgPool2D", "Dense", "Activation"]),
+    ("Conv dw / s2", ["DepthwiseConv2D"]), ("MBConv6, k5x5", ["mbconv"]), ("inception (4a)", ["inception_module"]),
+])
+def test_parse_cell_names(text, types):
+    p = parse_cell(text)
+    assert [l["type"] for l in p["layers"]] == types and not p["unknown"]
+
+
+def test_parse_cell_params_repeats_and_unicode():
+    p = parse_cell("3×3 conv, 64")
+    assert p["layers"][0]["kernel"] == 3 and p["layers"][0]["numbers"] == [64]
+    assert parse_cell("3 × 3 max pool, stride 2")["layers"][0]["params"]["strides"] == 2
+    assert parse_cell("[3×3, 64; 3×3, 64] ×2")["repeat"] == 2
+    assert parse_cell("[1 × 1, 64; 3 × 3, 64; 1 × 1, 256] × 6")["repeat"] == 6
+    assert parse_cell("5× Conv dw / s1")["repeat"] == 5
+    assert parse_cell("ｃｏｎｖ３-６４")["layers"][0]["params"] == {"kernel_size": 3, "filters": 64}   # NFKC
+    assert parse_cell("input (224 × 224 RGB image)")["layers"][0]["dims"] == [224, 224]
+
+
+# ----------------------------------------------------------------- synthetic papers
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_synthetic_tables_give_the_ground_truth_layers(tmp_path, seed):
+    truth = generate_paper(tmp_path, seed=seed)
+    tables = extract_tables(tmp_path / truth["pdf"])
+    for t in truth["tables"]:
+        got = [e for e in tables if t["caption"].split(":", 1)[-1].strip()[:25] in e["caption"]]
+        assert got, t["caption"]
+        c = classify_table(got[0])
+        assert c["kind"] == t["kind"]
+        if t["kind"] != "architecture":
+            continue
+        assert c["orientation"] == t["orientation"]
+        for cells in (t["cells"], got[0]["cells"]):            # as printed, and as extracted from the PDF
+            docs = table_to_graphs({"cells": cells, "caption": t["caption"]})
+            assert len(docs) == 1
+            assert layer_tokens(docs[0]) == t["layers"]
+            assert [n["layer_type"] for n in docs[0]["layers"] if n["layer_type"] not in ("Input", "Flatten")] \
+                == t["layer_types"]
+            assert graph_issues(docs[0]) == []
+
+
+# ----------------------------------------------------------------- real-paper style tables
+def test_vgg_configurations_a_to_e(hand):
+    docs = table_to_graphs(hand["vgg_configs_a_e"])
+    assert [d["source"]["configuration"] for d in docs] == ["A", "B", "C", "D", "E"]
+    convs = [counts(d)["Conv2D"] for d in docs]
+    assert convs == [8, 10, 13, 13, 16]
+    for d in docs:
+        c = counts(d)
+        assert c["Dense"] == 3 and c["MaxPool2D"] == 5 and c["Input"] == 1
+        assert graph_issues(d) == []
+    d = docs[3]                                               # VGG-16
+    assert d["layers"][0]["layer_params"]["shape"] == [224, 224, 3]
+    assert layer_tokens(d)[-4:] == ["FC-4096", "FC-4096", "FC-1000", "soft-max"]
+    assert all("cell" in n["meta"] for n in d["layers"])
+    lrn = table_to_graphs(hand["vgg_configs_lrn"])
+    assert [counts(x)["LRN"] for x in lrn] == [0, 1, 0]
+
+
+def test_resnet_repeats_expanded_as_blocks(hand):
+    docs = table_to_graphs(hand["resnet_table1"])
+    assert len(docs) == 5
+    blocks = [sum(v for k, v in counts(d).items() if k.startswith("resnet_")) for d in docs]
+    assert blocks == [8, 16, 16, 33, 50]                       # 2-2-2-2, 3-4-6-3, 3-4-6-3, 3-4-23-3, 3-8-36-3
+    r34 = docs[1]
+    assert counts(r34)["resnet_basic_block_down"] == 3         # conv3_1, conv4_1, conv5_1 (stride 2)
+    assert counts(docs[2])["resnet_bottleneck"] == 16
+    for d in docs:
+        assert graph_issues(d) == [], d["name"]
+    from dlpaper2code.graph import parse_graph
+    g = parse_graph(r34)
+    assert sum(1 for n in g.nodes if n.type == "Conv2D" and not n.name.endswith("/proj")) == 33
+    assert g.shapes[g.outputs[0]].to_list() == [1000]
+    gap = [n for n in g.nodes if n.type == "GlobalAvgPool2D"][0]
+    assert g.shapes[gap.inputs[0]].to_list() == [7, 7, 512]       # conv5_x output, as the table says
+
+
+def test_plain_repeats_expanded(hand):
+    mob = table_to_graphs(hand["mobilenet_v1"])[0]
+    c = counts(mob)
+    assert c["DepthwiseConv2D"] == 13 and c["Conv2D"] == 14      # "5×" covers the dw / pointwise pair
+    assert graph_issues(mob) == []
+    cells = [["layer", "configuration"], ["input", "input (32 x 32 RGB image)"], ["block", "[conv3-16] × 3"],
+             ["pool", "max pool"], ["head", "FC-10"]]
+    d = table_to_graphs(cells)[0]
+    assert layer_tokens(d) == ["conv3-16"] * 3 + ["max pool", "FC-10"]
+    assert graph_issues(d) == []
+
+
+def test_vgg_face_column_major(hand):
+    t = hand["vgg_face"]
+    assert orientation_of(t["cells"])[0] == "column"
+    d = table_to_graphs(t)[0]
+    c = counts(d)
+    assert len(d["layers"]) == 38                                  # layers 0..37 of the paper
+    assert c["Conv2D"] == 16 and c["MaxPool2D"] == 5           # fc6-fc8 are convolutions in this table
+    assert c["Activation"] == 15 + 1                            # relu1_1..relu7, prob
+    assert d["layers"][-1]["layer_params"] == {"function": "softmax"}
+    fc8 = [n for n in d["layers"] if n["layer_name"] == "fc8"][0]
+    assert fc8["layer_params"]["filters"] == 2622
+    assert graph_issues(d) == []
+
+
+def test_named_blocks_kept(hand):
+    g = table_to_graphs(hand["googlenet"])[0]
+    assert counts(g)["inception_module"] == 9 and graph_issues(g) == []
+    e = table_to_graphs(hand["efficientnet_b0"])[0]
+    assert counts(e)["mbconv"] == 16 and graph_issues(e) == []
+    dn = table_to_graphs(hand["densenet"])
+    assert len(dn) == 4 and counts(dn[0])["dense_layer"] == 18
+    # the DenseNet table gives no widths for its convolutions: reported, not invented
+    assert any(i["kind"] == "missing_param" for i in dn[0]["source"]["issues"])
+
+
+def test_unknown_layer_names_reported():
+    cells = [["layer", "type", "kernel", "# filters"], ["input", "input (28 x 28 gray image)", "–", "1"],
+             ["c1", "conv", "5", "20"], ["x1", "wobble layer", "3", "20"], ["f", "fc", "–", "10"]]
+    d = table_to_graphs(cells)[0]
+    issues = [i for i in d["source"]["issues"] if i["kind"] == "unknown_layer"]
+    assert issues and "wobble" in issues[0]["words"] and issues[0]["cell"] == "wobble layer"
+    assert issues[0]["row"] == 3
+    assert d["layers"][0]["layer_params"]["shape"] == [28, 28, 1]
+
+
+def test_input_shape_argument_and_missing_shape(hand):
+    t = {"cells": [["layer", "configuration"], ["c1", "conv3-8"], ["p1", "max pool"], ["f", "FC-10"]]}
+    d = table_to_graphs(t)[0]
+    assert any(i["kind"] == "no_input_shape" for i in d["source"]["issues"])
+    d = table_to_graphs(t, input_shape=[32, 32, 3])[0]
+    assert graph_issues(d) == []
