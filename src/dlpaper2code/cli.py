@@ -1,8 +1,9 @@
-"""Command line: ``dlpaper2code validate | codegen | verify | bench | layers | simulate | bench-simulate | render``."""
+"""Command line: ``dlpaper2code validate | codegen | verify | bench | layers | simulate | bench-simulate | render | read-diagram | score-diagrams``."""
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -225,6 +226,100 @@ def cmd_render(args) -> int:
     return 0
 
 
+def cmd_read_diagram(args) -> int:
+    from .read import read_diagram
+
+    out = Path(args.output)
+    many = len(args.images) > 1
+    if many:
+        out.mkdir(parents=True, exist_ok=True)
+    status = 0
+    for image in args.images:
+        result = read_diagram(image)            # never raises on bad input: status + message
+        target = out / f"{Path(image).stem}.json" if many else out
+        if result["status"] == "ok" and result.get("graph"):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.tmp")
+            tmp.write_text(json.dumps(result["graph"], indent=1) + "\n", encoding="utf-8")
+            tmp.replace(target)
+            if args.details:
+                Path(args.details if not many else out / f"{Path(image).stem}.read.json").write_text(
+                    json.dumps({k: v for k, v in result.items() if k != "graph"}, indent=1) + "\n", encoding="utf-8")
+            layers = result["graph"]["layers"]
+            edges = sum(len(l.get("from_layers", [])) for l in layers)
+            print(f"{image}: {len(layers)} layers, {edges} edges -> {target}")
+        else:
+            status = 1
+            print(f"{image}: {result['status']}: {result.get('message', '')}", file=sys.stderr)
+    return status
+
+
+def cmd_score_diagrams(args) -> int:
+    from .flow_eval import format_summary, score_shard, summarize, write_rows
+
+    rows = []
+    for shard in args.shards:
+        if not (Path(shard) / "manifest.csv").is_file():
+            print(f"error: {shard}: no manifest.csv (a folder written by `dlpaper2code simulate`)", file=sys.stderr)
+            return 2
+        rows.extend(score_shard(shard, args.styles.split(",") if args.styles else None))
+    if args.output:
+        write_rows(rows, args.output)
+    print(format_summary(summarize(rows)), end="")
+    return 0
+
+
+ARXIV_URL = "https://arxiv.org/pdf/{id}"
+
+
+def fetch_arxiv(arxiv_id: str, dest_dir: Path, url_template: str | None = None, timeout: float = 60) -> Path:
+    """Download an arXiv paper's PDF (the URL template is overridable: DLPAPER2CODE_ARXIV_URL)."""
+    import os
+    import re
+    import urllib.error
+    import urllib.request
+
+    if not re.fullmatch(r"(\d{4}\.\d{4,5}|[a-z\-]+(\.[A-Z]{2})?/\d{7})(v\d+)?", arxiv_id):
+        raise ValueError(f"{arxiv_id!r} is not an arXiv identifier (e.g. 1409.1556 or cs/0112017)")
+    url = (url_template or os.environ.get("DLPAPER2CODE_ARXIV_URL") or ARXIV_URL).format(id=arxiv_id)
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    dest = dest_dir / f"{arxiv_id.replace('/', '_')}.pdf"
+    tmp = dest.with_name(f".{dest.name}.tmp")
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp, open(tmp, "wb") as fh:
+            shutil.copyfileobj(resp, fh)
+    except (urllib.error.URLError, OSError) as exc:
+        tmp.unlink(missing_ok=True)
+        raise ValueError(f"cannot download arXiv {arxiv_id} from {url}: {exc}") from exc
+    tmp.replace(dest)
+    return dest
+
+
+def cmd_paper(args) -> int:
+    from .codegen import expand_targets
+    from .paper.pipeline import process_paper
+
+    if bool(args.pdf) == bool(args.arxiv):
+        print("error: give a PDF or --arxiv ID (one of them)", file=sys.stderr)
+        return 2
+    try:
+        targets = expand_targets(args.target)
+        pdf = Path(args.pdf) if args.pdf else fetch_arxiv(args.arxiv, Path(args.output).parent / "downloads")
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    report = process_paper(pdf, args.output, dpi=args.dpi, targets=targets, max_pages=args.max_pages,
+                           max_bytes=int(args.max_mb * 2**20), read_figures=not args.no_figures)
+    if report["status"] == "failed":
+        print(f"error: {report['message']}", file=sys.stderr)
+        return 1
+    graphs = report.get("graphs", [])
+    print(f"{pdf}: {report['pages']} page(s), {len(report.get('figures', []))} figure(s), "
+          f"{len(report.get('tables', []))} table(s), {sum(g['valid'] for g in graphs)} valid graph(s) "
+          f"-> {args.output}/report.html")
+    return 0 if report["status"] == "ok" else 1
+
+
 DEFAULT_PARAMS = "params.yaml"
 
 
@@ -297,6 +392,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", required=True, help="PNG file")
     p.add_argument("--ground-truth", help="JSON file (default: next to the PNG)")
     p.set_defaults(func=cmd_render, styles=None)
+
+    p = sub.add_parser("read-diagram", help="read a box diagram image (PNG, JPEG...) into a model graph")
+    p.add_argument("images", nargs="+")
+    p.add_argument("--output", "-o", required=True, help="graph JSON (one image) or a folder (several)")
+    p.add_argument("--details", help="also write nodes, edges, OCR text and timings here (one image)")
+    p.set_defaults(func=cmd_read_diagram)
+
+    p = sub.add_parser("score-diagrams", help="read every diagram of simulated folders and score it")
+    p.add_argument("shards", nargs="+", help="folders written by `dlpaper2code simulate`")
+    p.add_argument("--styles", help="comma-separated styles to score (default: all)")
+    p.add_argument("--output", "-o", help="per-image scores as CSV")
+    p.set_defaults(func=cmd_score_diagrams)
+
+    p = sub.add_parser("paper", help="a paper PDF -> figures, tables, model graphs, code and an HTML report")
+    p.add_argument("pdf", nargs="?")
+    p.add_argument("--arxiv", help="download this arXiv paper first (e.g. 1409.1556)")
+    p.add_argument("--output", "-o", required=True, help="output folder")
+    p.add_argument("--target", "-t", default="all", help="code targets (default all)")
+    p.add_argument("--dpi", type=int, default=150, help="figure crops")
+    p.add_argument("--max-pages", type=int, default=200)
+    p.add_argument("--max-mb", type=float, default=64)
+    p.add_argument("--no-figures", action="store_true", help="do not pass figures to the diagram reader")
+    p.set_defaults(func=cmd_paper)
 
     p = sub.add_parser("layers", help="list the layer vocabulary")
     p.add_argument("--json", action="store_true")
