@@ -86,7 +86,8 @@ def test_dvc_yaml_stages_cover_the_workflow():
     assert "results/codegen" in stages["codegen"]["outs"]
     assert "results/verify" in stages["verify"]["outs"]
     assert set(doc["metrics"]) == {"results/metrics/verify.json", "results/metrics/codegen_bench.json",
-                                   "results/metrics/simulate.json", "results/metrics/simulate_bench.json"}
+                                   "results/metrics/simulate.json", "results/metrics/simulate_bench.json",
+                                   "results/metrics/papers.json"}
     assert "results/simulated" in stages["simulate"]["outs"]
     assert {"simulate.models_per_depth", "simulate.seed", "simulate.styles", "render"} <= set(stages["simulate"]["params"])
 
@@ -132,7 +133,8 @@ def test_dry_run_lists_one_job_per_zoo_graph():
     n = len(zoo_graphs())
     sim = load_params()["simulate"]
     shards = -(-(sim["depth_max"] - sim["depth_min"] + 1) * sim["models_per_depth"] // sim["shard_size"])
-    expected = {"bench_codegen": 1, "verify_summary": 1, "all": 1, "simulate_shard": shards, "simulate_summary": 1}
+    expected = {"bench_codegen": 1, "verify_summary": 1, "all": 1, "simulate_shard": shards, "simulate_summary": 1,
+                "paper_corpus": 1, "paper": load_params()["paper"]["corpus_size"], "paper_summary": 1}
     if n:
         expected |= {"codegen": n, "verify": n}
     for rule, count in expected.items():
@@ -257,6 +259,43 @@ STANDIN = {
         def summary_metrics(stats): return {"models": stats.models}
         def format_stats(stats): return f"models: {stats.models}\\n"
     """,
+    "flow_eval.py": """
+        import json, pathlib
+        def score_shard(shard, styles):
+            return [{"model": m} for m in (pathlib.Path(shard) / "manifest.csv").read_text().splitlines()[1:]]
+        def write_rows(rows, path):
+            rows = list(rows)
+            pathlib.Path(path).write_text("model\\n" + "".join(r["model"] + "\\n" for r in rows))
+            return len(rows)
+        def load_rows(paths):
+            return [{"model": m} for p in paths for m in pathlib.Path(p).read_text().splitlines()[1:]]
+        def summarize(rows): return {"all": {"images": len(rows)}}
+        def format_summary(summary): return json.dumps(summary)
+        def boxplots(rows, path): pathlib.Path(path).write_bytes(b"png")
+    """,
+    "paper/__init__.py": """
+        import json, pathlib
+        def generate_corpus(out, n, seed, dpi):
+            out = pathlib.Path(out)
+            for s in range(seed, seed + n):
+                (out / f"synth_{s:03d}.pdf").write_text("%PDF-")
+                (out / f"synth_{s:03d}.json").write_text(json.dumps({"pdf": f"synth_{s:03d}.pdf"}))
+            return list(range(n))
+        def evaluate_corpus(folder, iou_min):
+            return {"figure_recall": 1.0, "per_paper": []}
+    """,
+    "paper/pipeline.py": """
+        import json, pathlib
+        def process_paper(pdf, out, **kw):
+            out = pathlib.Path(out); out.mkdir(parents=True, exist_ok=True)
+            (out / "report.json").write_text(json.dumps({"pdf": str(pdf), "status": "ok"}))
+            return {"status": "ok"}
+        def end_to_end(out, truth):
+            return {"paper": pathlib.Path(out).name, "status": "ok", "pages": 1, "graphs": 1, "seconds": 0.1,
+                    "truth": truth is not None}
+        def summarize_papers(rows):
+            return {"papers": len(rows), "with_truth": sum(r["truth"] for r in rows)}
+    """,
     "simulate/bench.py": """
         def bench_simulate(depths, count, seed, styles, full_styles=None, cores=16):
             return {"models": len(depths) * count}
@@ -310,6 +349,10 @@ def test_failed_graph_is_recorded_and_fails_the_summary(workflow_copy):
     assert sorted(manifest) == sorted(f"m{g}" for g in range(n_models))
     assert len(list((work / "results/simulated").glob("shard*"))) == -(-n_models // sim["shard_size"])
     assert yaml.safe_load((work / "results/metrics/simulate.json").read_text()) == {"models": n_models}
+    # every corpus paper processed, each with its ground truth
+    n_papers = load_params()["paper"]["corpus_size"]
+    assert yaml.safe_load((work / "results/metrics/papers.json").read_text()) == {
+        "papers": n_papers, "with_truth": n_papers, "figure_recall": 1.0}
     # no temporary leftovers
     assert not list((work / "results").rglob("*.tmp"))
 

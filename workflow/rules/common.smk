@@ -8,6 +8,8 @@ GRAPHS = sorted(glob_wildcards(f"{ZOO_DIR}/{{graph}}.json").graph)
 
 # Outputs below this directory are DVC metrics.
 METRICS_DIR = "results/metrics"
+# Outputs below this directory are DVC plots.
+PLOTS_DIR = "results/plots"
 LOG_DIR = "results/logs"
 
 # Code the results depend on.  Each existing file below these paths is an input

@@ -236,3 +236,45 @@ def render_report(report: dict, folder: Path) -> str:
     tables = json.loads((folder / "tables" / "tables.json").read_text(encoding="utf-8"))["tables"] \
         if (folder / "tables" / "tables.json").is_file() else []
     return template.render(report=report, figures=figures, tables=tables, code=code, escape=html.escape)
+
+
+# ----------------------------------------------------------------- corpus metrics
+def layer_sequence_accuracy(pred_types: list[str], true_types: list[str]) -> float:
+    """Layers matched in order / the longer sequence (1.0 = the same sequence).
+    Flatten is ignored on both sides (tables seldom list it; graphs need it)."""
+    a = [t for t in pred_types if t not in ("Input", "Flatten")]
+    b = [t for t in true_types if t not in ("Input", "Flatten")]
+    if not a and not b:
+        return 1.0
+    matched = sum(m.size for m in difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks())
+    return matched / max(len(a), len(b))
+
+
+def end_to_end(out_dir: str | Path, truth: dict | None) -> dict:
+    """One processed paper against its synthetic ground truth (None: no truth, status and speed only)."""
+    out_dir = Path(out_dir)
+    report = json.loads((out_dir / "report.json").read_text(encoding="utf-8"))
+    row = {"paper": report["name"], "status": report["status"], "pages": report.get("pages") or 0,
+           "seconds": (report.get("seconds") or {}).get("total", 0.0), "graphs": len(report.get("graphs", []))}
+    if truth is not None:
+        arch = [t for t in truth.get("tables", []) if t.get("kind") == "architecture"]
+        pred = []
+        if (out_dir / "graph.json").is_file():
+            pred = [l["layer_type"] for l in json.loads((out_dir / "graph.json").read_text(encoding="utf-8"))["layers"]]
+        row["layer_sequence_accuracy"] = round(layer_sequence_accuracy(pred, arch[0]["layer_types"]), 4) if arch else None
+    return row
+
+
+def summarize_papers(rows: list[dict]) -> dict:
+    import statistics
+
+    scored = [r["layer_sequence_accuracy"] for r in rows if r.get("layer_sequence_accuracy") is not None]
+    secs = [r["seconds"] for r in rows if r["status"] != "failed"]
+    pages = [r["seconds"] / r["pages"] for r in rows if r["status"] != "failed" and r["pages"]]
+    return {"papers": len(rows), "ok": sum(r["status"] == "ok" for r in rows),
+            "failed": sum(r["status"] == "failed" for r in rows),
+            "layer_sequence_accuracy_mean": round(statistics.fmean(scored), 4) if scored else None,
+            "layer_sequence_exact_share": round(sum(s == 1.0 for s in scored) / len(scored), 4) if scored else None,
+            "e2e_seconds_per_paper_median": round(statistics.median(secs), 3) if secs else None,
+            "e2e_seconds_per_paper_worst": round(max(secs), 3) if secs else None,
+            "e2e_seconds_per_page_median": round(statistics.median(pages), 3) if pages else None}

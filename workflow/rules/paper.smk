@@ -1,0 +1,69 @@
+# Stage "paper": every PDF of papers.input_dir (default: the synthetic corpus, generated
+# here with exact ground truth) -> figures, tables, graphs, code and an HTML report,
+# one job per paper; then extraction and end-to-end metrics.
+
+PAPERS_CFG = config["paper"]
+CORPUS_DIR = "results/corpus"
+PAPER_DIR = PAPERS_CFG["input_dir"].rstrip("/") if PAPERS_CFG["input_dir"] else CORPUS_DIR
+if PAPERS_CFG["input_dir"]:
+    PAPERS = sorted(glob_wildcards(f"{PAPER_DIR}/{{paper}}.pdf").paper)
+else:
+    # generate_corpus names papers synth_<seed>
+    PAPERS = [f"synth_{s:03d}" for s in range(PAPERS_CFG["corpus_seed"], PAPERS_CFG["corpus_seed"] + PAPERS_CFG["corpus_size"])]
+
+
+if not PAPERS_CFG["input_dir"]:
+
+    rule paper_corpus:
+        input:
+            code=CODE,
+        output:
+            directory(CORPUS_DIR),
+        params:
+            corpus_size=PAPERS_CFG["corpus_size"],
+            corpus_seed=PAPERS_CFG["corpus_seed"],
+            dpi=PAPERS_CFG["dpi"],
+        log:
+            f"{LOG_DIR}/paper/corpus.log",
+        script:
+            "../scripts/paper_corpus.py"
+
+
+rule paper:
+    input:
+        # the corpus folder (one job makes it), or the PDF itself in a user folder
+        src=f"{PAPER_DIR}/{{paper}}.pdf" if PAPERS_CFG["input_dir"] else CORPUS_DIR,
+        code=CODE,
+    output:
+        directory("results/papers/{paper}"),
+    params:
+        dpi=PAPERS_CFG["dpi"],
+        targets=PAPERS_CFG["targets"],
+        max_pages=PAPERS_CFG["max_pages"],
+        max_mb=PAPERS_CFG["max_mb"],
+        read_figures=PAPERS_CFG["read_figures"],
+    log:
+        f"{LOG_DIR}/paper/{{paper}}.log",
+    threads: 1
+    resources:
+        runtime=30,
+        mem_mb=3000,
+    script:
+        "../scripts/paper.py"
+
+
+rule paper_summary:
+    localrule: True
+    input:
+        papers=expand(rules.paper.output[0], paper=PAPERS),
+        corpus=[] if PAPERS_CFG["input_dir"] else CORPUS_DIR,
+    output:
+        table="results/papers/summary.md",
+        metrics=f"{METRICS_DIR}/papers.json",
+    params:
+        input_dir=PAPERS_CFG["input_dir"],
+        iou_min=PAPERS_CFG["iou_min"],
+    log:
+        f"{LOG_DIR}/paper/summary.log",
+    script:
+        "../scripts/paper_summary.py"
