@@ -1,0 +1,317 @@
+"""From boxes, arrows and readings to our graph document.
+
+* The look is voted by the boxes' text (Keras 3 headers and shape cells,
+  Keras 2 'input:'/'output:' cells, Caffe types and parameters).
+* Caffe blobs (a name and no type) are not layers: their producer (the arrow
+  into the blob, or the layer of the same name) is joined to every consumer.
+* Each layer accepts as many inputs as its type allows (Concat: any number,
+  Input: none, others: one); a surplus arrow is dropped, the one whose
+  source's output shape disagrees with the layer's input shape first.
+* Hyper-parameters come from the text: output shapes (filters, units,
+  output_dim, return_sequences, the Input shape), input and output sizes
+  (Conv2D kernel, stride 1 and valid padding as Keras draws them), Caffe
+  labels (kernel size, stride, pad) and Caffe edge labels (num_output).
+  Parameters a graph needs but the diagram does not show are filled with
+  defaults and listed in the layer's ``meta.guessed``.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+
+from .labels import Reading
+
+
+@dataclass
+class Box:
+    index: int
+    box: tuple[int, int, int, int]
+    reading: Reading
+    role: str = "layer"                  # layer | blob | unknown
+    layer_type: str | None = None
+    name: str = ""
+    params: dict = field(default_factory=dict)
+    guessed: list[str] = field(default_factory=list)
+    confidence: float = 0.0
+    rank: float = 0.0
+    edge_label: int | None = None        # Caffe num_output on the arrow leaving the layer
+
+
+def detect_look(readings: list[Reading]) -> str:
+    votes = Counter()
+    for r in readings:
+        if r.style == "keras":
+            votes["keras2"] += 0.5
+            votes["keras3"] += 0.5
+        elif r.style:
+            votes[r.style] += 1
+        if r.layer_type is None and r.name and not r.type_raw:
+            votes["caffe"] += 0.5         # a bare name: a blob
+    if not votes:
+        return "unknown"
+    return votes.most_common(1)[0][0]
+
+
+def assign_roles(boxes: list[Box], look: str) -> None:
+    names = {b.reading.name for b in boxes if b.reading.layer_type and b.reading.name}
+    for b in boxes:
+        r = b.reading
+        if r.layer_type is not None:
+            b.role = "layer"
+            b.layer_type = r.layer_type
+            b.confidence = r.confidence
+        elif look == "caffe" and r.name and not r.type_raw:
+            b.role = "blob"
+            b.confidence = 0.9 if r.name in names else 0.6
+        elif r.name_type is not None:
+            b.role = "layer"
+            b.layer_type = r.name_type
+            b.confidence = 0.4
+        else:
+            b.role = "unknown"
+        b.name = r.name or ""
+
+
+def _best_name_match(name: str, candidates: list[Box]) -> Box | None:
+    best, score = None, 0.0
+    for c in candidates:
+        s = fuzz.ratio(name, c.name)
+        if s > score:
+            best, score = c, s
+    return best if score >= 85 else None
+
+
+def layer_edges(boxes: list[Box], arrows: list[tuple[int, int, float]], look: str) -> list[tuple[int, int, float]]:
+    """Arrows between layers, Caffe blobs collapsed."""
+    by_index = {b.index: b for b in boxes}
+    out: dict[tuple[int, int], float] = {}
+    blobs = [b for b in boxes if b.role == "blob"]
+    layers = [b for b in boxes if b.role == "layer"]
+    producers: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    consumers: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    for s, t, conf in arrows:
+        bs, bt = by_index.get(s), by_index.get(t)
+        if bs is None or bt is None:
+            continue
+        if bs.role == "layer" and bt.role == "layer":
+            out[(s, t)] = max(out.get((s, t), 0.0), conf)
+        elif bs.role == "layer" and bt.role == "blob":
+            producers[t].append((s, conf))
+        elif bs.role == "blob" and bt.role == "layer":
+            consumers[s].append((t, conf))
+    exact = {}
+    for lay in layers:
+        exact.setdefault(lay.name, lay)
+    for b in blobs:
+        prods = producers.get(b.index, [])
+        if b.name in exact:
+            # Caffe names a blob after the layer that writes it
+            producer, pc = exact[b.name].index, max([c for p, c in prods if p == exact[b.name].index] or [0.9])
+        elif len(prods) == 1:
+            producer, pc = prods[0]
+        elif prods:
+            producer, pc = max(prods, key=lambda pc_: fuzz.ratio(b.name, by_index[pc_[0]].name))
+        else:
+            named = _best_name_match(b.name, layers) if b.name else None
+            if named is None:
+                continue
+            producer, pc = named.index, 0.6
+        for c, cc in consumers.get(b.index, []):
+            if producer != c:
+                out[(producer, c)] = max(out.get((producer, c), 0.0), min(pc, cc))
+    return [(s, t, c) for (s, t), c in out.items()]
+
+
+def enforce_arity(boxes: list[Box], edges: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
+    by_index = {b.index: b for b in boxes}
+    incoming: dict[int, list[tuple[int, int, float]]] = defaultdict(list)
+    for e in edges:
+        incoming[e[1]].append(e)
+    keep = []
+    for t, es in incoming.items():
+        b = by_index[t]
+        if b.layer_type == "Input":
+            continue
+        if b.layer_type in ("Concat", "Add") or len(es) == 1:
+            keep.extend(es)
+            continue
+        want = b.reading.in_shapes[0] if b.reading.in_shapes else None
+
+        def score(e):
+            src = by_index[e[0]]
+            match = 1.0 if (want is not None and src.reading.out_shape == want) else 0.0
+            return (match, e[2], -abs(src.rank - b.rank))
+        keep.append(max(es, key=score))
+    return keep
+
+
+def infer_params(b: Box, in_shape: tuple[int, ...] | None) -> None:
+    """Hyper-parameters from what the box shows."""
+    r, t = b.reading, b.layer_type
+    out = r.out_shape
+    p: dict = {}
+    guessed: list[str] = []
+    if t == "Input":
+        shape = list(out) if out else None
+        if shape:
+            p["shape"] = shape
+            if len(shape) == 1:
+                p["dtype"] = "int64"
+        else:
+            p["shape"], p["dtype"] = [224, 224, 3], "float32"
+            guessed.append("shape")
+    elif t == "Conv2D":
+        if out and len(out) == 3:
+            p["filters"] = out[-1]
+        elif b.edge_label:
+            p["filters"] = b.edge_label
+        else:
+            p["filters"] = 32
+            guessed.append("filters")
+        if "kernel" in r.caffe:
+            p["kernel_size"] = r.caffe["kernel"]
+            p["strides"] = r.caffe.get("stride", 1)
+            pad = r.caffe.get("pad", 0)
+            p["padding"] = "valid" if pad == 0 else pad
+        elif out and in_shape and len(out) == 3 and len(in_shape) == 3 and in_shape[0] >= out[0]:
+            p["kernel_size"] = in_shape[0] - out[0] + 1
+        else:
+            p["kernel_size"] = 3
+            guessed.append("kernel_size")
+    elif t in ("MaxPool2D", "AvgPool2D"):
+        if "kernel" in r.caffe:
+            p["pool_size"] = r.caffe["kernel"]
+            p["strides"] = r.caffe.get("stride", r.caffe["kernel"])
+        else:
+            k, s = _pool_guess(in_shape, out)
+            p["pool_size"], p["strides"] = k, s
+            guessed += ["pool_size", "strides"]
+    elif t == "Dense":
+        if out:
+            p["units"] = out[-1]
+        elif b.edge_label:
+            p["units"] = b.edge_label
+        else:
+            p["units"] = 10
+            guessed.append("units")
+    elif t == "Dropout":
+        p["rate"] = 0.5
+        guessed.append("rate")
+    elif t == "Embedding":
+        p["input_dim"] = 10000
+        guessed.append("input_dim")
+        if out:
+            p["output_dim"] = out[-1]
+        elif b.edge_label:
+            p["output_dim"] = b.edge_label
+        else:
+            p["output_dim"] = 64
+            guessed.append("output_dim")
+    elif t in ("SimpleRNN", "LSTM", "GRU"):
+        if out:
+            p["units"] = out[-1]
+            p["return_sequences"] = len(out) == 2
+        else:
+            p["units"] = b.edge_label or 16
+            guessed.append("units")
+            p["return_sequences"] = False
+            guessed.append("return_sequences")
+    elif t == "Activation":
+        p.update(r.implied)
+        p.setdefault("function", "relu")
+    else:
+        p.update({k: v for k, v in r.implied.items()})
+    b.params, b.guessed = p, guessed
+
+
+def _pool_guess(in_shape, out) -> tuple[int, int]:
+    """A pool window and stride that map the input size to the output size."""
+    if not (in_shape and out and len(in_shape) == 3 and len(out) == 3):
+        return 2, 2
+    n, m = in_shape[0], out[0]
+    for s in (2, 3, 4, 5, 1):
+        for k in (2, 3, 1, 5, 7, 9, 11, 4, 6, 8, 10):
+            if k <= n and (n - k) // s + 1 == m:
+                return k, s
+    return 2, 2
+
+
+_NAME_OK = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-/]*$")
+
+
+def unique_names(layers: list[Box]) -> None:
+    seen: Counter = Counter()
+    for b in layers:
+        name = b.name if b.name and _NAME_OK.match(b.name) else ""
+        if not name:
+            base = re.sub(r"[^a-z0-9]", "_", (b.layer_type or "layer").lower())
+            name = base
+        if seen[name]:
+            k = seen[name]
+            while f"{name}_{k}" in seen:
+                k += 1
+            seen[name] += 1
+            name = f"{name}_{k}"
+        seen[name] += 1
+        b.name = name
+
+
+def toposort(layers: list[Box], edges: list[tuple[int, int, float]]) -> list[Box]:
+    indeg = {b.index: 0 for b in layers}
+    cons = defaultdict(list)
+    for s, t, _ in edges:
+        if s in indeg and t in indeg:
+            indeg[t] += 1
+            cons[s].append(t)
+    by = {b.index: b for b in layers}
+    ready = sorted((b for b in layers if indeg[b.index] == 0), key=lambda b: b.rank)
+    order = []
+    while ready:
+        b = ready.pop(0)
+        order.append(b)
+        for c in cons[b.index]:
+            indeg[c] -= 1
+            if indeg[c] == 0:
+                ready.append(by[c])
+                ready.sort(key=lambda x: x.rank)
+    rest = [b for b in layers if b not in order]
+    return order + sorted(rest, key=lambda b: b.rank)
+
+
+def build_graph(boxes: list[Box], arrows: list[tuple[int, int, float]], look: str,
+                name: str = "diagram") -> tuple[dict, list[tuple[int, int, float]], list[Box]]:
+    """Graph document, layer edges (box indices) and the layers in order."""
+    assign_roles(boxes, look)
+    edges = layer_edges(boxes, arrows, look)
+    edges = enforce_arity(boxes, edges)
+    layers = [b for b in boxes if b.role == "layer"]
+    order = toposort(layers, edges)
+    unique_names(order)
+    by = {b.index: b for b in boxes}
+    inputs = defaultdict(list)
+    for s, t, _ in sorted(edges, key=lambda e: by[e[0]].rank):
+        inputs[t].append(s)
+    for b in order:
+        src = inputs.get(b.index, [])
+        in_shape = None
+        if b.reading.in_shapes:
+            in_shape = b.reading.in_shapes[0]
+        elif src and by[src[0]].reading.out_shape:
+            in_shape = by[src[0]].reading.out_shape
+        infer_params(b, in_shape)
+    doc_layers = []
+    for b in order:
+        entry = {"layer_type": b.layer_type, "layer_name": b.name, "layer_params": b.params}
+        src = [by[s].name for s in inputs.get(b.index, []) if by[s].role == "layer"]
+        if src:
+            entry["from_layers"] = src
+        meta = {"box": list(b.box), "confidence": round(b.confidence, 3)}
+        if b.guessed:
+            meta["guessed"] = b.guessed
+        entry["meta"] = meta
+        doc_layers.append(entry)
+    doc = {"name": name, "description": f"read from a {look} diagram", "layers": doc_layers}
+    return doc, edges, order

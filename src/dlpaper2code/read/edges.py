@@ -1,0 +1,521 @@
+"""Arrows between the boxes: the dark ink left once the boxes are masked out.
+
+Each connected piece of that ink touches some boxes.  A piece that touches
+two boxes is one arrow.  A piece that touches more (crossing arrows, arrows
+Graphviz merged with `concentrate`, arrows leaving one port) is thinned to
+a skeleton whose branches are followed through their junctions, preferring
+the straightest way on; every box end is explained by its best path.
+
+Direction: in a layered drawing every arrow runs from an earlier rank to a
+later one, so once the flow (down, up, right) is known the upstream end is
+the tail.  The flow is voted by the arrowheads: at each end of a two-box
+piece, the one with more ink close to the box holds the arrowhead.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from .nodes import Ink, Node
+from .skeleton import skeleton_graph, thin
+
+FLOWS = {"TB": (0.0, 1.0), "BT": (0.0, -1.0), "LR": (1.0, 0.0), "RL": (-1.0, 0.0)}
+
+
+@dataclass
+class Terminal:
+    node: int
+    point: tuple[float, float]        # (x, y) where the ink meets the box
+    mass: float = 0.0                 # ink near the box (arrowhead evidence)
+    head: bool | None = None
+
+
+@dataclass
+class Piece:
+    terminals: list[Terminal]
+    box: tuple[int, int, int, int]
+    label: int
+    pixels: int = 0
+
+
+@dataclass
+class Arrow:
+    source: int
+    target: int
+    points: list[tuple[float, float]] = field(default_factory=list)
+    confidence: float = 1.0
+
+
+# ------------------------------------------------------------------ regions
+def node_regions(ink: Ink, nodes: list[Node]) -> np.ndarray:
+    """Label image: node index inside each box (outline included), -1 elsewhere."""
+    dark = ink.dark
+    h, w = dark.shape
+    nid = np.full((h, w), -1, np.int32)
+    lim = int(3 * ink.line_width + 4)
+    k3 = np.ones((3, 3), np.uint8)
+    for k, n in enumerate(nodes):
+        x0, y0, x1, y1 = n.box
+        if n.shape == "rect":
+            # grow each side through the outline: while the next line is mostly dark
+            for _ in range(lim):
+                if y0 > 0 and dark[y0 - 1, x0:x1].mean() >= 0.5:
+                    y0 -= 1
+                else:
+                    break
+            for _ in range(lim):
+                if y1 < h and dark[y1, x0:x1].mean() >= 0.5:
+                    y1 += 1
+                else:
+                    break
+            for _ in range(lim):
+                if x0 > 0 and dark[y0:y1, x0 - 1].mean() >= 0.5:
+                    x0 -= 1
+                else:
+                    break
+            for _ in range(lim):
+                if x1 < w and dark[y0:y1, x1].mean() >= 0.5:
+                    x1 += 1
+                else:
+                    break
+            sub = nid[y0:y1, x0:x1]
+            sub[sub < 0] = k
+            n.outer = (x0, y0, x1, y1)
+            continue
+        p = n.parts[0]
+        X0, Y0, X1, Y1 = max(0, x0 - lim), max(0, y0 - lim), min(w, x1 + lim), min(h, y1 + lim)
+        cur = np.zeros((Y1 - Y0, X1 - X0), np.uint8)
+        px0, py0, px1, py1 = p.box
+        cur[py0 - Y0:py1 - Y0, px0 - X0:px1 - X0] = p.mask
+        d = dark[Y0:Y1, X0:X1].astype(bool)
+        for _ in range(lim):
+            grown = cv2.dilate(cur, k3)
+            ring = (grown > 0) & (cur == 0)
+            if not ring.any() or d[ring].mean() < 0.5:
+                break
+            cur = grown
+        sub = nid[Y0:Y1, X0:X1]
+        sub[(cur > 0) & (sub < 0)] = k
+        ys, xs = np.nonzero(cur)
+        n.outer = (int(X0 + xs.min()), int(Y0 + ys.min()), int(X0 + xs.max() + 1), int(Y0 + ys.max() + 1))
+    return nid
+
+
+# ------------------------------------------------------------------ pieces
+def find_pieces(ink: Ink, nodes: list[Node], nid: np.ndarray) -> tuple[list[Piece], np.ndarray, np.ndarray]:
+    dark = ink.dark.astype(bool)
+    free = dark & (nid < 0)
+    # bridge one-pixel breaks of a drawn line before labelling
+    closed = cv2.morphologyEx(free.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) & (nid < 0)
+    closed = (closed > 0) | free
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(closed.astype(np.uint8), connectivity=8)
+    lab[~free] = 0
+    # which pieces touch which boxes: pixels next to a box
+    near = cv2.dilate((nid + 1).astype(np.float32), np.ones((5, 5), np.uint8)).astype(np.int32) - 1
+    sel = (lab > 0) & (near >= 0)
+    ys, xs = np.nonzero(sel)
+    pieces: list[Piece] = []
+    if len(ys) == 0:
+        return pieces, lab, near
+    keys = lab[ys, xs].astype(np.int64) * 100000 + near[ys, xs]
+    order = np.argsort(keys, kind="stable")
+    keys, ys, xs = keys[order], ys[order], xs[order]
+    bounds = np.flatnonzero(np.diff(keys)) + 1
+    groups: dict[int, list[tuple[int, np.ndarray, np.ndarray]]] = {}
+    for a, b in zip(np.r_[0, bounds], np.r_[bounds, len(keys)]):
+        comp, node = int(keys[a] // 100000), int(keys[a] % 100000)
+        groups.setdefault(comp, []).append((node, ys[a:b], xs[a:b]))
+    reach = max(6.0, 4.0 * ink.line_width)
+    for comp, items in groups.items():
+        x, y, w, h, area = stats[comp]
+        terms = []
+        for node, ty, tx in items:
+            # one terminal per separate contact cluster on this box
+            for cy, cx in _clusters(ty, tx, reach):
+                terms.append(Terminal(node, (cx, cy)))
+        pieces.append(Piece(terms, (int(x), int(y), int(x + w), int(y + h)), comp, int(area)))
+    return pieces, lab, near
+
+
+def _clusters(ys: np.ndarray, xs: np.ndarray, reach: float) -> list[tuple[float, float]]:
+    """Centres of groups of contact pixels (pixels within `reach` of each other)."""
+    pts = np.stack([ys, xs], axis=1).astype(np.float32)
+    if len(pts) <= 1 or (np.ptp(pts[:, 0]) <= reach and np.ptp(pts[:, 1]) <= reach):
+        return [(float(pts[:, 0].mean()), float(pts[:, 1].mean()))]
+    out: list[list[int]] = []
+    assigned = -np.ones(len(pts), int)
+    for i in range(len(pts)):
+        if assigned[i] >= 0:
+            continue
+        stack = [i]
+        assigned[i] = len(out)
+        members = []
+        while stack:
+            j = stack.pop()
+            members.append(j)
+            d = np.abs(pts - pts[j]).max(axis=1)
+            for k in np.flatnonzero((d <= reach) & (assigned < 0)):
+                assigned[k] = assigned[i]
+                stack.append(k)
+        out.append(members)
+    return [(float(pts[m, 0].mean()), float(pts[m, 1].mean())) for m in out]
+
+
+def _mass(lab: np.ndarray, comp: int, point: tuple[float, float], radius: float) -> float:
+    y, x = point
+    r = int(math.ceil(radius))
+    y0, y1 = max(0, int(y) - r), min(lab.shape[0], int(y) + r + 1)
+    x0, x1 = max(0, int(x) - r), min(lab.shape[1], int(x) + r + 1)
+    sub = lab[y0:y1, x0:x1] == comp
+    yy, xx = np.mgrid[y0:y1, x0:x1]
+    return float((sub & ((yy - y) ** 2 + (xx - x) ** 2 <= radius * radius)).sum())
+
+
+# ------------------------------------------------------------------ flow
+def centre(node: Node) -> tuple[float, float]:
+    x0, y0, x1, y1 = node.box
+    return (x0 + x1) / 2.0, (y0 + y1) / 2.0
+
+
+def vote_flow(nodes: list[Node], pairs: list[tuple[int, int, float]]) -> tuple[str, float]:
+    """Flow direction from (tail, head, weight) guesses: the direction most
+    displacement from tail box to head box goes."""
+    score = {k: 0.0 for k in FLOWS}
+    for t, hd, wgt in pairs:
+        (tx, ty), (hx, hy) = centre(nodes[t]), centre(nodes[hd])
+        dx, dy = hx - tx, hy - ty
+        norm = math.hypot(dx, dy) or 1.0
+        for k, (fx, fy) in FLOWS.items():
+            score[k] += wgt * max(0.0, (dx * fx + dy * fy) / norm)
+    best = max(score, key=score.get)
+    total = sum(score.values()) or 1.0
+    return best, score[best] / total
+
+
+def rank_pos(node: Node, flow: str) -> float:
+    fx, fy = FLOWS[flow]
+    cx, cy = centre(node)
+    return cx * fx + cy * fy
+
+
+# ------------------------------------------------------------------ complex pieces
+def _direction(pixels: list[tuple[int, int]], origin: tuple[float, float], span: int) -> tuple[float, float]:
+    """Unit vector (dy, dx) of the branch's run from about `span` to `3 span`
+    steps along (clear of the junction's blot), or from the origin when short."""
+    if not pixels:
+        return (0.0, 0.0)
+    n = len(pixels)
+    if n >= 2 * span:
+        a, b = pixels[span - 1], pixels[min(3 * span, n) - 1]
+        dy, dx = b[0] - a[0], b[1] - a[1]
+    else:
+        p = pixels[min(span, n) - 1]
+        dy, dx = p[0] - origin[0], p[1] - origin[1]
+    n = math.hypot(dy, dx) or 1.0
+    return (dy / n, dx / n)
+
+
+def decode_complex(piece: Piece, lab: np.ndarray, nodes: list[Node], nid: np.ndarray, ink: Ink,
+                   flow: str, debug: list | None = None) -> list[tuple[int, int, float]]:
+    """Node pairs (upstream, downstream, cost) joined inside a piece that touches 3+ boxes."""
+    x0, y0, x1, y1 = piece.box
+    pad = 2
+    X0, Y0 = max(0, x0 - pad), max(0, y0 - pad)
+    X1, Y1 = min(lab.shape[1], x1 + pad), min(lab.shape[0], y1 + pad)
+    mask = (lab[Y0:Y1, X0:X1] == piece.label).astype(np.uint8)
+    # fill small enclosed holes (hollow arrowheads, glyph counters of labels)
+    inv = 1 - mask
+    n, hl, hs, _ = cv2.connectedComponentsWithStats(inv, connectivity=4)
+    small = max(30.0, 40.0 * ink.line_width ** 2)
+    for i in range(1, n):
+        hx, hy, hw, hh, ha = hs[i]
+        if hx > 0 and hy > 0 and hx + hw < mask.shape[1] and hy + hh < mask.shape[0] and ha <= small:
+            mask[hl == i] = 1
+    skel = thin(mask.astype(bool))
+    g = skeleton_graph(skel, merge_radius=max(2.0, 1.5 * ink.line_width))
+    if not g.vertices:
+        return []
+    term_node: dict[int, int] = {}
+    term_point: dict[int, tuple[float, float]] = {}     # (y, x) of the contact, crop coordinates
+    degree = [0] * len(g.vertices)
+    for br in g.branches:
+        degree[br.a] += 1
+        degree[br.b] += 1
+    # each contact with a box becomes the skeleton end nearest to it
+    # (thinning pulls line ends back from the box by up to an arrowhead);
+    # a junction only when no end is close
+    reach = max(12.0, 6.0 * ink.line_width)
+    vy = np.array([p[0] + Y0 for p in g.vertices])
+    vx = np.array([p[1] + X0 for p in g.vertices])
+    is_end = np.array([d == 1 for d in degree])
+    for t in piece.terminals:
+        d = np.hypot(vx - t.point[0], vy - t.point[1])
+        d_end = np.where(is_end, d, np.inf)
+        k = int(np.argmin(d_end))
+        if d_end[k] > reach:
+            k = int(np.argmin(d))
+            if d[k] > reach:
+                continue
+        if k not in term_node:
+            term_node[k] = t.node
+            term_point[k] = (t.point[1] - Y0, t.point[0] - X0)
+    # prune spurs: short branches to a free end (arrowhead barbs, label strokes)
+    spur = max(6.0, 4.0 * ink.line_width)
+    alive = [True] * len(g.branches)
+    changed = True
+    while changed:
+        changed = False
+        for i, br in enumerate(g.branches):
+            if not alive[i]:
+                continue
+            for end, other in ((br.a, br.b), (br.b, br.a)):
+                if degree[end] == 1 and degree[other] >= 3 and br.length <= spur and end not in term_node:
+                    alive[i] = False
+                    degree[end] -= 1
+                    degree[other] -= 1
+                    changed = True
+                    break
+    # adjacency
+    adj: dict[int, list[tuple[int, int, bool]]] = {}
+    for i, br in enumerate(g.branches):
+        if not alive[i]:
+            continue
+        adj.setdefault(br.a, []).append((i, br.b, True))
+        adj.setdefault(br.b, []).append((i, br.a, False))
+    span = int(max(6, 5 * ink.line_width))
+    short_len = max(10.0, 8.0 * ink.line_width)
+
+    def out_dir(bi: int, forward: bool) -> tuple[float, float]:
+        br = g.branches[bi]
+        pix = br.pixels if forward else br.pixels[::-1]
+        start = g.vertices[br.a if forward else br.b]
+        if not pix:
+            end = g.vertices[br.b if forward else br.a]
+            dy, dx = end[0] - start[0], end[1] - start[1]
+            n = math.hypot(dy, dx) or 1.0
+            return (dy / n, dx / n)
+        return _direction(pix, start, span)
+
+    def in_dir(bi: int, forward: bool) -> tuple[float, float]:
+        """Travel direction when arriving at the far end of branch bi."""
+        dy, dx = out_dir(bi, not forward)
+        return (-dy, -dx)
+
+    # best path (cost, branches) from every terminal to every other terminal
+    results: dict[tuple[int, int], tuple[float, tuple[int, ...]]] = {}
+    terms = list(term_node)
+    for t in terms:
+        best: dict[int, tuple[float, tuple[int, ...]]] = {}
+        # state: vertex, arrival direction, cost so far, signed turn not yet
+        # charged (turns inside a cluster of junctions joined by short
+        # branches add up: only the net turn across the cluster counts),
+        # branches taken
+        stack = [(t, None, 0.0, 0.0, (), frozenset([t]))]
+        steps = 0
+        while stack and steps < 20000:
+            steps += 1
+            v, arrive, cost, acc, path, seen = stack.pop()
+            for bi, w, fwd in adj.get(v, []):
+                if w in seen and w != v:
+                    continue
+                c, a = cost, acc
+                if arrive is None and degree[v] >= 2:
+                    # leaving a junction beside the box: start away from the box
+                    arrive = _unit(g.vertices[v][0] - term_point[v][0], g.vertices[v][1] - term_point[v][1])
+                    if arrive == (0.0, 0.0):
+                        arrive = None
+                if arrive is not None:
+                    d = out_dir(bi, fwd)
+                    cross = arrive[1] * d[0] - arrive[0] * d[1]
+                    dot = arrive[0] * d[0] + arrive[1] * d[1]
+                    a += math.degrees(math.atan2(cross, dot))
+                if w in term_node and w != t:
+                    if degree[w] >= 2 and w not in seen:
+                        # a line may also run on through a junction beside a box
+                        c2, a2 = c, a
+                        if g.branches[bi].length >= short_len:
+                            c2 += _turn_cost(abs(a2))
+                            a2 = 0.0
+                        stack.append((w, in_dir(bi, fwd), c2, a2, path + (bi,), seen | {w}))
+                    if degree[w] >= 2:
+                        # the path ends at a junction beside the box: it must
+                        # turn towards the box there, not run on past it
+                        into = _unit(term_point[w][0] - g.vertices[w][0], term_point[w][1] - g.vertices[w][1])
+                        arr = in_dir(bi, fwd)
+                        if into != (0.0, 0.0):
+                            cross = arr[1] * into[0] - arr[0] * into[1]
+                            dot = arr[0] * into[0] + arr[1] * into[1]
+                            a += math.degrees(math.atan2(cross, dot))
+                    c += _turn_cost(abs(a))
+                    if term_node[w] != term_node[t] and c < best.get(w, (float("inf"),))[0]:
+                        best[w] = (c, path + (bi,))
+                    continue
+                if w == v or c > 400:
+                    continue
+                if g.branches[bi].length >= short_len:
+                    c += _turn_cost(abs(a))
+                    a = 0.0
+                stack.append((w, in_dir(bi, fwd), c, a, path + (bi,), seen | {w}))
+        for w, cb in best.items():
+            if cb[0] < results.get((t, w), (float("inf"),))[0]:
+                results[(t, w)] = cb
+    roles = {v: _role(piece, term_node[v], g.vertices[v], (X0, Y0), nodes, flow) for v in terms}
+    if debug is not None:
+        debug.append({"terms": {v: (term_node[v], g.vertices[v][1] + X0, g.vertices[v][0] + Y0, roles[v]) for v in terms},
+                      "costs": {k: v[0] for k, v in results.items()}})
+    # candidate arrows: upstream end may be a tail, downstream end a head
+    cands: dict[tuple[int, int], tuple[float, frozenset]] = {}
+    for (t, w), (c, path) in results.items():
+        o = _ordered(nodes, term_node[t], term_node[w], flow)
+        if o is None:
+            continue
+        up, down = (t, w) if o[0] == term_node[t] else (w, t)
+        if roles[up] == "head" or roles[down] == "tail":
+            continue
+        key = o
+        if c < cands.get(key, (float("inf"),))[0]:
+            cands[key] = (c, frozenset(path))
+    chosen = _set_cover(cands)
+    return [(u, v, cands[(u, v)][0]) for (u, v) in chosen]
+
+
+def _role(piece: Piece, node_i: int, vertex: tuple[float, float], origin: tuple[int, int], nodes: list[Node],
+          flow: str) -> str:
+    """head | tail | either: from where the ink meets the box.  An arrow
+    enters a box on its upstream face and leaves on its downstream face;
+    on the sides (orthogonal routing) the role is open."""
+    fx, fy = FLOWS[flow]
+    n = nodes[node_i]
+    x0, y0, x1, y1 = n.box
+    px, py = vertex[1] + origin[0], vertex[0] + origin[1]
+    cx, cy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
+    half = abs(fx) * (x1 - x0) / 2.0 + abs(fy) * (y1 - y0) / 2.0
+    s = ((px - cx) * fx + (py - cy) * fy) / max(1.0, half)
+    if s < -0.5:
+        return "head"
+    if s > 0.5:
+        return "tail"
+    return "either"
+
+
+def _set_cover(cands: dict[tuple[int, int], tuple[float, frozenset]], fixed: float = 4.0) -> list[tuple[int, int]]:
+    """The cheapest set of candidate paths that covers every branch any
+    candidate uses (exact for small sets, greedy otherwise)."""
+    keys = list(cands)
+    if not keys:
+        return []
+    universe = frozenset().union(*(cands[k][1] for k in keys))
+    cost = {k: cands[k][0] + fixed for k in keys}
+    if len(keys) <= 14:
+        best: tuple[float, list] = (float("inf"), [])
+        order = sorted(keys, key=lambda k: cost[k])
+
+        def rec(i: int, covered: frozenset, total: float, chosen: list):
+            nonlocal best
+            if total >= best[0]:
+                return
+            if covered >= universe:
+                best = (total, list(chosen))
+                return
+            if i == len(order):
+                return
+            # an uncovered branch must be covered by some remaining candidate
+            k = order[i]
+            if not cands[k][1] <= covered:
+                chosen.append(k)
+                rec(i + 1, covered | cands[k][1], total + cost[k], chosen)
+                chosen.pop()
+            rest = frozenset().union(*(cands[q][1] for q in order[i + 1:])) if i + 1 < len(order) else frozenset()
+            if universe <= covered | rest:
+                rec(i + 1, covered, total, chosen)
+
+        rec(0, frozenset(), 0.0, [])
+        return best[1]
+    chosen, covered = [], frozenset()
+    while not covered >= universe:
+        k = min((q for q in keys if q not in chosen and not cands[q][1] <= covered),
+                key=lambda q: cost[q] / len(cands[q][1] - covered))
+        chosen.append(k)
+        covered |= cands[k][1]
+    return chosen
+
+
+def _unit(dy: float, dx: float) -> tuple[float, float]:
+    n = math.hypot(dy, dx)
+    return (dy / n, dx / n) if n > 1.0 else (0.0, 0.0)
+
+
+def _turn_cost(angle: float) -> float:
+    """Cost of turning by `angle` degrees at a junction: small bends are
+    cheap but still rank paths (a shallow crossing is decided by them)."""
+    if angle <= 60:
+        return angle * 0.5
+    if angle <= 100:
+        return 30 + (angle - 60) * 2.0
+    return 110 + (angle - 100) * 3.0
+
+
+def _ordered(nodes: list[Node], a: int, b: int, flow: str) -> tuple[int, int] | None:
+    pa, pb = rank_pos(nodes[a], flow), rank_pos(nodes[b], flow)
+    if abs(pa - pb) < 1.0:
+        return None
+    return (a, b) if pa < pb else (b, a)
+
+
+def _at_box(g, v: int, near_d: np.ndarray) -> int:
+    for (y, x) in g.vpixels[v]:
+        k = near_d[y, x]
+        if k >= 0:
+            return int(k)
+    return -1
+
+
+# ------------------------------------------------------------------ main
+def find_arrows(ink: Ink, nodes: list[Node], flow: str | None = None) -> tuple[list[Arrow], str, dict]:
+    nid = node_regions(ink, nodes)
+    pieces, lab, near = find_pieces(ink, nodes, nid)
+    radius = max(5.0, 4.0 * ink.line_width)
+    simple = []
+    complex_ = []
+    for p in pieces:
+        nodes_touched = {t.node for t in p.terminals}
+        if len(nodes_touched) < 2:
+            continue
+        if len(p.terminals) == 2 and len(nodes_touched) == 2:
+            for t in p.terminals:
+                t.mass = _mass(lab, p.label, (t.point[1], t.point[0]), radius)
+            simple.append(p)
+        else:
+            complex_.append(p)
+    votes = []
+    for p in simple:
+        a, b = p.terminals
+        if a.mass == b.mass:
+            continue
+        tail, head = (a, b) if a.mass < b.mass else (b, a)
+        wgt = abs(a.mass - b.mass) / max(a.mass, b.mass)
+        votes.append((tail.node, head.node, wgt))
+    confidence = 1.0
+    if flow is None:
+        flow, confidence = vote_flow(nodes, votes) if votes else ("TB", 0.0)
+    arrows: list[Arrow] = []
+    seen = set()
+    for p in simple:
+        a, b = p.terminals
+        o = _ordered(nodes, a.node, b.node, flow)
+        if o is None:
+            # same rank: trust the arrowhead
+            o = (a.node, b.node) if a.mass < b.mass else (b.node, a.node)
+        if o not in seen:
+            seen.add(o)
+            arrows.append(Arrow(o[0], o[1], confidence=1.0))
+    for p in complex_:
+        for u, v, c in decode_complex(p, lab, nodes, nid, ink, flow):
+            if (u, v) not in seen:
+                seen.add((u, v))
+                arrows.append(Arrow(u, v, confidence=max(0.1, 1.0 - c / 250.0)))
+    info = {"flow": flow, "flow_confidence": confidence, "pieces": len(pieces), "complex": len(complex_)}
+    return arrows, flow, info

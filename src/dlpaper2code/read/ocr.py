@@ -1,0 +1,183 @@
+"""Text of the boxes: one Tesseract pass per image over a mosaic of crops.
+
+Every text cell (a box interior, a table cell, a dark header, an edge label)
+is cut out, turned into dark text on white, scaled so its glyphs have about
+the same height, and stacked into one image with white space between the
+crops.  Tesseract reads the mosaic once (``image_to_data``: word boxes); each
+word goes back to the crop its box falls in.  Text is NFKC-normalised.
+"""
+from __future__ import annotations
+
+import os
+import unicodedata
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+TARGET_GLYPH = 12.0       # median glyph height in the mosaic, pixels
+GAP = 14                  # white space between crops, pixels
+MAX_SCALE = 4.0
+
+
+@dataclass
+class Crop:
+    key: tuple                 # (node index, part index) or ("label", k)
+    image: np.ndarray          # uint8 gray, dark text on white
+    scale: float
+    origin: tuple[int, int]    # (x, y) of the crop in the source image
+    placed: tuple[int, int, int, int] = (0, 0, 0, 0)   # x0, y0, x1, y1 in the mosaic
+
+
+@dataclass
+class Word:
+    text: str
+    conf: float
+    box: tuple[float, float, float, float]     # source-image coordinates
+    line: int                                   # line number within its crop
+
+
+@dataclass
+class CropText:
+    key: tuple
+    words: list[Word] = field(default_factory=list)
+
+    @property
+    def lines(self) -> list[str]:
+        out: dict[int, list[Word]] = {}
+        for w in self.words:
+            out.setdefault(w.line, []).append(w)
+        return [" ".join(w.text for w in sorted(ws, key=lambda w: w.box[0])) for _, ws in sorted(out.items())]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    @property
+    def conf(self) -> float:
+        return float(np.mean([w.conf for w in self.words])) if self.words else 0.0
+
+
+def normalise_crop(gray: np.ndarray, mask: np.ndarray | None, light_text: bool) -> np.ndarray:
+    """Dark text on a white ground, full contrast."""
+    g = gray.astype(np.float32)
+    if light_text:
+        g = 255.0 - g
+    if mask is not None and mask.any():
+        vals = g[mask]
+    else:
+        vals = g.ravel()
+    bg = float(np.percentile(vals, 75))
+    fg = float(np.percentile(vals, 1))
+    if bg - fg < 20:
+        fg = bg - 80
+    out = (g - fg) * (255.0 / max(1.0, bg - fg))
+    out = np.clip(out, 0, 255)
+    if mask is not None:
+        out[~mask] = 255
+    return out.astype(np.uint8)
+
+
+def glyph_height(img: np.ndarray) -> float:
+    binar = (img < 128).astype(np.uint8)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(binar, connectivity=8)
+    if n <= 1:
+        return 0.0
+    h = stats[1:, 3]
+    w = stats[1:, 2]
+    ok = (h >= 3) & (h < img.shape[0] * 0.95) & (w < img.shape[1] * 0.9)
+    if not ok.any():
+        return 0.0
+    return float(np.median(h[ok]))
+
+
+def trim(img: np.ndarray, pad: int = 2) -> tuple[np.ndarray, int, int]:
+    """Crop to the dark content (plus pad); returns the image and the offset."""
+    dark = img < 160
+    if not dark.any():
+        return img[:0, :0], 0, 0
+    ys, xs = np.nonzero(dark)
+    y0, y1 = max(0, ys.min() - pad), min(img.shape[0], ys.max() + 1 + pad)
+    x0, x1 = max(0, xs.min() - pad), min(img.shape[1], xs.max() + 1 + pad)
+    return img[y0:y1, x0:x1], int(x0), int(y0)
+
+
+def make_crop(key, gray_region: np.ndarray, mask: np.ndarray | None, light_text: bool, origin: tuple[int, int],
+              default_gh: float) -> Crop | None:
+    norm = normalise_crop(gray_region, mask, light_text)
+    norm, ox, oy = trim(norm)
+    if norm.size == 0:
+        return None
+    gh = glyph_height(norm) or default_gh or 12.0
+    scale = min(MAX_SCALE, max(0.5, TARGET_GLYPH / gh))
+    if abs(scale - 1.0) > 0.05:
+        interp = cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA
+        norm = cv2.resize(norm, None, fx=scale, fy=scale, interpolation=interp)
+    return Crop(key, norm, scale, (origin[0] + ox, origin[1] + oy))
+
+
+def build_mosaic(crops: list[Crop]) -> np.ndarray:
+    """Stack the crops top to bottom, left aligned, with white gaps."""
+    if not crops:
+        return np.full((10, 10), 255, np.uint8)
+    width = max(c.image.shape[1] for c in crops) + 2 * GAP
+    height = sum(c.image.shape[0] + GAP for c in crops) + GAP
+    mosaic = np.full((height, width), 255, np.uint8)
+    y = GAP
+    for c in crops:
+        h, w = c.image.shape
+        mosaic[y:y + h, GAP:GAP + w] = c.image
+        c.placed = (GAP, y, GAP + w, y + h)
+        y += h + GAP
+    return mosaic
+
+
+def tesseract_words(mosaic: np.ndarray, timeout: float = 60.0) -> list[dict]:
+    import pytesseract
+
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    data = pytesseract.image_to_data(mosaic, lang="eng", config="--psm 6 --oem 1 -c tessedit_do_invert=0",
+                                     output_type=pytesseract.Output.DICT, timeout=timeout)
+    out = []
+    for i, text in enumerate(data["text"]):
+        text = unicodedata.normalize("NFKC", text or "").strip()
+        if not text:
+            continue
+        out.append({"text": text, "conf": float(data["conf"][i]), "left": data["left"][i], "top": data["top"][i],
+                    "width": data["width"][i], "height": data["height"][i],
+                    "line": (data["block_num"][i], data["par_num"][i], data["line_num"][i])})
+    return out
+
+
+def assign(words: list[dict], crops: list[Crop]) -> dict[tuple, CropText]:
+    """Each word to the crop holding its centre; lines numbered per crop."""
+    out = {c.key: CropText(c.key) for c in crops}
+    if not crops:
+        return out
+    tops = np.array([c.placed[1] for c in crops])
+    for w in words:
+        cx, cy = w["left"] + w["width"] / 2.0, w["top"] + w["height"] / 2.0
+        i = int(np.searchsorted(tops, cy, side="right")) - 1
+        if i < 0:
+            continue
+        c = crops[i]
+        x0, y0, x1, y1 = c.placed
+        if not (y0 - GAP / 2 <= cy <= y1 + GAP / 2):
+            continue
+        s = c.scale
+        box = (c.origin[0] + (w["left"] - x0) / s, c.origin[1] + (w["top"] - y0) / s,
+               c.origin[0] + (w["left"] + w["width"] - x0) / s, c.origin[1] + (w["top"] + w["height"] - y0) / s)
+        out[c.key].words.append(Word(w["text"], w["conf"], box, 0))
+    # line numbers inside each crop: group by vertical overlap
+    for ct in out.values():
+        ws = sorted(ct.words, key=lambda w: (w.box[1] + w.box[3]) / 2)
+        line, last = -1, None
+        for w in ws:
+            cy = (w.box[1] + w.box[3]) / 2
+            hgt = max(1.0, w.box[3] - w.box[1])
+            if last is None or cy - last > 0.6 * hgt:
+                line += 1
+                last = cy
+            w.line = line
+        ct.words = ws
+    return out
