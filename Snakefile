@@ -19,6 +19,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/codegen.smk"
 include: "workflow/rules/verify.smk"
 include: "workflow/rules/simulate.smk"
+include: "workflow/rules/read.smk"
 include: "workflow/rules/paper.smk"
 include: "workflow/rules/bench.smk"
 
@@ -31,4 +32,5 @@ rule all:
         rules.bench_codegen.output,
         rules.bench_simulate.output,
         rules.simulate_summary.output,
+        rules.read_summary.output,
         rules.paper_summary.output,

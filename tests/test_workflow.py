@@ -87,7 +87,8 @@ def test_dvc_yaml_stages_cover_the_workflow():
     assert "results/verify" in stages["verify"]["outs"]
     assert set(doc["metrics"]) == {"results/metrics/verify.json", "results/metrics/codegen_bench.json",
                                    "results/metrics/simulate.json", "results/metrics/simulate_bench.json",
-                                   "results/metrics/papers.json"}
+                                   "results/metrics/read.json", "results/metrics/papers.json"}
+    assert doc["plots"] == ["results/plots/read_accuracy.png"]
     assert "results/simulated" in stages["simulate"]["outs"]
     assert {"simulate.models_per_depth", "simulate.seed", "simulate.styles", "render"} <= set(stages["simulate"]["params"])
 
@@ -134,6 +135,7 @@ def test_dry_run_lists_one_job_per_zoo_graph():
     sim = load_params()["simulate"]
     shards = -(-(sim["depth_max"] - sim["depth_min"] + 1) * sim["models_per_depth"] // sim["shard_size"])
     expected = {"bench_codegen": 1, "verify_summary": 1, "all": 1, "simulate_shard": shards, "simulate_summary": 1,
+                "read_shard": shards, "read_summary": 1,
                 "paper_corpus": 1, "paper": load_params()["paper"]["corpus_size"], "paper_summary": 1}
     if n:
         expected |= {"codegen": n, "verify": n}
@@ -349,6 +351,9 @@ def test_failed_graph_is_recorded_and_fails_the_summary(workflow_copy):
     assert sorted(manifest) == sorted(f"m{g}" for g in range(n_models))
     assert len(list((work / "results/simulated").glob("shard*"))) == -(-n_models // sim["shard_size"])
     assert yaml.safe_load((work / "results/metrics/simulate.json").read_text()) == {"models": n_models}
+    # every simulated model read and scored once
+    assert yaml.safe_load((work / "results/metrics/read.json").read_text()) == {"all": {"images": n_models}}
+    assert (work / "results/plots/read_accuracy.png").exists()
     # every corpus paper processed, each with its ground truth
     n_papers = load_params()["paper"]["corpus_size"]
     assert yaml.safe_load((work / "results/metrics/papers.json").read_text()) == {

@@ -28,13 +28,14 @@ def score_image(image: Path, gt_path: Path, graph_path: Path) -> dict:
     graph_doc = json.loads(graph_path.read_text(encoding="utf-8"))
     result = read_diagram(str(image))
     score = score_diagram(result, gt, graph_doc)
-    seconds = sum(v for v in (result.get("seconds") or {}).values() if isinstance(v, (int, float)))
-    if "total" in (result.get("seconds") or {}):
-        seconds = result["seconds"]["total"]
-    return {"status": result.get("status", "error"), "layer_acc": score["layer_accuracy"],
-            "edge_acc": score["edge_accuracy"], "exact": int(bool(score["exact"])),
-            "hparam_acc": score.get("hparam_accuracy"), "hparams": score.get("hparams", 0),
-            "seconds": round(seconds, 4), "message": (result.get("message") or "")[:200]}
+    seconds = score.get("seconds")
+    if seconds is None:
+        seconds = (result.get("seconds") or {}).get("total", 0.0)
+    return {"status": result.get("status", "error"), "layer_acc": score["layer_acc"],
+            "edge_acc": score["edge_acc"], "exact": int(bool(score["exact"])),
+            "hparam_acc": score.get("hparam_acc") if score.get("hparam_n") else None,
+            "hparams": score.get("hparam_n", 0), "seconds": round(float(seconds), 4),
+            "message": (result.get("message") or "")[:200]}
 
 
 def score_shard(shard_dir: str | Path, styles: list[str] | None = None) -> Iterator[dict]:
