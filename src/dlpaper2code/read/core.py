@@ -10,7 +10,7 @@ import numpy as np
 
 from . import ocr
 from .assemble import Box, build_graph, detect_look
-from .edges import find_arrows, rank_pos
+from .edges import find_arrows, label_words, nearest_arrow, rank_pos
 from .labels import read_box
 from .load import ImageProblem, describe_source, load_image
 from .nodes import binarise, find_nodes
@@ -76,12 +76,23 @@ def _read(bgr: np.ndarray, name: str, seconds: dict, t0: float) -> dict:
     gray = cv2.cvtColor(ink.bgr, cv2.COLOR_BGR2GRAY)
     crops = []
     for i, n in enumerate(nodes):
+        skip = _keras3_input_cell(n)
         for j, p in enumerate(n.parts):
+            if j == skip:
+                continue
             x0, y0, x1, y1 = p.box
             c = ocr.make_crop((i, j), gray[y0:y1, x0:x1], p.mask, p.kind == "panel", (x0, y0), ink.glyph_height)
             if c is not None:
                 crops.append(c)
-    mosaic = ocr.build_mosaic(crops)
+    words_free = label_words(ink, info)
+    for k, (x0, y0, x1, y1) in enumerate(words_free):
+        m = 2
+        X0, Y0, X1, Y1 = max(0, x0 - m), max(0, y0 - m), min(gray.shape[1], x1 + m), min(gray.shape[0], y1 + m)
+        c = ocr.make_crop(("label", k), gray[Y0:Y1, X0:X1], None, False, (X0, Y0), ink.glyph_height)
+        if c is not None:
+            crops.append(c)
+    unique, alias = ocr.dedupe(crops)
+    mosaic = ocr.build_mosaic(unique)
     seconds["crops"] = round(clock() - t, 4)
     t = clock()
     try:
@@ -89,7 +100,8 @@ def _read(bgr: np.ndarray, name: str, seconds: dict, t0: float) -> dict:
     except Exception as exc:  # noqa: BLE001 - Tesseract missing or failing
         seconds["total"] = round(clock() - t0, 4)
         return _result("error", f"{name}: OCR failed ({type(exc).__name__}: {exc})", seconds)
-    texts = ocr.assign(words, crops)
+    texts = ocr.assign(words, unique)
+    ocr.copy_texts(texts, crops, alias)
     seconds["ocr"] = round(clock() - t, 4)
     t = clock()
     boxes = []
@@ -100,6 +112,16 @@ def _read(bgr: np.ndarray, name: str, seconds: dict, t0: float) -> dict:
         b.rank = rank_pos(n, flow)
         boxes.append(b)
     look = detect_look([b.reading for b in boxes])
+    # numbers standing by an arrow (Caffe: num_output on a layer's output arrow)
+    reach = 3.0 * (ink.glyph_height or 10.0)
+    for k, wbox in enumerate(words_free):
+        ct = texts.get(("label", k))
+        value = _number(ct.text if ct else "")
+        if value is None:
+            continue
+        arrow = nearest_arrow(wbox, arrows, info["labels"], reach)
+        if arrow is not None and boxes[arrow.source].edge_label is None:
+            boxes[arrow.source].edge_label = value
     graph, edges, order = build_graph(boxes, [(a.source, a.target, a.confidence) for a in arrows], look)
     seconds["assemble"] = round(clock() - t, 4)
     seconds["total"] = round(clock() - t0, 4)
@@ -118,6 +140,29 @@ def _read(bgr: np.ndarray, name: str, seconds: dict, t0: float) -> dict:
     message = f"{name}: {n_layers} layers, {len(edges)} connections ({look} look, flow {flow})"
     return {"status": "ok", "message": message, "graph": graph, "nodes": out_nodes, "edges": out_edges,
             "seconds": seconds, "look": look, "flow": flow, "info": info}
+
+
+def _keras3_input_cell(node) -> int | None:
+    """Index of the part not worth reading: a Keras 3 table (a dark header
+    over a row of two cells) shows 'Input shape' left of 'Output shape',
+    and the input shape is the source layer's output shape anyway."""
+    panels = [p for p in node.parts if p.kind == "panel"]
+    cells = [(j, p) for j, p in enumerate(node.parts) if p.kind == "interior"]
+    if len(panels) != 1 or len(cells) != 2:
+        return None
+    (ja, a), (jb, b) = sorted(cells, key=lambda c: c[1].box[0])
+    same_row = min(a.box[3], b.box[3]) - max(a.box[1], b.box[1]) > 0.5 * (a.box[3] - a.box[1])
+    below = a.box[1] >= panels[0].box[1]
+    return ja if same_row and below and a.box[2] <= b.box[0] + 2 else None
+
+
+_DIGITS = str.maketrans({"O": "0", "o": "0", "D": "0", "l": "1", "I": "1", "i": "1", "|": "1", "S": "5", "s": "5",
+                         "B": "8", "Z": "2", "z": "2", "g": "9", "q": "9"})
+
+
+def _number(text: str) -> int | None:
+    t = text.strip().translate(_DIGITS).replace(" ", "")
+    return int(t) if t.isdigit() and len(t) <= 7 else None
 
 
 def _centre(box):

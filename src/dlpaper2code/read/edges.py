@@ -47,6 +47,7 @@ class Arrow:
     target: int
     points: list[tuple[float, float]] = field(default_factory=list)
     confidence: float = 1.0
+    piece: int = 0                    # label of the ink piece it was read from
 
 
 # ------------------------------------------------------------------ regions
@@ -97,6 +98,14 @@ def node_regions(ink: Ink, nodes: list[Node]) -> np.ndarray:
             if not ring.any() or d[ring].mean() < 0.5:
                 break
             cur = grown
+        # the outline of a slanted side is uneven: one more pixel, and the
+        # whole convex shape (blobs are octagons, ellipses, hexagons)
+        cur = cv2.dilate(cur, k3)
+        cs, _ = cv2.findContours(cur, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        if cs:
+            hull = cv2.convexHull(np.concatenate(cs))
+            cv2.fillConvexPoly(cur, hull, 1)
+        cur &= ((d > 0) | (cur > 0)).astype(np.uint8)
         sub = nid[Y0:Y1, X0:X1]
         sub[(cur > 0) & (sub < 0)] = k
         ys, xs = np.nonzero(cur)
@@ -108,11 +117,24 @@ def node_regions(ink: Ink, nodes: list[Node]) -> np.ndarray:
 def find_pieces(ink: Ink, nodes: list[Node], nid: np.ndarray) -> tuple[list[Piece], np.ndarray, np.ndarray]:
     dark = ink.dark.astype(bool)
     free = dark & (nid < 0)
-    # bridge one-pixel breaks of a drawn line before labelling
-    closed = cv2.morphologyEx(free.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) & (nid < 0)
-    closed = (closed > 0) | free
+    # bridge one-pixel breaks of a drawn line: a pixel the 3x3 closing adds
+    # is kept only where it joins two separate pieces of ink (a break), not
+    # where it merely fills the gap between two touching lines
+    closing = (cv2.morphologyEx(free.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) > 0)
+    added = closing & ~free & (nid < 0)
+    if added.any():
+        nf, flab = cv2.connectedComponents(free.astype(np.uint8), connectivity=8)
+        na, alab = cv2.connectedComponents(added.astype(np.uint8), connectivity=8)
+        near_a = cv2.dilate(alab.astype(np.float32), np.ones((3, 3), np.uint8)).astype(np.int64)
+        sel = (flab > 0) & (near_a > 0)
+        pairs = np.unique(near_a[sel] * (nf + 1) + flab[sel])
+        groups, counts = np.unique(pairs // (nf + 1), return_counts=True)
+        bridge = np.zeros(na, bool)
+        bridge[groups[counts >= 2]] = True
+        added &= bridge[alab]
+    closed = free | added
     n, lab, stats, _ = cv2.connectedComponentsWithStats(closed.astype(np.uint8), connectivity=8)
-    lab[~free] = 0
+    lab[~closed] = 0
     # which pieces touch which boxes: pixels next to a box
     near = cv2.dilate((nid + 1).astype(np.float32), np.ones((5, 5), np.uint8)).astype(np.int32) - 1
     sel = (lab > 0) & (near >= 0)
@@ -307,65 +329,83 @@ def decode_complex(piece: Piece, lab: np.ndarray, nodes: list[Node], nid: np.nda
     # best path (cost, branches) from every terminal to every other terminal
     results: dict[tuple[int, int], tuple[float, tuple[int, ...]]] = {}
     terms = list(term_node)
+    jog_free = 2.0 * ink.line_width + 1.0
+
+    def chord(bi: int, fwd: bool) -> tuple[float, float]:
+        br = g.branches[bi]
+        pa, pb = g.vertices[br.a], g.vertices[br.b]
+        return (pb[0] - pa[0], pb[1] - pa[1]) if fwd else (pa[0] - pb[0], pa[1] - pb[1])
+
+    def settle(c: float, a: float, lat: float) -> float:
+        """Charge a cluster's net turn and its sideways jog."""
+        return c + _turn_cost(abs(a)) + 5.0 * max(0.0, abs(lat) - jog_free)
+
     for t in terms:
         best: dict[int, tuple[float, tuple[int, ...]]] = {}
         # state: vertex, arrival direction, cost so far, signed turn not yet
-        # charged (turns inside a cluster of junctions joined by short
-        # branches add up: only the net turn across the cluster counts),
-        # branches taken
-        stack = [(t, None, 0.0, 0.0, (), frozenset([t]))]
+        # charged, sideways offset not yet charged, the direction the path
+        # entered the current cluster with, branches taken, vertices seen.
+        # Junctions joined by short branches form a cluster (two lines
+        # crossing at a shallow angle, parallel lines crossed by one): only
+        # the net turn across the cluster counts, and moving sideways from
+        # one line onto a parallel one costs.
+        stack = [(t, None, 0.0, 0.0, 0.0, None, (), frozenset([t]))]
         steps = 0
         while stack and steps < 20000:
             steps += 1
-            v, arrive, cost, acc, path, seen = stack.pop()
+            v, arrive, cost, acc, lat, entry, path, seen = stack.pop()
+            if arrive is None and degree[v] >= 2:
+                # leaving a junction beside the box: start away from the box
+                arrive = _unit(g.vertices[v][0] - term_point[v][0], g.vertices[v][1] - term_point[v][1])
+                if arrive == (0.0, 0.0):
+                    arrive = None
             for bi, w, fwd in adj.get(v, []):
-                if w in seen and w != v:
-                    continue
-                c, a = cost, acc
-                if arrive is None and degree[v] >= 2:
-                    # leaving a junction beside the box: start away from the box
-                    arrive = _unit(g.vertices[v][0] - term_point[v][0], g.vertices[v][1] - term_point[v][1])
-                    if arrive == (0.0, 0.0):
-                        arrive = None
+                if w == v or w in seen:
+                    continue                  # loops (hollow arrowheads) lead nowhere
+                c, a, lt, ent = cost, acc, lat, entry
                 if arrive is not None:
                     d = out_dir(bi, fwd)
                     cross = arrive[1] * d[0] - arrive[0] * d[1]
                     dot = arrive[0] * d[0] + arrive[1] * d[1]
                     a += math.degrees(math.atan2(cross, dot))
-                if w in term_node and w != t:
-                    if degree[w] >= 2 and w not in seen:
+                    if ent is None:
+                        ent = arrive
+                long_branch = g.branches[bi].length >= short_len
+                if long_branch:
+                    c = settle(c, a, lt)
+                    a, lt, ent = 0.0, 0.0, None
+                elif ent is not None:
+                    dy, dx = chord(bi, fwd)
+                    lt += dy * ent[1] - dx * ent[0]
+                arr = in_dir(bi, fwd)
+                if w in term_node:
+                    if degree[w] >= 2 and c <= 400:
                         # a line may also run on through a junction beside a box
-                        c2, a2 = c, a
-                        if g.branches[bi].length >= short_len:
-                            c2 += _turn_cost(abs(a2))
-                            a2 = 0.0
-                        stack.append((w, in_dir(bi, fwd), c2, a2, path + (bi,), seen | {w}))
+                        stack.append((w, arr, c, a, lt, ent, path + (bi,), seen | {w}))
+                    ce, ae = c, a
                     if degree[w] >= 2:
                         # the path ends at a junction beside the box: it must
                         # turn towards the box there, not run on past it
                         into = _unit(term_point[w][0] - g.vertices[w][0], term_point[w][1] - g.vertices[w][1])
-                        arr = in_dir(bi, fwd)
                         if into != (0.0, 0.0):
                             cross = arr[1] * into[0] - arr[0] * into[1]
                             dot = arr[0] * into[0] + arr[1] * into[1]
-                            a += math.degrees(math.atan2(cross, dot))
-                    c += _turn_cost(abs(a))
-                    if term_node[w] != term_node[t] and c < best.get(w, (float("inf"),))[0]:
-                        best[w] = (c, path + (bi,))
+                            ae += math.degrees(math.atan2(cross, dot))
+                    ce = settle(ce, ae, lt)
+                    if term_node[w] != term_node[t] and ce < best.get(w, (float("inf"),))[0]:
+                        best[w] = (ce, path + (bi,))
                     continue
-                if w == v or c > 400:
+                if c > 400:
                     continue
-                if g.branches[bi].length >= short_len:
-                    c += _turn_cost(abs(a))
-                    a = 0.0
-                stack.append((w, in_dir(bi, fwd), c, a, path + (bi,), seen | {w}))
+                stack.append((w, arr, c, a, lt, ent, path + (bi,), seen | {w}))
         for w, cb in best.items():
             if cb[0] < results.get((t, w), (float("inf"),))[0]:
                 results[(t, w)] = cb
     roles = {v: _role(piece, term_node[v], g.vertices[v], (X0, Y0), nodes, flow) for v in terms}
     if debug is not None:
         debug.append({"terms": {v: (term_node[v], g.vertices[v][1] + X0, g.vertices[v][0] + Y0, roles[v]) for v in terms},
-                      "costs": {k: v[0] for k, v in results.items()}})
+                      "costs": {k: v[0] for k, v in results.items()}, "paths": {k: v[1] for k, v in results.items()},
+                      "branches": [(b.a, b.b, b.length) for b in g.branches]})
     # candidate arrows: upstream end may be a tail, downstream end a head
     cands: dict[tuple[int, int], tuple[float, frozenset]] = {}
     for (t, w), (c, path) in results.items():
@@ -511,11 +551,71 @@ def find_arrows(ink: Ink, nodes: list[Node], flow: str | None = None) -> tuple[l
             o = (a.node, b.node) if a.mass < b.mass else (b.node, a.node)
         if o not in seen:
             seen.add(o)
-            arrows.append(Arrow(o[0], o[1], confidence=1.0))
+            arrows.append(Arrow(o[0], o[1], [(a.point[0], a.point[1]), (b.point[0], b.point[1])] if o[0] == a.node else [(b.point[0], b.point[1]), (a.point[0], a.point[1])], confidence=1.0, piece=p.label))
     for p in complex_:
         for u, v, c in decode_complex(p, lab, nodes, nid, ink, flow):
             if (u, v) not in seen:
                 seen.add((u, v))
-                arrows.append(Arrow(u, v, confidence=max(0.1, 1.0 - c / 250.0)))
-    info = {"flow": flow, "flow_confidence": confidence, "pieces": len(pieces), "complex": len(complex_)}
+                arrows.append(Arrow(u, v, confidence=max(0.1, 1.0 - c / 250.0), piece=p.label))
+    info = {"flow": flow, "flow_confidence": confidence, "pieces": len(pieces), "complex": len(complex_),
+            "touching": {p.label for p in pieces}, "labels": lab, "nid": nid}
     return arrows, flow, info
+
+
+def label_words(ink: Ink, info: dict) -> list[tuple[int, int, int, int]]:
+    """Boxes of free-standing words between the boxes (Caffe's num_output
+    edge labels): small dark components touching no box, joined along a line."""
+    lab, touching = info["labels"], info["touching"]
+    nid = info["nid"]
+    free = (ink.dark > 0) & (nid < 0)
+    n, clab, stats, _ = cv2.connectedComponentsWithStats(free.astype(np.uint8), connectivity=8)
+    gh = ink.glyph_height or 10.0
+    glyphs = []
+    for i in range(1, n):
+        x, y, w, h, area = (int(v) for v in stats[i])
+        if h > 2.0 * gh or w > 2.5 * gh or h < 0.3 * gh:
+            continue
+        sub = lab[y:y + h, x:x + w]
+        ids = set(np.unique(sub[clab[y:y + h, x:x + w] == i]).tolist()) - {0}
+        if ids & touching:
+            continue                   # part of an arrow
+        glyphs.append((x, y, x + w, y + h))
+    glyphs.sort()
+    words: list[list[int]] = []
+    for g in glyphs:
+        for wd in words:
+            ov = min(wd[3], g[3]) - max(wd[1], g[1])
+            if ov > 0.4 * min(wd[3] - wd[1], g[3] - g[1]) and -2 <= g[0] - wd[2] <= 0.7 * gh:
+                wd[0], wd[1], wd[2], wd[3] = min(wd[0], g[0]), min(wd[1], g[1]), max(wd[2], g[2]), max(wd[3], g[3])
+                break
+        else:
+            words.append(list(g))
+    return [tuple(w) for w in words]
+
+
+def nearest_arrow(word: tuple[int, int, int, int], arrows: list[Arrow], lab: np.ndarray,
+                  reach: float) -> Arrow | None:
+    """The arrow whose ink passes closest to a word (within `reach` pixels)."""
+    x0, y0, x1, y1 = word
+    r = int(reach)
+    X0, Y0 = max(0, x0 - r), max(0, y0 - r)
+    X1, Y1 = min(lab.shape[1], x1 + r), min(lab.shape[0], y1 + r)
+    sub = lab[Y0:Y1, X0:X1]
+    ids = np.unique(sub)
+    ids = ids[ids > 0]
+    if not len(ids):
+        return None
+    cx, cy = (x0 + x1) / 2.0 - X0, (y0 + y1) / 2.0 - Y0
+    best, best_d = None, float("inf")
+    for i in ids:
+        ys, xs = np.nonzero(sub == i)
+        d = float(np.min((xs - cx) ** 2 + (ys - cy) ** 2))
+        if d < best_d:
+            cands = [a for a in arrows if a.piece == i]
+            if cands:
+                best, best_d = cands, d
+    if not best:
+        return None
+    if len(best) == 1:
+        return best[0]
+    return best[0]

@@ -160,7 +160,7 @@ def read_box(cells: list[tuple[str, str, tuple[int, int, int, int]]]) -> Reading
     header = None
     panel = [c for c in cells if c[0] == "panel" and c[1].strip()]
     if panel:
-        header = panel[0][1].replace("\n", " ")
+        header = panel[0][1]
         r.style = "keras3"
     # Keras 3 shape cells
     in_cell = [c for c in cells if re.match(r"\s*[il1]nput\s*shape", c[1], re.IGNORECASE)]
@@ -184,7 +184,7 @@ def read_box(cells: list[tuple[str, str, tuple[int, int, int, int]]]) -> Reading
     if header:
         candidates.append(header)
     for c in cells:
-        t = c[1].replace("\n", " ").strip()
+        t = c[1].strip()
         if not t or c in in_cell or c in out_cell or c in lab_in or c in lab_out or c in shape_cells:
             continue
         if c[0] == "panel":
@@ -222,6 +222,10 @@ def read_box(cells: list[tuple[str, str, tuple[int, int, int, int]]]) -> Reading
 
 
 def _split_name_type(text: str) -> tuple[str | None, str | None]:
+    for line in text.split("\n"):
+        m = re.search(r"(?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)\s*\(\s*(?P<type>[A-Za-z][A-Za-z0-9 _]*?)\s*\)", line)
+        if m:
+            return _clean_name(m.group("name")), m.group("type").strip() or None
     text = " ".join(text.split())
     # 'name (Type)' possibly followed by Caffe parameters
     m = re.match(r"^\s*(?P<name>[^\s(]+)\s*\(\s*(?P<type>[^)]*?)\s*\)", text)

@@ -64,22 +64,23 @@ def background_color(bgr: np.ndarray) -> tuple[int, int, int]:
     return tuple(int(v) for v in np.median(sel, axis=0))
 
 
+def _value(bgr: np.ndarray) -> np.ndarray:
+    b, g, r = cv2.split(bgr)
+    return cv2.max(cv2.max(b, g), r)
+
+
 def binarise(bgr: np.ndarray) -> Ink:
-    """Dark ink: pixels much darker than the background (the value channel,
-    so saturated fills such as red or orange stay light), plus an adaptive
-    Gaussian threshold for faint strokes on light fills."""
-    gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
-    value = bgr.max(axis=2)
+    """Dark ink: pixels much darker than the page (the value channel, max of
+    R, G, B, so saturated fills such as red or orange stay light).  A page
+    darker than its ink is inverted first."""
     bg = background_color(bgr)
-    bg_v = max(bg)
-    if bg_v < 128:                   # light-on-dark drawing: invert
-        bgr = 255 - bgr
-        gray = 255 - gray
-        value = bgr.max(axis=2)
+    if max(bg) < 128:                   # light-on-dark drawing
+        bgr = cv2.bitwise_not(bgr)
         bg = tuple(255 - c for c in bg)
-        bg_v = max(bg)
-    thr = min(180, bg_v - 60)
-    dark = (value < thr).astype(np.uint8)
+    gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+    value = _value(bgr)
+    thr = min(180, max(bg) - 60)
+    _, dark = cv2.threshold(value, thr - 1, 1, cv2.THRESH_BINARY_INV)
     lw = _line_width(dark)
     return Ink(bgr=bgr, gray=gray, dark=dark, background=bg, line_width=lw)
 
@@ -116,109 +117,125 @@ def _filled(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
 def find_parts(ink: Ink) -> list[Part]:
     dark = ink.dark
     h, w = dark.shape
-    light = (1 - dark).astype(np.uint8)
+    light = cv2.bitwise_xor(dark, 1)
     n, lab, stats, _ = cv2.connectedComponentsWithStats(light, connectivity=4)
-    # glyph candidates: small dark components
-    nd, dlab, dstats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
     parts: list[Part] = []
     hole_used = np.zeros(n, bool)
-    glyph_h = []
+    glyph_h: list[float] = []
     min_side = max(6, int(2.5 * ink.line_width))
-    for i in range(1, n):
-        x, y, bw, bh, area = stats[i]
-        if x == 0 or y == 0 or x + bw == w or y + bh == h:
-            continue                      # the page background
-        if bw < min_side or bh < min_side or area < 40:
-            continue
+    x, y, bw, bh, area = (stats[:, k] for k in range(5))
+    cand = ((x > 0) & (y > 0) & (x + bw < w) & (y + bh < h) & (bw >= min_side) & (bh >= min_side) & (area >= 40))
+    cand[0] = False
+    for i in np.flatnonzero(cand):
+        x, y, bw, bh, area = (int(v) for v in stats[i])
         sub = lab[y:y + bh, x:x + bw] == i
         filled, contour = _filled(sub)
         if contour is None:
             continue
-        farea = float(filled.sum())
         hull = cv2.convexHull(contour)
-        harea = max(1.0, cv2.contourArea(hull))
+        harea = cv2.contourArea(hull)
         solidity = min(1.0, cv2.contourArea(contour) / harea) if harea > 1 else 0.0
         if solidity < 0.88:
             continue
-        # glyphs inside: dark components wholly inside the filled region
-        inside = filled & ~sub
-        if inside.sum() == 0:
+        # glyphs: dark components wholly inside the filled region
+        inside = (filled & ~sub).astype(np.uint8)
+        if not inside.any():
             continue
-        ids = np.unique(dlab[y:y + bh, x:x + bw][inside])
-        ids = ids[ids > 0]
-        glyphs = [g for g in ids if dstats[g, 0] >= x and dstats[g, 1] >= y
-                  and dstats[g, 0] + dstats[g, 2] <= x + bw and dstats[g, 1] + dstats[g, 3] <= y + bh]
-        if not glyphs:
+        ng, _, g_all, _ = cv2.connectedComponentsWithStats(inside, connectivity=8)
+        g = g_all[1:]
+        if len(g) == 0:
             continue
-        g = dstats[glyphs]
-        gh = np.median(g[:, 3])
+        gh = float(np.median(g[:, 3]))
         if bh < 1.2 * gh:
             continue
         # a label is a centred, compact block of glyphs; a gap between edges
         # holds at most a few scattered edge labels
-        tx0, ty0 = g[:, 0].min(), g[:, 1].min()
-        tx1, ty1 = (g[:, 0] + g[:, 2]).max(), (g[:, 1] + g[:, 3]).max()
-        if len(glyphs) < 3 and tx1 - tx0 < 2 * (ty1 - ty0):
+        tx0, ty0 = int(g[:, 0].min()), int(g[:, 1].min())
+        tx1, ty1 = int((g[:, 0] + g[:, 2]).max()), int((g[:, 1] + g[:, 3]).max())
+        if len(g) < 3 and tx1 - tx0 < 2 * (ty1 - ty0):
             continue                      # not a word: one or two blots
-        if abs((tx0 + tx1) / 2 - (x + bw / 2)) > 0.2 * bw or abs((ty0 + ty1) / 2 - (y + bh / 2)) > 0.25 * bh:
+        if abs((tx0 + tx1) / 2 - bw / 2) > 0.2 * bw or abs((ty0 + ty1) / 2 - bh / 2) > 0.25 * bh:
             continue
         if (g[:, 2] * g[:, 3]).sum() < 0.1 * (tx1 - tx0) * (ty1 - ty0):
             continue
-        glyph_h.extend(dstats[g, 3] for g in glyphs)
+        glyph_h.extend(g[:, 3].tolist())
         hole_used[i] = True
-        parts.append(Part("interior", (int(x), int(y), int(x + bw), int(y + bh)), filled, True))
+        parts.append(Part("interior", (x, y, x + bw, y + bh), filled, True))
     ink.glyph_height = float(np.median(glyph_h)) if glyph_h else 0.0
     parts.extend(_find_panels(ink, lab, stats, hole_used))
     return parts
 
 
 def _find_panels(ink: Ink, lab: np.ndarray, stats: np.ndarray, hole_used: np.ndarray) -> list[Part]:
-    """Thick dark rectangles holding light glyphs (Keras 3 table headers)."""
+    """Thick dark rectangles holding light glyphs (Keras 3 table headers).
+
+    Candidates come from a coarse density map (8x8 cells mostly dark: lines
+    are too thin to fill one); each is then checked at full resolution."""
     dark = ink.dark
     h, w = dark.shape
-    n = len(stats)
-    # fill the enclosed light regions that are not interiors (glyphs of light text)
-    x, y, bw, bh, area = stats.T
-    enclosed = (x > 0) & (y > 0) & (x + bw < w) & (y + bh < h)
-    # thin light regions only (glyph strokes): a region with a pixel far from
-    # any dark pixel is a gap between boxes and edges, not a glyph
-    light_dist = cv2.distanceTransform((lab > 0).astype(np.uint8), cv2.DIST_L2, 3)
-    thick = np.zeros(n, bool)
-    thick[np.unique(lab[light_dist > max(3.5, 1.5 * ink.line_width)])] = True
-    small = enclosed & ~hole_used & ~thick
-    small[0] = False
-    solid = dark.astype(bool) | small[lab]
-    dist = cv2.distanceTransform(solid.astype(np.uint8), cv2.DIST_L2, 3)
+    f = 8
+    small = cv2.resize(dark.astype(np.float32), (max(1, w // f), max(1, h // f)), interpolation=cv2.INTER_AREA)
+    dense = (small >= 0.55).astype(np.uint8)
+    nc, _, cstats, _ = cv2.connectedComponentsWithStats(dense, connectivity=8)
+    out = []
     t = max(3.5, 2.0 * ink.line_width)
+    for i in range(1, nc):
+        cx, cy, cw, ch, _ = (int(v) for v in cstats[i])
+        if cw < 3:
+            continue
+        pad = f * 2
+        x0, y0 = max(0, cx * f - pad), max(0, cy * f - pad)
+        x1, y1 = min(w, (cx + cw) * f + pad), min(h, (cy + ch) * f + pad)
+        part = _panel_in(ink, lab, stats, hole_used, (x0, y0, x1, y1), t)
+        out.extend(part)
+    # one panel may be found from two overlapping windows
+    uniq: list[Part] = []
+    for p in out:
+        if not any(p.box == q.box for q in uniq):
+            uniq.append(p)
+    return uniq
+
+
+def _panel_in(ink: Ink, lab: np.ndarray, stats: np.ndarray, hole_used: np.ndarray,
+              window: tuple[int, int, int, int], t: float) -> list[Part]:
+    dark = ink.dark
+    h, w = dark.shape
+    X0, Y0, X1, Y1 = window
+    d = dark[Y0:Y1, X0:X1]
+    lab_w = lab[Y0:Y1, X0:X1]
+    # fill the light glyphs: enclosed light components that are thin
+    ids = np.unique(lab_w[d == 0])
+    ids = ids[ids > 0]
+    sx, sy, sw, sh = stats[ids, 0], stats[ids, 1], stats[ids, 2], stats[ids, 3]
+    enclosed = (sx > 0) & (sy > 0) & (sx + sw < w) & (sy + sh < h) & ~hole_used[ids]
+    light_dist = cv2.distanceTransform((lab_w > 0).astype(np.uint8), cv2.DIST_L2, 3)
+    thick_ids = np.unique(lab_w[light_dist > max(3.5, 1.5 * ink.line_width)])
+    fill_ids = ids[enclosed & ~np.isin(ids, thick_ids)]
+    solid = d.astype(bool) | np.isin(lab_w, fill_ids)
+    dist = cv2.distanceTransform(solid.astype(np.uint8), cv2.DIST_L2, 3)
     core = (dist >= t).astype(np.uint8)
     nc, clab, cstats, _ = cv2.connectedComponentsWithStats(core, connectivity=8)
     out = []
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(2 * t + 1), int(2 * t + 1)))
     for i in range(1, nc):
-        cx, cy, cw, ch, carea = cstats[i]
-        if cw < 3 * t or ch < 1:
+        cx, cy, cw, ch, carea = (int(v) for v in cstats[i])
+        if cw < 3 * t:
             continue
-        # grow back to the solid region
-        x0, y0 = max(0, int(cx - t - 2)), max(0, int(cy - t - 2))
-        x1, y1 = min(w, int(cx + cw + t + 2)), min(h, int(cy + ch + t + 2))
-        grown = cv2.dilate((clab[y0:y1, x0:x1] == i).astype(np.uint8),
-                           cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(2 * t + 1), int(2 * t + 1))))
-        region = grown.astype(bool) & solid[y0:y1, x0:x1]
-        ys, xs = np.nonzero(region)
-        if len(xs) == 0:
+        grown = cv2.dilate((clab == i).astype(np.uint8), k)
+        region = grown.astype(bool) & solid
+        if not region.any():
             continue
         # trim appendages (edges running into the panel): keep the rows and
         # columns that are at least half as full as the fullest one
         rx0, rx1 = _main_run(region.sum(axis=0))
         ry0, ry1 = _main_run(region.sum(axis=1))
         rw, rh = rx1 - rx0, ry1 - ry0
-        if rw <= 0 or rh <= 0:
+        if rw <= 0 or rh <= 0 or rw < rh:
             continue
-        rect_fill = region[ry0:ry1, rx0:rx1].mean()
-        if rect_fill < 0.8 or rw < 2 * rh * 0.5:
+        if region[ry0:ry1, rx0:rx1].mean() < 0.8:
             continue
-        sub_dark = dark[y0 + ry0:y0 + ry1, x0 + rx0:x0 + rx1]
-        density = sub_dark.mean()
-        if density < 0.45:
+        sub_dark = d[ry0:ry1, rx0:rx1]
+        if sub_dark.mean() < 0.45:
             continue
         # light glyphs inside
         sub_light = (1 - sub_dark).astype(np.uint8)
@@ -228,7 +245,7 @@ def _find_panels(ink: Ink, lab: np.ndarray, stats: np.ndarray, hole_used: np.nda
         if len(glyphs) < 3:
             continue
         mask = region[ry0:ry1, rx0:rx1]
-        out.append(Part("panel", (int(x0 + rx0), int(y0 + ry0), int(x0 + rx1), int(y0 + ry1)), mask, False))
+        out.append(Part("panel", (X0 + rx0, Y0 + ry0, X0 + rx1, Y0 + ry1), mask, False))
     return out
 
 

@@ -8,6 +8,7 @@ word goes back to the crop its box falls in.  Text is NFKC-normalised.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import unicodedata
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ class Crop:
     scale: float
     origin: tuple[int, int]    # (x, y) of the crop in the source image
     placed: tuple[int, int, int, int] = (0, 0, 0, 0)   # x0, y0, x1, y1 in the mosaic
+    digest: bytes = b""        # of the normalised pixels before scaling: equal text cells read once
 
 
 @dataclass
@@ -92,8 +94,21 @@ def glyph_height(img: np.ndarray) -> float:
 
 
 def trim(img: np.ndarray, pad: int = 2) -> tuple[np.ndarray, int, int]:
-    """Crop to the dark content (plus pad); returns the image and the offset."""
+    """Crop to the dark content (plus pad); returns the image and the offset.
+    Dark marks touching the crop's edge (remains of a frame, a cell wall or
+    an arrow) are whitened first: text never touches its box."""
     dark = img < 160
+    if dark.any():
+        n, lab, stats, _ = cv2.connectedComponentsWithStats(dark.astype(np.uint8), connectivity=8)
+        h, w = img.shape
+        x, y, bw, bh = stats[:, 0], stats[:, 1], stats[:, 2], stats[:, 3]
+        edge = (x == 0) | (y == 0) | (x + bw == w) | (y + bh == h)
+        edge[0] = False
+        if edge.any():
+            kill = edge[lab]
+            img = img.copy()
+            img[kill] = 255
+            dark = dark & ~kill
     if not dark.any():
         return img[:0, :0], 0, 0
     ys, xs = np.nonzero(dark)
@@ -108,12 +123,39 @@ def make_crop(key, gray_region: np.ndarray, mask: np.ndarray | None, light_text:
     norm, ox, oy = trim(norm)
     if norm.size == 0:
         return None
+    digest = hashlib.blake2b(norm.tobytes() + bytes(str(norm.shape), "ascii"), digest_size=16).digest()
     gh = glyph_height(norm) or default_gh or 12.0
     scale = min(MAX_SCALE, max(0.5, TARGET_GLYPH / gh))
     if abs(scale - 1.0) > 0.05:
         interp = cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA
         norm = cv2.resize(norm, None, fx=scale, fy=scale, interpolation=interp)
-    return Crop(key, norm, scale, (origin[0] + ox, origin[1] + oy))
+    return Crop(key, norm, scale, (origin[0] + ox, origin[1] + oy), digest=digest)
+
+
+def dedupe(crops: list[Crop]) -> tuple[list[Crop], dict[tuple, Crop]]:
+    """Crops with identical pixels (the same text drawn the same way, such
+    as Keras 2's 'input:' cells) are read once: (unique crops, key -> the
+    unique crop read for it)."""
+    first: dict[bytes, Crop] = {}
+    alias: dict[tuple, Crop] = {}
+    for c in crops:
+        if c.digest in first:
+            alias[c.key] = first[c.digest]
+        else:
+            first[c.digest] = c
+    return list(first.values()), alias
+
+
+def copy_texts(texts: dict[tuple, "CropText"], crops: list[Crop], alias: dict[tuple, Crop]) -> None:
+    """Give every duplicate crop the words read on its twin, moved to its place."""
+    origin = {c.key: c.origin for c in crops}
+    for key, twin in alias.items():
+        src = texts.get(twin.key)
+        if src is None:
+            continue
+        dx, dy = origin[key][0] - twin.origin[0], origin[key][1] - twin.origin[1]
+        texts[key] = CropText(key, [Word(w.text, w.conf, (w.box[0] + dx, w.box[1] + dy, w.box[2] + dx, w.box[3] + dy),
+                                         w.line) for w in src.words])
 
 
 def build_mosaic(crops: list[Crop]) -> np.ndarray:
