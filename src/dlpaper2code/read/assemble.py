@@ -97,7 +97,8 @@ def layer_edges(boxes: list[Box], arrows: list[tuple[int, int, float]], look: st
         if bs is None or bt is None:
             continue
         if bs.role == "layer" and bt.role == "layer":
-            out[(s, t)] = max(out.get((s, t), 0.0), conf)
+            if look != "caffe" or not blobs:     # a Caffe layer writes a blob, never a layer
+                out[(s, t)] = max(out.get((s, t), 0.0), conf)
         elif bs.role == "layer" and bt.role == "blob":
             producers[t].append((s, conf))
         elif bs.role == "blob" and bt.role == "layer":
@@ -146,6 +147,83 @@ def enforce_arity(boxes: list[Box], edges: list[tuple[int, int, float]]) -> list
             return (match, e[2], -abs(src.rank - b.rank))
         keep.append(max(es, key=score))
     return keep
+
+
+def compatible(src: Box, dst: Box) -> bool | None:
+    """Can `src` feed `dst`, by the shapes the diagram shows?  None: unknown."""
+    u = src.reading.out_shape
+    v = dst.reading.out_shape
+    t = dst.layer_type
+    if u is None:
+        return None
+    if dst.reading.in_shapes:
+        return u in dst.reading.in_shapes
+    if v is None or t is None:
+        return None
+    if t in ("Dropout", "Activation", "BatchNorm"):
+        return u == v
+    if t in ("Concat", "Add"):
+        return u[:-1] == v[:-1] and (u[-1] < v[-1] if t == "Concat" else u[-1] == v[-1])
+    if t == "Flatten":
+        prod = 1
+        for x in u:
+            prod *= x
+        return len(v) == 1 and prod == v[0]
+    if t == "Dense":
+        return len(u) == len(v) and u[:-1] == v[:-1]
+    if t in ("Conv2D", "MaxPool2D", "AvgPool2D"):
+        if len(u) != 3 or len(v) != 3:
+            return False
+        ok = u[0] >= v[0] and u[1] >= v[1]
+        if t != "Conv2D":
+            ok = ok and u[2] == v[2]
+        return ok
+    if t == "Embedding":
+        return len(u) == 1 and len(v) == 2 and v[0] == u[0]
+    if t in ("SimpleRNN", "LSTM", "GRU"):
+        return len(u) == 2 and (len(v) == 1 or v[0] == u[0])
+    return None
+
+
+def repair_with_shapes(boxes: list[Box], edges: list[tuple[int, int, float]],
+                       alternatives: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
+    """Swap an arrow the shapes contradict for a close second the shapes
+    accept; give a Concat the inputs whose channels add up to its own."""
+    by = {b.index: b for b in boxes}
+    layer = {b.index for b in boxes if b.role == "layer"}
+    alts = [a for a in alternatives if a[0] in layer and a[1] in layer]
+    incoming: dict[int, list[tuple[int, int, float]]] = defaultdict(list)
+    for e in edges:
+        incoming[e[1]].append(e)
+    out = list(edges)
+    for v in layer:
+        dst = by[v]
+        if dst.layer_type in (None, "Input") or dst.reading.out_shape is None:
+            continue
+        cur = incoming.get(v, [])
+        cand = [a for a in alts if a[1] == v and not any(e[0] == a[0] for e in cur)]
+        if dst.layer_type == "Concat":
+            want = dst.reading.out_shape[-1]
+            srcs = [by[e[0]].reading.out_shape for e in cur]
+            if any(s_ is None for s_ in srcs) or sum(s_[-1] for s_ in srcs) == want:
+                continue
+            # drop inputs the shapes reject, then add accepted seconds until the channels add up
+            keep = [e for e in cur if compatible(by[e[0]], dst) is not False]
+            total = sum(by[e[0]].reading.out_shape[-1] for e in keep)
+            for a in sorted(cand, key=lambda a: -a[2]):
+                if total >= want:
+                    break
+                if compatible(by[a[0]], dst) and total + by[a[0]].reading.out_shape[-1] <= want:
+                    keep.append(a)
+                    total += by[a[0]].reading.out_shape[-1]
+            if total == want:
+                out = [e for e in out if e[1] != v] + keep
+            continue
+        bad = [e for e in cur if compatible(by[e[0]], dst) is False]
+        good_alts = sorted((a for a in cand if compatible(by[a[0]], dst)), key=lambda a: -a[2])
+        if (bad and len(bad) == len(cur) or not cur) and good_alts:
+            out = [e for e in out if e not in bad] + [good_alts[0]]
+    return out
 
 
 def infer_params(b: Box, in_shape: tuple[int, ...] | None) -> None:
@@ -282,10 +360,13 @@ def toposort(layers: list[Box], edges: list[tuple[int, int, float]]) -> list[Box
 
 
 def build_graph(boxes: list[Box], arrows: list[tuple[int, int, float]], look: str,
-                name: str = "diagram") -> tuple[dict, list[tuple[int, int, float]], list[Box]]:
+                name: str = "diagram", alternatives: list[tuple[int, int, float]] | None = None
+                ) -> tuple[dict, list[tuple[int, int, float]], list[Box]]:
     """Graph document, layer edges (box indices) and the layers in order."""
     assign_roles(boxes, look)
     edges = layer_edges(boxes, arrows, look)
+    if alternatives:
+        edges = repair_with_shapes(boxes, edges, alternatives)
     edges = enforce_arity(boxes, edges)
     layers = [b for b in boxes if b.role == "layer"]
     order = toposort(layers, edges)

@@ -10,12 +10,13 @@ import numpy as np
 
 from . import ocr
 from .assemble import Box, build_graph, detect_look
-from .edges import find_arrows, label_words, nearest_arrow, rank_pos
+from .edges import arrows_near, find_arrows, label_words, rank_pos
 from .labels import read_box
 from .load import ImageProblem, describe_source, load_image
 from .nodes import binarise, find_nodes
 
 MIN_LAYERS = 2
+_NUM_OUTPUT = {"Conv2D", "Dense", "Conv2DTranspose", "Conv1D", "Embedding"}
 
 
 def _result(status: str, message: str, seconds: dict, **extra) -> dict:
@@ -36,22 +37,36 @@ def read_diagram(image, *, source: str | None = None) -> dict:
     clock = time.perf_counter
     seconds: dict[str, float] = {}
     t0 = clock()
+    cpu0 = _cpu()
     try:
-        bgr = load_image(image)
-    except ImageProblem as exc:
-        seconds["total"] = round(clock() - t0, 4)
-        return _result("error", f"{name}: {exc}", seconds)
-    seconds["load"] = round(clock() - t0, 4)
-    try:
-        return _read(bgr, name, seconds, t0)
-    except MemoryError:
-        seconds["total"] = round(clock() - t0, 4)
-        return _result("error", f"{name}: out of memory while reading a {bgr.shape[1]} x {bgr.shape[0]} image", seconds)
-    except Exception as exc:  # noqa: BLE001 - a reader bug must not stop a batch
-        seconds["total"] = round(clock() - t0, 4)
-        where = traceback.extract_tb(exc.__traceback__)[-1]
-        return _result("error", f"{name}: internal error {type(exc).__name__}: {exc} "
-                                f"({os.path.basename(where.filename)}:{where.lineno})", seconds)
+        try:
+            bgr = load_image(image)
+        except ImageProblem as exc:
+            seconds["total"] = round(clock() - t0, 4)
+            return _result("error", f"{name}: {exc}", seconds)
+        seconds["load"] = round(clock() - t0, 4)
+        try:
+            return _read(bgr, name, seconds, t0)
+        except MemoryError:
+            seconds["total"] = round(clock() - t0, 4)
+            return _result("error", f"{name}: out of memory while reading a {bgr.shape[1]} x {bgr.shape[0]} image",
+                           seconds)
+        except Exception as exc:  # noqa: BLE001 - a reader bug must not stop a batch
+            seconds["total"] = round(clock() - t0, 4)
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            return _result("error", f"{name}: internal error {type(exc).__name__}: {exc} "
+                                    f"({os.path.basename(where.filename)}:{where.lineno})", seconds)
+    finally:
+        # CPU seconds of this process and of Tesseract: the time on one idle core
+        seconds["cpu"] = round(_cpu() - cpu0, 4)
+
+
+def _cpu() -> float:
+    """User + system CPU seconds of this process and its finished children."""
+    import resource
+
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def _read(bgr: np.ndarray, name: str, seconds: dict, t0: float) -> dict:
@@ -81,14 +96,14 @@ def _read(bgr: np.ndarray, name: str, seconds: dict, t0: float) -> dict:
             if j == skip:
                 continue
             x0, y0, x1, y1 = p.box
-            c = ocr.make_crop((i, j), gray[y0:y1, x0:x1], p.mask, p.kind == "panel", (x0, y0), ink.glyph_height)
+            c = ocr.make_crop((i, j), gray[y0:y1, x0:x1], p.mask, p.kind == "panel", (x0, y0), ink.text_height)
             if c is not None:
                 crops.append(c)
     words_free = label_words(ink, info)
     for k, (x0, y0, x1, y1) in enumerate(words_free):
         m = 2
         X0, Y0, X1, Y1 = max(0, x0 - m), max(0, y0 - m), min(gray.shape[1], x1 + m), min(gray.shape[0], y1 + m)
-        c = ocr.make_crop(("label", k), gray[Y0:Y1, X0:X1], None, False, (X0, Y0), ink.glyph_height)
+        c = ocr.make_crop(("label", k), gray[Y0:Y1, X0:X1], None, False, (X0, Y0), ink.text_height)
         if c is not None:
             crops.append(c)
     unique, alias = ocr.dedupe(crops)
@@ -119,10 +134,15 @@ def _read(bgr: np.ndarray, name: str, seconds: dict, t0: float) -> dict:
         value = _number(ct.text if ct else "")
         if value is None:
             continue
-        arrow = nearest_arrow(wbox, arrows, info["labels"], reach)
+        near = arrows_near(wbox, arrows, info["labels"], reach, nodes)
+        # num_output labels the arrow from a Convolution / InnerProduct to its blob
+        fit = [a for a in near if boxes[a.source].reading.layer_type in _NUM_OUTPUT
+               and boxes[a.target].reading.layer_type is None and boxes[a.source].edge_label is None]
+        arrow = fit[0] if fit else (near[0] if near else None)
         if arrow is not None and boxes[arrow.source].edge_label is None:
             boxes[arrow.source].edge_label = value
-    graph, edges, order = build_graph(boxes, [(a.source, a.target, a.confidence) for a in arrows], look)
+    graph, edges, order = build_graph(boxes, [(a.source, a.target, a.confidence) for a in arrows], look,
+                                      alternatives=info.get("alternatives"))
     seconds["assemble"] = round(clock() - t, 4)
     seconds["total"] = round(clock() - t0, 4)
     n_layers = sum(1 for b in boxes if b.role == "layer")
@@ -153,7 +173,9 @@ def _keras3_input_cell(node) -> int | None:
     (ja, a), (jb, b) = sorted(cells, key=lambda c: c[1].box[0])
     same_row = min(a.box[3], b.box[3]) - max(a.box[1], b.box[1]) > 0.5 * (a.box[3] - a.box[1])
     below = a.box[1] >= panels[0].box[1]
-    return ja if same_row and below and a.box[2] <= b.box[0] + 2 else None
+    # a much wider input cell lists several shapes (a Concatenate): worth reading
+    narrow = (a.box[2] - a.box[0]) <= 1.25 * (b.box[2] - b.box[0])
+    return ja if same_row and below and narrow and a.box[2] <= b.box[0] + 2 else None
 
 
 _DIGITS = str.maketrans({"O": "0", "o": "0", "D": "0", "l": "1", "I": "1", "i": "1", "|": "1", "S": "5", "s": "5",

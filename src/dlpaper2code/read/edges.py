@@ -241,7 +241,9 @@ def _direction(pixels: list[tuple[int, int]], origin: tuple[float, float], span:
 
 
 def decode_complex(piece: Piece, lab: np.ndarray, nodes: list[Node], nid: np.ndarray, ink: Ink,
-                   flow: str, debug: list | None = None) -> list[tuple[int, int, float]]:
+                   flow: str, debug: list | None = None,
+                   arrow_mass: tuple[float, float, float] | None = None,
+                   alternatives: list | None = None) -> list[tuple[int, int, float]]:
     """Node pairs (upstream, downstream, cost) joined inside a piece that touches 3+ boxes."""
     x0, y0, x1, y1 = piece.box
     pad = 2
@@ -284,8 +286,30 @@ def decode_complex(piece: Piece, lab: np.ndarray, nodes: list[Node], nid: np.nda
         if k not in term_node:
             term_node[k] = t.node
             term_point[k] = (t.point[1] - Y0, t.point[0] - X0)
-    # prune spurs: short branches to a free end (arrowhead barbs, label strokes)
+    # every other line end right at a box is a terminal too (arrows that
+    # meet a box side by side make one contact)
     spur = max(6.0, 4.0 * ink.line_width)
+    end_len = {}
+    for br in g.branches:
+        end_len[br.a] = max(end_len.get(br.a, 0), br.length)
+        end_len[br.b] = max(end_len.get(br.b, 0), br.length)
+    close = int(max(6.0, 3.0 * ink.line_width))
+    crop_nid = nid[Y0:Y1, X0:X1]
+    for v in np.flatnonzero(is_end):
+        v = int(v)
+        if v in term_node or end_len.get(v, 0) <= spur:
+            continue
+        y, x = int(round(g.vertices[v][0])), int(round(g.vertices[v][1]))
+        win = crop_nid[max(0, y - close):y + close + 1, max(0, x - close):x + close + 1]
+        ys, xs = np.nonzero(win >= 0)
+        if not len(ys):
+            continue
+        ys = ys + max(0, y - close)
+        xs = xs + max(0, x - close)
+        k = int(np.argmin((ys - y) ** 2 + (xs - x) ** 2))
+        term_node[v] = int(crop_nid[ys[k], xs[k]])
+        term_point[v] = (float(ys[k]), float(xs[k]))
+    # prune spurs: short branches to a free end (arrowhead barbs, label strokes)
     alive = [True] * len(g.branches)
     changed = True
     while changed:
@@ -402,6 +426,20 @@ def decode_complex(piece: Piece, lab: np.ndarray, nodes: list[Node], nid: np.nda
             if cb[0] < results.get((t, w), (float("inf"),))[0]:
                 results[(t, w)] = cb
     roles = {v: _role(piece, term_node[v], g.vertices[v], (X0, Y0), nodes, flow) for v in terms}
+    if arrow_mass is not None:
+        # on a side face, the arrowhead decides: ink mass at the contact
+        # against this image's heads and tails (from the two-box pieces)
+        head_m, tail_m, radius = arrow_mass
+        cut = math.sqrt(head_m * tail_m)
+        for v in terms:
+            if roles[v] != "either":
+                continue
+            ty, tx = term_point[v][0] + Y0, term_point[v][1] + X0
+            m = _mass(lab, piece.label, (ty, tx), radius)
+            if m >= cut * 1.15:
+                roles[v] = "head"
+            elif m <= cut / 1.15:
+                roles[v] = "tail"
     if debug is not None:
         debug.append({"terms": {v: (term_node[v], g.vertices[v][1] + X0, g.vertices[v][0] + Y0, roles[v]) for v in terms},
                       "costs": {k: v[0] for k, v in results.items()}, "paths": {k: v[1] for k, v in results.items()},
@@ -419,6 +457,8 @@ def decode_complex(piece: Piece, lab: np.ndarray, nodes: list[Node], nid: np.nda
         if c < cands.get(key, (float("inf"),))[0]:
             cands[key] = (c, frozenset(path))
     chosen = _set_cover(cands)
+    if alternatives is not None:
+        alternatives.extend((u, v, c) for (u, v), (c, _) in cands.items() if (u, v) not in chosen)
     return [(u, v, cands[(u, v)][0]) for (u, v) in chosen]
 
 
@@ -552,33 +592,51 @@ def find_arrows(ink: Ink, nodes: list[Node], flow: str | None = None) -> tuple[l
         if o not in seen:
             seen.add(o)
             arrows.append(Arrow(o[0], o[1], [(a.point[0], a.point[1]), (b.point[0], b.point[1])] if o[0] == a.node else [(b.point[0], b.point[1]), (a.point[0], a.point[1])], confidence=1.0, piece=p.label))
+    # arrowhead calibration: ink at the head and at the tail of two-box arrows
+    heads, tails = [], []
+    for p in simple:
+        a, b = p.terminals
+        o = _ordered(nodes, a.node, b.node, flow)
+        if o is not None:
+            (heads if a.node == o[1] else tails).append(a.mass)
+            (heads if b.node == o[1] else tails).append(b.mass)
+    arrow_mass = None
+    if len(heads) >= 3:
+        hm, tm = float(np.median(heads)), float(np.median(tails))
+        if hm >= 1.6 * tm > 0:
+            arrow_mass = (hm, tm, radius)
+    alternatives: list[tuple[int, int, float]] = []
     for p in complex_:
-        for u, v, c in decode_complex(p, lab, nodes, nid, ink, flow):
+        for u, v, c in decode_complex(p, lab, nodes, nid, ink, flow, arrow_mass=arrow_mass, alternatives=alternatives):
             if (u, v) not in seen:
                 seen.add((u, v))
                 arrows.append(Arrow(u, v, confidence=max(0.1, 1.0 - c / 250.0), piece=p.label))
     info = {"flow": flow, "flow_confidence": confidence, "pieces": len(pieces), "complex": len(complex_),
-            "touching": {p.label for p in pieces}, "labels": lab, "nid": nid}
+            "touching": {p.label for p in pieces}, "labels": lab, "nid": nid,
+            "alternatives": [(u, v, max(0.05, 1.0 - c / 250.0)) for u, v, c in alternatives if (u, v) not in seen]}
     return arrows, flow, info
 
 
 def label_words(ink: Ink, info: dict) -> list[tuple[int, int, int, int]]:
-    """Boxes of free-standing words between the boxes (Caffe's num_output
-    edge labels): small dark components touching no box, joined along a line."""
-    lab, touching = info["labels"], info["touching"]
+    """Boxes of words standing between the boxes (Caffe's num_output edge
+    labels): the ink outside the boxes minus straight runs of line (a label
+    may touch its arrow), as small components joined along a text line."""
     nid = info["nid"]
-    free = (ink.dark > 0) & (nid < 0)
-    n, clab, stats, _ = cv2.connectedComponentsWithStats(free.astype(np.uint8), connectivity=8)
+    free = ((ink.dark > 0) & (nid < 0)).astype(np.uint8)
     gh = ink.glyph_height or 10.0
+    run = int(max(15, 2.5 * gh))
+    lines = cv2.morphologyEx(free, cv2.MORPH_OPEN, np.ones((1, run), np.uint8))
+    lines |= cv2.morphologyEx(free, cv2.MORPH_OPEN, np.ones((run, 1), np.uint8))
+    rest = free & (1 - cv2.dilate(lines, np.ones((3, 3), np.uint8)))
+    n, clab, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
+    near = cv2.dilate((nid >= 0).astype(np.uint8), np.ones((5, 5), np.uint8))
     glyphs = []
     for i in range(1, n):
         x, y, w, h, area = (int(v) for v in stats[i])
-        if h > 2.0 * gh or w > 2.5 * gh or h < 0.3 * gh:
+        if h > 2.0 * gh or w > 2.5 * gh or h < 0.3 * gh or area < 3:
             continue
-        sub = lab[y:y + h, x:x + w]
-        ids = set(np.unique(sub[clab[y:y + h, x:x + w] == i]).tolist()) - {0}
-        if ids & touching:
-            continue                   # part of an arrow
+        if near[y:y + h, x:x + w][clab[y:y + h, x:x + w] == i].any():
+            continue                   # touches a box: part of an arrowhead or an outline
         glyphs.append((x, y, x + w, y + h))
     glyphs.sort()
     words: list[list[int]] = []
@@ -590,12 +648,14 @@ def label_words(ink: Ink, info: dict) -> list[tuple[int, int, int, int]]:
                 break
         else:
             words.append(list(g))
-    return [tuple(w) for w in words]
+    # a word is at least a glyph's height tall (drops stray bits of curves)
+    return [tuple(w) for w in words if w[3] - w[1] >= 0.6 * gh]
 
 
-def nearest_arrow(word: tuple[int, int, int, int], arrows: list[Arrow], lab: np.ndarray,
-                  reach: float) -> Arrow | None:
-    """The arrow whose ink passes closest to a word (within `reach` pixels)."""
+def arrows_near(word: tuple[int, int, int, int], arrows: list[Arrow], lab: np.ndarray,
+                reach: float, nodes: list[Node] | None = None) -> list[Arrow]:
+    """Arrows whose ink passes within `reach` pixels of a word, nearest first
+    (arrows of one piece ordered by how close their tail box is)."""
     x0, y0, x1, y1 = word
     r = int(reach)
     X0, Y0 = max(0, x0 - r), max(0, y0 - r)
@@ -603,19 +663,18 @@ def nearest_arrow(word: tuple[int, int, int, int], arrows: list[Arrow], lab: np.
     sub = lab[Y0:Y1, X0:X1]
     ids = np.unique(sub)
     ids = ids[ids > 0]
-    if not len(ids):
-        return None
     cx, cy = (x0 + x1) / 2.0 - X0, (y0 + y1) / 2.0 - Y0
-    best, best_d = None, float("inf")
+    wx, wy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
+    out = []
     for i in ids:
         ys, xs = np.nonzero(sub == i)
-        d = float(np.min((xs - cx) ** 2 + (ys - cy) ** 2))
-        if d < best_d:
-            cands = [a for a in arrows if a.piece == i]
-            if cands:
-                best, best_d = cands, d
-    if not best:
-        return None
-    if len(best) == 1:
-        return best[0]
-    return best[0]
+        d = float(np.sqrt(np.min((xs - cx) ** 2 + (ys - cy) ** 2)))
+        for a in arrows:
+            if a.piece == i:
+                tail = 0.0
+                if nodes is not None:
+                    bx0, by0, bx1, by1 = nodes[a.source].box
+                    tail = math.hypot(max(bx0 - wx, 0, wx - bx1), max(by0 - wy, 0, wy - by1))
+                out.append((d, tail, a))
+    out.sort(key=lambda t: (t[0], t[1]))
+    return [a for _, _, a in out]

@@ -215,35 +215,51 @@ def read_box(cells: list[tuple[str, str, tuple[int, int, int, int]]]) -> Reading
                 r.style = "caffe"
     if name:
         r.name_type, _ = match_name(name)
-    if r.layer_type is None and r.name_type is not None and type_raw:
-        r.layer_type, r.type_score = r.name_type, 50.0
+    if r.name_type is not None and type_raw and (r.layer_type is None or r.type_score < 80):
+        # a garbled type word: the Keras-style layer name decides
+        r.layer_type, r.implied, r.type_score = r.name_type, {}, 60.0
     r.confidence = r.type_score / 100.0
     return r
 
 
 def _split_name_type(text: str) -> tuple[str | None, str | None]:
-    for line in text.split("\n"):
+    """(layer name, type word) of a label: 'name (Type)', 'name: Class',
+    'name' over '(Type)' (Caffe, left to right), or a bare name (a blob)."""
+    text = re.sub(r"\s*_\s*", "_", text.strip())          # OCR spaces around underscores: 'max _pooling2d'
+    lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
+    if not lines:
+        return None, None
+    for line in lines:
         m = re.search(r"(?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)\s*\(\s*(?P<type>[A-Za-z][A-Za-z0-9 _]*?)\s*\)", line)
-        if m:
+        if m and m.start() == 0:
             return _clean_name(m.group("name")), m.group("type").strip() or None
-    text = " ".join(text.split())
-    # 'name (Type)' possibly followed by Caffe parameters
-    m = re.match(r"^\s*(?P<name>[^\s(]+)\s*\(\s*(?P<type>[^)]*?)\s*\)", text)
-    if m:
-        return _clean_name(m.group("name")), m.group("type").strip() or None
-    m = re.match(r"^\s*(?P<name>[^\s:;]+)\s*[:;]\s*(?P<type>[A-Za-z0-9_]+)", text)
+    joined = " ".join(lines)
+    # name [words] (Type ...), on one line or two, possibly followed by Caffe
+    # parameters; the closing parenthesis may be lost
+    for k, line in enumerate(lines[:3]):
+        if "(" in line:
+            before, after = line.split("(", 1)
+            name = " ".join(lines[:k] + [before]).strip()
+            m = re.match(r"\s*(?P<type>[A-Za-z][A-Za-z0-9 _]*)", after)
+            if name and ":" not in name and m:
+                return _clean_name(name), m.group("type").strip() or None
+            break
+    m = re.match(r"^(?P<name>[^:;(]+?)\s*[:;]\s*(?P<type>[A-Za-z0-9_]+)", joined)
     if m:
         return _clean_name(m.group("name")), m.group("type")
-    m = re.match(r"^\s*(?P<name>[^\s(]+)\s*\(\s*(?P<type>[A-Za-z0-9 _]+)", text)   # closing paren lost
-    if m:
-        return _clean_name(m.group("name")), m.group("type").strip()
-    words = text.split()
-    if len(words) == 1:
-        return _clean_name(words[0]), None
+    if len(lines) >= 2 and len(lines[0].split()) <= 2:
+        # name over a type whose parenthesis was misread ('Tinput)')
+        second = re.sub(r"^[^A-Za-z]*|[^A-Za-z0-9 ]+$", "", lines[1]).strip()
+        return _clean_name(lines[0]), second or None
+    words = joined.split()
+    if len(words) == 1 or (len(lines) == 1 and len(words) <= 2):
+        return _clean_name(joined), None
     return None, None
 
 
 def _clean_name(name: str) -> str:
+    """Keras and Caffe names have no spaces: OCR turns '_' into ' ' at times."""
+    name = re.sub(r"\s+", "_", name.strip())
     return re.sub(r"[^A-Za-z0-9_.\-/]", "", name)
 
 

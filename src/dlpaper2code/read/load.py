@@ -73,6 +73,9 @@ def _decode(data: bytes) -> np.ndarray:
     except UnidentifiedImageError:
         raise ImageProblem("not an image (unknown file format)") from None
     except Image.DecompressionBombError as exc:
+        if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
+            w, h = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+            _check_size(w, h)
         raise ImageProblem(f"image too large: {exc}") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageProblem(f"cannot decode the image: {exc}") from None

@@ -47,7 +47,9 @@ class Ink:
     dark: np.ndarray                # uint8 0/1: strokes, outlines, text, dark fills
     background: tuple[int, int, int]
     line_width: float
-    glyph_height: float = 0.0
+    glyph_height: float = 0.0       # median height of the glyphs in the boxes
+    text_height: float = 0.0        # their 85th percentile: about the height of capitals and digits
+    panel_glyphs: list = field(default_factory=list)
 
 
 def background_color(bgr: np.ndarray) -> tuple[int, int, int]:
@@ -162,7 +164,11 @@ def find_parts(ink: Ink) -> list[Part]:
         hole_used[i] = True
         parts.append(Part("interior", (x, y, x + bw, y + bh), filled, True))
     ink.glyph_height = float(np.median(glyph_h)) if glyph_h else 0.0
+    ink.text_height = float(np.percentile(glyph_h, 85)) if glyph_h else 0.0
     parts.extend(_find_panels(ink, lab, stats, hole_used))
+    if not glyph_h and ink.panel_glyphs:
+        ink.glyph_height = float(np.median(ink.panel_glyphs))
+        ink.text_height = float(np.percentile(ink.panel_glyphs, 85))
     return parts
 
 
@@ -244,6 +250,7 @@ def _panel_in(ink: Ink, lab: np.ndarray, stats: np.ndarray, hole_used: np.ndarra
                   and gstats[j, 0] + gstats[j, 2] < rw and gstats[j, 1] + gstats[j, 3] < rh]
         if len(glyphs) < 3:
             continue
+        ink.panel_glyphs.extend(int(gstats[j, 3]) for j in glyphs)
         mask = region[ry0:ry1, rx0:rx1]
         out.append(Part("panel", (X0 + rx0, Y0 + ry0, X0 + rx1, Y0 + ry1), mask, False))
     return out

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-TARGET_GLYPH = 12.0       # median glyph height in the mosaic, pixels
+TARGET_TEXT = 16.0        # height of capitals and digits in the mosaic, pixels
+SMALL_TARGET = 20.0       # ... for text drawn smaller than 12 pixels
 GAP = 14                  # white space between crops, pixels
 MAX_SCALE = 4.0
 
@@ -37,6 +38,7 @@ class Word:
     conf: float
     box: tuple[float, float, float, float]     # source-image coordinates
     line: int                                   # line number within its crop
+    tess_line: tuple = (0, 0, 0)                # Tesseract's block, paragraph, line
 
 
 @dataclass
@@ -80,7 +82,7 @@ def normalise_crop(gray: np.ndarray, mask: np.ndarray | None, light_text: bool) 
     return out.astype(np.uint8)
 
 
-def glyph_height(img: np.ndarray) -> float:
+def glyph_height(img: np.ndarray, q: float = 50) -> float:
     binar = (img < 128).astype(np.uint8)
     n, _, stats, _ = cv2.connectedComponentsWithStats(binar, connectivity=8)
     if n <= 1:
@@ -90,7 +92,7 @@ def glyph_height(img: np.ndarray) -> float:
     ok = (h >= 3) & (h < img.shape[0] * 0.95) & (w < img.shape[1] * 0.9)
     if not ok.any():
         return 0.0
-    return float(np.median(h[ok]))
+    return float(np.percentile(h[ok], q))
 
 
 def trim(img: np.ndarray, pad: int = 2) -> tuple[np.ndarray, int, int]:
@@ -118,14 +120,17 @@ def trim(img: np.ndarray, pad: int = 2) -> tuple[np.ndarray, int, int]:
 
 
 def make_crop(key, gray_region: np.ndarray, mask: np.ndarray | None, light_text: bool, origin: tuple[int, int],
-              default_gh: float) -> Crop | None:
+              text_height: float) -> Crop | None:
     norm = normalise_crop(gray_region, mask, light_text)
     norm, ox, oy = trim(norm)
     if norm.size == 0:
         return None
     digest = hashlib.blake2b(norm.tobytes() + bytes(str(norm.shape), "ascii"), digest_size=16).digest()
-    gh = glyph_height(norm) or default_gh or 12.0
-    scale = min(MAX_SCALE, max(0.5, TARGET_GLYPH / gh))
+    # one scale for the whole image: Tesseract reads a block of lines of one
+    # size best (a small two-line crop among large ones is read as one line)
+    th = text_height or glyph_height(norm, 85) or 14.0
+    target = TARGET_TEXT if th >= 12 else SMALL_TARGET      # small, blurry text reads better a little larger
+    scale = min(MAX_SCALE, max(0.5, target / th))
     if abs(scale - 1.0) > 0.05:
         interp = cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA
         norm = cv2.resize(norm, None, fx=scale, fy=scale, interpolation=interp)
@@ -155,7 +160,7 @@ def copy_texts(texts: dict[tuple, "CropText"], crops: list[Crop], alias: dict[tu
             continue
         dx, dy = origin[key][0] - twin.origin[0], origin[key][1] - twin.origin[1]
         texts[key] = CropText(key, [Word(w.text, w.conf, (w.box[0] + dx, w.box[1] + dy, w.box[2] + dx, w.box[3] + dy),
-                                         w.line) for w in src.words])
+                                         w.line, w.tess_line) for w in src.words])
 
 
 def build_mosaic(crops: list[Crop]) -> np.ndarray:
@@ -209,17 +214,18 @@ def assign(words: list[dict], crops: list[Crop]) -> dict[tuple, CropText]:
         s = c.scale
         box = (c.origin[0] + (w["left"] - x0) / s, c.origin[1] + (w["top"] - y0) / s,
                c.origin[0] + (w["left"] + w["width"] - x0) / s, c.origin[1] + (w["top"] + w["height"] - y0) / s)
-        out[c.key].words.append(Word(w["text"], w["conf"], box, 0))
-    # line numbers inside each crop: group by vertical overlap
+        word = Word(w["text"], w["conf"], box, 0, w["line"])
+        out[c.key].words.append(word)
+    # lines inside each crop: Tesseract's own lines, top to bottom
     for ct in out.values():
-        ws = sorted(ct.words, key=lambda w: (w.box[1] + w.box[3]) / 2)
-        line, last = -1, None
-        for w in ws:
-            cy = (w.box[1] + w.box[3]) / 2
-            hgt = max(1.0, w.box[3] - w.box[1])
-            if last is None or cy - last > 0.6 * hgt:
-                line += 1
-                last = cy
-            w.line = line
-        ct.words = ws
+        lines: dict[tuple, list[Word]] = {}
+        for w in ct.words:
+            lines.setdefault(w.tess_line, []).append(w)
+        ordered = sorted(lines.values(), key=lambda ws: sum((w.box[1] + w.box[3]) / 2 for w in ws) / len(ws))
+        words = []
+        for k, ws in enumerate(ordered):
+            for w in sorted(ws, key=lambda w: w.box[0]):
+                w.line = k
+                words.append(w)
+        ct.words = words
     return out
