@@ -545,14 +545,6 @@ def _ordered(nodes: list[Node], a: int, b: int, flow: str) -> tuple[int, int] | 
     return (a, b) if pa < pb else (b, a)
 
 
-def _at_box(g, v: int, near_d: np.ndarray) -> int:
-    for (y, x) in g.vpixels[v]:
-        k = near_d[y, x]
-        if k >= 0:
-            return int(k)
-    return -1
-
-
 # ------------------------------------------------------------------ main
 def find_arrows(ink: Ink, nodes: list[Node], flow: str | None = None) -> tuple[list[Arrow], str, dict]:
     nid = node_regions(ink, nodes)

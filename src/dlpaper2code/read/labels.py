@@ -121,11 +121,6 @@ def parse_shapes(text: str) -> list[tuple[int, ...]]:
     return out
 
 
-_NAME_TYPE = [
-    re.compile(r"^\s*(?P<name>[A-Za-z0-9_.\-]+)\s*\(\s*(?P<type>[A-Za-z0-9 _]+?)\s*\)?\s*$"),   # name (Type)
-    re.compile(r"^\s*(?P<name>[A-Za-z0-9_.\-]+)\s*[:;]\s*(?P<type>[A-Za-z0-9_]+)\s*$"),       # name: Class
-]
-
 _CAFFE_PARAMS = {
     "kernel": re.compile(r"kern[a-z]*\s*s[il1]ze\s*[:;.]?\s*(\d+)", re.IGNORECASE),
     "stride": re.compile(r"str[il1]de\s*[:;.]?\s*(\d+)", re.IGNORECASE),

@@ -259,7 +259,7 @@ def _panel_in(ink: Ink, lab: np.ndarray, stats: np.ndarray, hole_used: np.ndarra
 def _main_run(counts: np.ndarray) -> tuple[int, int]:
     """The longest run of entries at least half the maximum: (start, end)."""
     keep = counts >= 0.5 * counts.max()
-    best, start, cur = (0, 0), None, 0
+    best, start = (0, 0), None
     for i, k in enumerate(np.append(keep, False)):
         if k and start is None:
             start = i

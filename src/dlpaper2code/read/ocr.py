@@ -203,7 +203,7 @@ def assign(words: list[dict], crops: list[Crop]) -> dict[tuple, CropText]:
         return out
     tops = np.array([c.placed[1] for c in crops])
     for w in words:
-        cx, cy = w["left"] + w["width"] / 2.0, w["top"] + w["height"] / 2.0
+        cy = w["top"] + w["height"] / 2.0
         i = int(np.searchsorted(tops, cy, side="right")) - 1
         if i < 0:
             continue

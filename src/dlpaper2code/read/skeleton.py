@@ -84,15 +84,6 @@ class SkeletonGraph:
     vpixels: list[list[tuple[int, int]]] = field(default_factory=list)
     branches: list[Branch] = field(default_factory=list)
 
-    def incident(self, v: int) -> list[tuple[int, bool]]:
-        """(branch index, True when the branch starts at v)."""
-        out = []
-        for i, br in enumerate(self.branches):
-            if br.a == v:
-                out.append((i, True))
-            if br.b == v:
-                out.append((i, False))
-        return out
 
 
 def skeleton_graph(skel: np.ndarray, merge_radius: float = 2.0) -> SkeletonGraph:
