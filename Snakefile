@@ -22,6 +22,7 @@ include: "workflow/rules/simulate.smk"
 include: "workflow/rules/read.smk"
 include: "workflow/rules/paper.smk"
 include: "workflow/rules/bench.smk"
+include: "workflow/rules/bench_read.smk"
 
 
 rule all:

@@ -239,3 +239,20 @@ def test_shown_params_follow_the_knobs():
         ["kernel_size", "strides", "padding", "filters"]
     assert shown_params("MaxPool2D", {"look": "keras3", "show_shapes": True}) == []
     assert shown_params("Dense", {"look": "caffe", "show_params": False, "edge_labels": False}) == []
+
+
+def test_bench_read_command_writes_per_style_numbers(tmp_path):
+    from dlpaper2code.cli import main
+
+    out = tmp_path / "bench"
+    assert main(["bench-read", "--models", "2", "--depth", "6", "--styles", "keras3,caffe", "-o", str(out)]) == 0
+    report = json.loads((out / "summary.json").read_text())
+    assert report["images"] == 4 and report["seed"] == 1000
+    assert set(report["summary"]) == {"keras3", "caffe"}
+    for style, m in report["summary"].items():
+        assert m["images"] == 2
+        assert m["layer_accuracy"] >= 0.99 and m["edge_accuracy"] >= 0.98, (style, m)
+        assert 0 < m["seconds_median"] <= m["seconds_p95"]
+    rows = (out / "rows.csv").read_text().splitlines()
+    assert len(rows) == 1 + 4 and rows[0].startswith("model,style,")
+    assert main(["bench-read", "--models", "0", "-o", str(out)]) == 2

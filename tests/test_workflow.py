@@ -90,7 +90,8 @@ def test_dvc_yaml_stages_cover_the_workflow():
     assert "results/verify" in stages["verify"]["outs"]
     assert set(doc["metrics"]) == {"results/metrics/verify.json", "results/metrics/codegen_bench.json",
                                    "results/metrics/simulate.json", "results/metrics/simulate_bench.json",
-                                   "results/metrics/read.json", "results/metrics/papers.json"}
+                                   "results/metrics/read.json", "results/metrics/papers.json",
+                                   "results/metrics/read_bench.json"}
     assert doc["plots"] == ["results/plots/read_accuracy.png"]
     assert "results/simulated" in stages["simulate"]["outs"]
     assert {"simulate.models_per_depth", "simulate.seed", "simulate.styles", "render"} <= set(stages["simulate"]["params"])

@@ -1,4 +1,4 @@
-"""Command line: ``dlpaper2code validate | codegen | verify | bench | layers | simulate | bench-simulate | render | read-diagram | score-diagrams``."""
+"""Command line: ``dlpaper2code validate | codegen | verify | bench | layers | simulate | bench-simulate | bench-read | render | read-diagram | score-diagrams | paper``."""
 from __future__ import annotations
 
 import argparse
@@ -195,6 +195,28 @@ def cmd_bench_simulate(args) -> int:
     return 0
 
 
+def cmd_bench_read(args) -> int:
+    import tempfile
+
+    from .read.bench import bench_reader, format_report
+
+    try:
+        if args.models < 1:
+            raise ValueError("--models must be >= 1")
+        depths, styles = _depths_and_styles(args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="read_bench_") as scratch:
+        report = bench_reader(args.output, models=args.models, seed=args.seed, depths=depths, styles=styles,
+                              processes=args.processes, set_dir=args.keep_set or scratch,
+                              progress=lambda m: print(m, file=sys.stderr, flush=True))
+    report.pop("rows")
+    print(format_report(report), end="")
+    print(f"rows: {Path(args.output) / 'rows.csv'}, summary: {Path(args.output) / 'summary.json'}")
+    return 0
+
+
 def cmd_render(args) -> int:
     from .graph import load_graph
     from .render import render_diagram
@@ -382,6 +404,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-caffe", action="store_true")
     p.add_argument("--out", help="also write the numbers as JSON")
     p.set_defaults(func=cmd_bench_simulate)
+
+    p = sub.add_parser("bench-read", help="read and score a held-back simulated set per style (accuracy, seconds)")
+    p.add_argument("--models", type=int, default=1008, help="models, each drawn in every style (default 1008)")
+    p.add_argument("--depth", default="5-40", help="depths in turn (default 5-40)")
+    p.add_argument("--seed", type=int, default=1000, help="held back: not the workflow's simulate.seed (default 1000)")
+    p.add_argument("--styles", help="comma-separated style names (default: simulate.styles of the params file)")
+    p.add_argument("--params", default=DEFAULT_PARAMS)
+    p.add_argument("--processes", type=int, default=1, help="reader processes, one core each")
+    p.add_argument("--keep-set", metavar="DIR", help="write the images here and keep them (default: a temp folder)")
+    p.add_argument("--output", "-o", default="results/read_bench", help="rows.csv and summary.json go here")
+    p.set_defaults(func=cmd_bench_read, count=1)
 
     p = sub.add_parser("render", help="draw a graph as a Keras- or Caffe-style diagram (PNG + pixel ground truth)")
     p.add_argument("graph")

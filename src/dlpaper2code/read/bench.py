@@ -55,10 +55,13 @@ def _score_row(args: tuple[str, dict]) -> dict:
 
 def bench_reader(out_dir: str | Path, *, models: int = 1008, seed: int = 1000, depths: range | list[int] = range(5, 41),
                  styles: dict[str, dict] | None = None, processes: int = 1, chunk: int = 72,
-                 progress: Callable[[str], None] | None = None) -> dict:
+                 set_dir: str | Path | None = None, progress: Callable[[str], None] | None = None) -> dict:
     """Generate `models` held-back models (every style each), read and score
     every image; write rows.csv and summary.json under `out_dir` and return
-    ``{"summary": {style: {...}}, "rows": [...], "seconds": {...}}``."""
+    ``{"summary": {style: {...}}, "rows": [...], "seconds": {...}}``.
+
+    The images go to `set_dir` (default: `out_dir`); shards already there are
+    reused, so a second run only reads."""
     from ..simulate.dataset import ShardOptions, write_shard
     from .score import summarize
 
@@ -71,7 +74,7 @@ def bench_reader(out_dir: str | Path, *, models: int = 1008, seed: int = 1000, d
     t0 = time.perf_counter()
     shards = []
     for k in range(0, len(pairs), chunk):
-        shard = out_dir / f"set_{k // chunk:03d}"
+        shard = Path(set_dir or out_dir) / f"set_{k // chunk:03d}"
         if not (shard / "manifest.csv").is_file():
             write_shard(shard, pairs[k:k + chunk], seed, ShardOptions(styles=styles, keras_config=False, caffe=False))
         shards.append(shard)
