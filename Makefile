@@ -8,7 +8,7 @@ SHELL := /bin/bash
 MAKEFLAGS += --no-print-directory
 
 # System packages (Debian) the project needs; extend as required.
-APT_PACKAGES ?= graphviz tesseract-ocr fonts-dejavu-core fonts-liberation gsfonts fonts-freefont-ttf poppler-utils qpdf
+APT_PACKAGES ?= graphviz tesseract-ocr fonts-dejavu-core fonts-liberation gsfonts fonts-freefont-ttf poppler-utils qpdf chromium
 PYTHON ?= python3
 VENV ?= .venv
 CORES ?= $(shell nproc 2>/dev/null || echo 1)
@@ -17,6 +17,9 @@ SNAKEMAKE_ARGS ?= --profile workflow/profiles/local
 TORCH_SPEC ?= torch==2.13.0
 
 BIN := $(VENV)/bin
+WEB_BUNDLE := src/dlpaper2code/web/static/build/app.js
+WEB_DB ?= results/web/catalog.sqlite
+PORT ?= 8000
 PY := $(BIN)/python
 STAMP := $(VENV)/.stamp
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -33,18 +36,25 @@ export DVC_NO_ANALYTICS := 1
 # DVC stage commands call `snakemake`: make it the venv's.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup apt run test bench dvc dvc-check repro clean distclean
+.PHONY: help setup apt run test bench dvc dvc-check repro clean distclean serve
 
 help:
 	@echo "make setup   apt packages ($(APT_PACKAGES)) + $(VENV) (torch CPU, package, frameworks, workflow, test)"
 	@echo "make run     snakemake --cores \$$CORES all   (CORES=$(CORES)); results in results/"
 	@echo "make test    pytest (PYTEST_ARGS=...)"
+	@echo "make serve   the catalog website + editor on http://127.0.0.1:$$PORT (PORT=$(PORT), WEB_DB=$(WEB_DB))"
 	@echo "make bench   benchmarks (code generation, simulated dataset, diagram reader on 1008 models x styles) + slow tests"
 	@echo "make dvc     regenerate dvc.yaml from the Snakemake workflow (dvc-check: verify it)"
 	@echo "make repro   dvc repro"
 	@echo "make clean   remove results/ (distclean: also $(VENV) and Snakemake state)"
 
-setup: apt $(STAMP)
+setup: apt $(STAMP) $(WEB_BUNDLE)
+
+# The web front end (cytoscape, edgehandles, dagre, highlight.js), bundled by esbuild into
+# the package's static folder: the pages load nothing from the internet.
+$(WEB_BUNDLE): web/package.json web/package-lock.json web/build.mjs $(wildcard web/src/*.js)
+	@echo "web: building the front-end bundle (npm ci + esbuild)"
+	@cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent
 
 apt:
 	@missing=""; \
@@ -64,7 +74,7 @@ $(STAMP): pyproject.toml Makefile
 	@$(PIP) install -q --upgrade pip 2>&1 | $(PIP_QUIET)
 	@# torch first and pinned: a bare `torch` requirement would pull a CUDA build.
 	@$(PIP) install -q '$(TORCH_SPEC)' 2>&1 | $(PIP_QUIET)
-	@$(PIP) install -q -e '.[frameworks,workflow,test]' 2>&1 | $(PIP_QUIET)
+	@$(PIP) install -q -e '.[frameworks,workflow,test,web]' 2>&1 | $(PIP_QUIET)
 	@$(PIP) install -q --no-deps caffe2onnx 2>&1 | $(PIP_QUIET)
 	@touch $@
 	@echo "venv: ready ($(VENV))"
@@ -89,6 +99,11 @@ bench: setup
 	@# slow tests, if any (pytest exits 5 when none is selected)
 	@rc=0; $(PY) -m pytest -q -m slow $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -ne 0 ] && [ $$rc -ne 5 ]; then exit $$rc; fi
+
+# The website on the pipeline's papers: runs the paper stage first if results/papers/ is empty.
+serve: setup
+	@ls results/papers/*/report.json >/dev/null 2>&1 || $(BIN)/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS) paper_summary
+	$(PY) -m dlpaper2code.web serve --port $(PORT) --db $(WEB_DB) --import results/papers
 
 dvc: setup
 	$(PY) -m dlpaper2code.workflow_sync
