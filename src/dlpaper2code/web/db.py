@@ -1,0 +1,168 @@
+"""Database models and session handling (SQLAlchemy 2).
+
+SQLite is the embedded default; any SQLAlchemy URL works (PostgreSQL for a
+server). The schema is created and upgraded by the Alembic migrations in
+``migrations/`` (:func:`migrate`), never by ``create_all``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from sqlalchemy import (JSON, Column, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text,
+                        UniqueConstraint, create_engine, event, select)
+from sqlalchemy.orm import DeclarativeBase, Session, relationship, sessionmaker
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Paper(Base):
+    __tablename__ = "paper"
+    id = Column(Integer, primary_key=True)
+    slug = Column(String(200), unique=True, nullable=False, index=True)
+    title = Column(Text, nullable=False, default="")
+    source = Column(Text, nullable=False, default="")          # the folder or PDF it came from
+    status = Column(String(32), nullable=False, default="ok")  # ok | no_model | failed
+    message = Column(Text, nullable=False, default="")
+    confidence = Column(Float, nullable=True)                   # 0..1, None when no model
+    confidence_detail = Column(JSON, nullable=False, default=dict)
+    frameworks = Column(JSON, nullable=False, default=list)     # targets whose code was emitted
+    layer_types = Column(JSON, nullable=False, default=list)    # canonical types of the current graph
+    figure_styles = Column(JSON, nullable=False, default=list)  # drawing styles of its architecture figures
+    figures = Column(JSON, nullable=False, default=list)        # [{id, caption, png, page, style}]
+    tables = Column(JSON, nullable=False, default=list)         # [{id, caption, kind, score, cells}]
+    report = Column(JSON, nullable=False, default=dict)
+    mex = Column(JSON, nullable=True)                           # the MEX description, once it exists
+    rating_count = Column(Integer, nullable=False, default=0)
+    rating_sum = Column(Integer, nullable=False, default=0)
+    created = Column(DateTime, nullable=False, default=utcnow)
+    versions = relationship("Version", back_populates="paper", order_by="Version.number",
+                            cascade="all, delete-orphan")
+    assets = relationship("Asset", back_populates="paper", cascade="all, delete-orphan")
+
+    @property
+    def rating(self) -> float | None:
+        return round(self.rating_sum / self.rating_count, 2) if self.rating_count else None
+
+
+class Version(Base):
+    """One saved state of a paper's graph: version 1 is the extraction, later ones edits."""
+    __tablename__ = "version"
+    __table_args__ = (UniqueConstraint("paper_id", "number", name="uq_version_paper_number"),)
+    id = Column(Integer, primary_key=True)
+    paper_id = Column(Integer, ForeignKey("paper.id", ondelete="CASCADE"), nullable=False, index=True)
+    number = Column(Integer, nullable=False)
+    parent = Column(Integer, nullable=True)                     # the version number it was edited from
+    graph = Column(JSON, nullable=False)
+    author = Column(String(100), nullable=False, default="")
+    message = Column(Text, nullable=False, default="")
+    diff = Column(JSON, nullable=False, default=dict)
+    valid = Column(Integer, nullable=False, default=1)
+    created = Column(DateTime, nullable=False, default=utcnow)
+    paper = relationship("Paper", back_populates="versions")
+
+
+class Rating(Base):
+    __tablename__ = "rating"
+    id = Column(Integer, primary_key=True)
+    paper_id = Column(Integer, ForeignKey("paper.id", ondelete="CASCADE"), nullable=False, index=True)
+    value = Column(Integer, nullable=False)
+    author = Column(String(100), nullable=False, default="")
+    created = Column(DateTime, nullable=False, default=utcnow)
+
+
+class Asset(Base):
+    """A file of a paper's pipeline output (figure crop, drawing, code), stored in the database
+    so a download can only ever return a file that was imported (no path reaches the disk)."""
+    __tablename__ = "asset"
+    __table_args__ = (UniqueConstraint("paper_id", "path", name="uq_asset_paper_path"),)
+    id = Column(Integer, primary_key=True)
+    paper_id = Column(Integer, ForeignKey("paper.id", ondelete="CASCADE"), nullable=False, index=True)
+    path = Column(String(500), nullable=False)
+    mime = Column(String(100), nullable=False)
+    data = Column(LargeBinary, nullable=False)
+    paper = relationship("Paper", back_populates="assets")
+
+
+class Job(Base):
+    """An uploaded PDF going through the paper route in the background."""
+    __tablename__ = "job"
+    id = Column(Integer, primary_key=True)
+    filename = Column(String(300), nullable=False)
+    status = Column(String(32), nullable=False, default="queued")   # queued | running | done | failed
+    progress = Column(Float, nullable=False, default=0.0)
+    stage = Column(String(200), nullable=False, default="queued")
+    message = Column(Text, nullable=False, default="")
+    paper_slug = Column(String(200), nullable=True)
+    created = Column(DateTime, nullable=False, default=utcnow)
+    updated = Column(DateTime, nullable=False, default=utcnow)
+
+
+def make_engine(url: str, immediate: bool = False):
+    """An engine; for SQLite, ``immediate`` makes every transaction ``BEGIN IMMEDIATE`` so a
+    read-then-write transaction holds the write lock from its start (no SQLITE_BUSY on upgrade)."""
+    kwargs = {}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        if immediate:
+            kwargs["connect_args"]["isolation_level"] = None
+    engine = create_engine(url, future=True, **kwargs)
+    if url.startswith("sqlite") and immediate:
+        @event.listens_for(engine, "begin")
+        def _begin(conn):  # noqa: ANN001
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+    if url.startswith("sqlite"):
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):  # noqa: ANN001
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            if ":memory:" not in url:
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+    return engine
+
+
+def migrate(url: str) -> None:
+    """Bring the database at ``url`` to the newest schema (Alembic ``upgrade head``)."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    command.upgrade(cfg, "head")
+
+
+class Database:
+    def __init__(self, url: str, run_migrations: bool = True):
+        self.url = url
+        if run_migrations:
+            migrate(url)
+        self.engine = make_engine(url)
+        self.Session = sessionmaker(self.engine, expire_on_commit=False, future=True)
+        if url.startswith("sqlite"):
+            self.write_engine = make_engine(url, immediate=True)
+            self.WriteSession = sessionmaker(self.write_engine, expire_on_commit=False, future=True)
+        else:
+            self.write_engine, self.WriteSession = self.engine, self.Session
+
+    def session(self) -> Session:
+        """A session for reading."""
+        return self.Session()
+
+    def write_session(self) -> Session:
+        """A session whose transactions write (SQLite: BEGIN IMMEDIATE)."""
+        return self.WriteSession()
+
+    def paper(self, s: Session, slug: str) -> Paper | None:
+        return s.scalars(select(Paper).where(Paper.slug == slug)).first()

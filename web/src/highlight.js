@@ -1,0 +1,11 @@
+import hljs from "highlight.js/lib/core";
+import python from "highlight.js/lib/languages/python";
+import protobuf from "highlight.js/lib/languages/protobuf";
+
+hljs.registerLanguage("python", python);
+hljs.registerLanguage("protobuf", protobuf);
+
+export function highlight(codeEl) {
+  delete codeEl.dataset.highlighted;
+  hljs.highlightElement(codeEl);
+}
