@@ -28,9 +28,16 @@ def test_corpus_covers_the_options(corpus):
     assert {(f["kind"], f["source"]) for f in figs} >= {("architecture", "raster"), ("architecture", "vector"),
                                                         ("plot", "vector"), ("photo", "raster")}
     assert {f["style"] for f in figs if f["kind"] == "architecture"} >= {"keras3", "keras2", "caffe", "boxes"}
-    arch = [x for x in tabs if x["kind"] == "architecture"]
+    arch = [x for x in tabs if x["kind"] == "architecture" and x.get("layout") != "stages"]
     assert {(x["orientation"], x["rules"]) for x in arch} == {(o, r) for o in ("row", "column")
                                                               for r in ("grid", "booktabs", "none")}
+    stages = [x for x in tabs if x.get("layout") == "stages"]
+    assert {(x["rules"], x["brackets"]) for x in stages} == {(r, b) for r in ("booktabs", "hlines")
+                                                             for b in ("path", "glyph")}
+    for x in stages:                       # wide, two configurations, brackets, spanning cells
+        assert x["box"][0] < 306 < x["box"][2] and len(x["models"]) == 2       # across the gutter
+        assert any(c.startswith("[") and "; " in c and c.split()[-1].startswith("×") for r in x["cells"] for c in r)
+    assert sum(1 for x in tabs if x.get("beside") == "figure") >= 3
     assert {x["kind"] for x in tabs} == {"architecture", "results"}
     assert any(f["caption"].startswith("Fig. ") for f in figs) and any(f["caption"].startswith("Figure ") for f in figs)
     for t in truths:
@@ -50,7 +57,8 @@ def test_metrics_on_the_corpus(corpus):
 
 
 def _table(truth, tables, orientation):
-    gt = next(x for x in truth["tables"] if x["kind"] == "architecture" and x["orientation"] == orientation)
+    gt = next(x for x in truth["tables"] if x["kind"] == "architecture" and x["orientation"] == orientation
+              and x.get("layout") != "stages")
     got = max(tables, key=lambda t: iou(t["box"], gt["box"]) if t["page"] == gt["page"] else 0)
     return gt, got
 
@@ -71,6 +79,35 @@ def test_architecture_tables_cells(corpus, seed):
     if orientation == "row":
         assert any(c.endswith("²") for c in flat)   # superscripts kept apart: "224²", not "2242"
         assert got["cells"][0][0] == "layer"
+
+
+@pytest.mark.parametrize("seed", [1, 4, 7, 10])
+def test_stage_tables_brackets_spans_and_wrapped_cells(corpus, seed):
+    """ResNet-style: "[3×3, 64; 3×3, 64] ×2" over two lines (paths or tall glyphs), cells spanning
+    both configurations, a cell wrapped over two lines, labels centred beside them."""
+    from dlpaper2code.paper.table_graph import graph_issues, table_to_graphs
+    d, truths = corpus
+    truth = truths[seed]
+    gt = next(x for x in truth["tables"] if x.get("layout") == "stages")
+    tables = extract_tables(d / truth["pdf"])
+    got = max(tables, key=lambda t: iou(t["box"], gt["box"]) if t["page"] == gt["page"] else 0)
+    assert iou(got["box"], gt["box"]) >= 0.9
+    assert got["cells"] == gt["cells"]
+    assert got["rules"] == gt["rules"] and got["caption"] == gt["caption"]
+    docs = table_to_graphs(got)
+    assert [x["source"]["configuration"] for x in docs] == [m["configuration"] for m in gt["models"]]
+    for doc, m in zip(docs, gt["models"]):
+        assert [n["layer_type"] for n in doc["layers"] if n["layer_type"] != "Input"] == m["layer_types"]
+        assert graph_issues(doc) == []
+
+
+def test_table_beside_a_figure_takes_nothing_from_it(corpus):
+    d, truths = corpus
+    for truth in truths:
+        for gt in (x for x in truth["tables"] if x.get("beside") == "figure"):
+            tables = extract_tables(d / truth["pdf"])
+            got = max(tables, key=lambda t: iou(t["box"], gt["box"]) if t["page"] == gt["page"] else 0)
+            assert got["cells"] == gt["cells"] and iou(got["box"], gt["box"]) >= 0.9, truth["name"]
 
 
 def test_figures_crops_and_json(corpus, tmp_path):

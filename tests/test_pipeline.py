@@ -33,16 +33,21 @@ def test_paper_to_graph_code_and_report(papers, tmp_path):
         out = tmp_path / pdf.stem
         report = process_paper(pdf, out, read_figures=False, targets=["pytorch", "keras", "caffe"])
         assert report["status"] == "ok", report
-        graph = json.loads((out / "graph.json").read_text())
-        got = [l["layer_type"] for l in graph["layers"] if l["layer_type"] not in ("Input", "Flatten")]
-        want = [t for t in _arch_table(truth)["layer_types"] if t != "Flatten"]
-        assert got == want, (pdf.name, got, want)
+        got = [[l["layer_type"] for l in json.loads((out / "graphs" / f"{g['name']}.json").read_text())["layers"]
+                if l["layer_type"] not in ("Input", "Flatten")] for g in report["graphs"]]
+        want = [m["layer_types"] for t in truth["tables"] if t["kind"] == "architecture" for m in t["models"]]
+        assert sorted(got) == sorted(want), (pdf.name, got, want)       # every model, nothing else
+        assert all(g["valid"] for g in report["graphs"])
+        assert (out / "graph.json").read_text() == (out / "graphs" / f"{report['primary_graph']}.json").read_text()
         primary = report["primary_graph"]
         assert (out / "code" / primary / "model_pytorch.py").is_file()
-        assert (out / "code" / primary / "model.prototxt").is_file()
+        for g in report["graphs"]:            # each target: its files, or the reason it cannot express the model
+            for target, info in g["code"].items():
+                assert all((out / f).is_file() for f in info["files"]) if info["ok"] else info["error"]
+        assert any((out / "code" / g["name"] / "model.prototxt").is_file() for g in report["graphs"])
         assert (out / "graphs" / f"{primary}.png").is_file()
         kinds = {t["table"]: t["kind"] for t in report["tables"]}
-        assert sorted(kinds.values()) == ["architecture", "results"]
+        assert sorted(kinds.values()) == sorted(t["kind"] for t in truth["tables"])
         html = (out / "report.html").read_text()
         assert _arch_table(truth)["caption"].split(":")[0] in html and "model_pytorch.py" in html
         assert {f["figure"] for f in report["figures"]} == {f["id"] for f in

@@ -22,6 +22,8 @@ from .pdf import Paper, PaperError
 
 SUPERSCRIPTS = str.maketrans("0123456789+-()n", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁽⁾ⁿ")
 SEGMENT_GAP = 0.8       # x gap, in font sizes, that ends a segment
+BRACKETS = set("[](){}⎡⎢⎣⎤⎥⎦⎛⎜⎝⎞⎟⎠")
+BRACKET_SIZE = 1.8      # a bracket glyph this many times the page's median font size is a tall bracket
 
 
 @dataclass
@@ -76,7 +78,14 @@ class Graphic:
 
     @property
     def is_vrule(self):
-        return self.kind != "image" and (self.x1 - self.x0) <= 2.0 and (self.bottom - self.top) > 8
+        return self.kind not in ("image", "bracket") and (self.x1 - self.x0) <= 2.0 and (self.bottom - self.top) > 8
+
+    @property
+    def is_bracket(self):
+        """A tall bracket: a big "[" / "]" glyph (TeX's \\left[), or a drawn path a few points wide
+        with hooks, spanning two or more text lines."""
+        w, h = self.x1 - self.x0, self.bottom - self.top
+        return self.kind == "bracket" or (self.kind == "curve" and 1.5 < w <= 6.0 and 12.0 <= h <= 120.0)
 
 
 @dataclass
@@ -183,6 +192,21 @@ def _segments(chars: list[Char]) -> list[Segment]:
     return out
 
 
+def _tall_brackets(chars: list[Char], graphics: list[Graphic]) -> None:
+    """Bracket glyphs much taller than the text (a bracket around several lines) become graphics."""
+    sizes = sorted(c.size for c in chars if c.text.strip())
+    if not sizes:
+        return
+    med = sizes[len(sizes) // 2]
+    keep = []
+    for c in chars:
+        if c.text.strip() in BRACKETS and c.size >= BRACKET_SIZE * med:
+            graphics.append(Graphic("bracket", c.x0, c.top, c.x1, c.bottom))
+        else:
+            keep.append(c)
+    chars[:] = keep
+
+
 def read_layout(paper: Paper, pages: list[int] | None = None) -> list[PageLayout]:
     """Layout of every page (or the 1-based `pages`); fills ``paper.scanned_pages``."""
     from pdfminer.converter import PDFPageAggregator
@@ -209,6 +233,7 @@ def read_layout(paper: Paper, pages: list[int] | None = None) -> list[PageLayout
                 chars: list[Char] = []
                 graphics: list[Graphic] = []
                 _walk(lt, H, chars, graphics)
+                _tall_brackets(chars, graphics)
                 pl = PageLayout(number, lt.width, H, _segments(chars), graphics,
                                 sum(1 for c in chars if c.text.strip()))
                 if not pl.has_text:

@@ -250,18 +250,32 @@ def layer_sequence_accuracy(pred_types: list[str], true_types: list[str]) -> flo
     return matched / max(len(a), len(b))
 
 
+def _graph_types(out_dir: Path, report: dict) -> list[list[str]]:
+    seqs = []
+    for g in report.get("graphs", []):
+        f = out_dir / "graphs" / f"{g['name']}.json"
+        if f.is_file():
+            seqs.append([l["layer_type"] for l in json.loads(f.read_text(encoding="utf-8"))["layers"]])
+    return seqs
+
+
 def end_to_end(out_dir: str | Path, truth: dict | None) -> dict:
-    """One processed paper against its synthetic ground truth (None: no truth, status and speed only)."""
+    """One processed paper against its synthetic ground truth (None: no truth, status and speed only).
+
+    Layer-sequence accuracy: for every model of the truth (every configuration of every
+    architecture table), the best :func:`layer_sequence_accuracy` over the graphs the paper gave;
+    the paper's score is their mean (a paper with a missed model scores less)."""
     out_dir = Path(out_dir)
     report = json.loads((out_dir / "report.json").read_text(encoding="utf-8"))
     row = {"paper": report["name"], "status": report["status"], "pages": report.get("pages") or 0,
            "seconds": (report.get("seconds") or {}).get("total", 0.0), "graphs": len(report.get("graphs", []))}
     if truth is not None:
-        arch = [t for t in truth.get("tables", []) if t.get("kind") == "architecture"]
-        pred = []
-        if (out_dir / "graph.json").is_file():
-            pred = [l["layer_type"] for l in json.loads((out_dir / "graph.json").read_text(encoding="utf-8"))["layers"]]
-        row["layer_sequence_accuracy"] = round(layer_sequence_accuracy(pred, arch[0]["layer_types"]), 4) if arch else None
+        models = [m["layer_types"] for t in truth.get("tables", []) if t.get("kind") == "architecture"
+                  for m in (t.get("models") or [{"layer_types": t.get("layer_types", [])}])]
+        preds = _graph_types(out_dir, report)
+        scores = [max((layer_sequence_accuracy(p, m) for p in preds), default=0.0) for m in models]
+        row["models"] = len(models)
+        row["layer_sequence_accuracy"] = round(sum(scores) / len(scores), 4) if scores else None
     return row
 
 

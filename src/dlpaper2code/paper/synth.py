@@ -27,7 +27,17 @@ look or ``boxes``) and ``layers``.  A table has ``number``, ``page``,
 row; column: a layer per column), ``rules`` (grid / booktabs / none), ``cells``
 (rows of strings, as printed, NFKC-normalised) and, for architecture tables,
 ``layers`` (tokens such as ``conv3-64``, ``max pool``, ``FC-4096``, ``soft-max``)
-and ``layer_types`` (vocabulary types).  Figure boxes exclude the caption.
+and ``layer_types`` (vocabulary types), and ``models``: one ``{"configuration",
+"layer_types"}`` per model the table describes.  Figure boxes exclude the caption.
+
+The hard cases of real typesetting, on a 12-seed cycle: every third paper
+(seed % 3 == 1) adds a wide, page-spanning ResNet-style table (``layout:
+stages``): two depth configurations, "[3×3, 64; 3×3, 64] ×2" brackets over two
+lines (drawn paths, or tall "[" glyphs as TeX sets them), cells spanning both
+configurations, a cell wrapped over two lines with its neighbours centred
+beside it, booktabs rules or a rule under every row (``hlines``); every third
+paper (seed % 3 == 2) sets the results table beside the training plot, whose
+tick labels sit right next to the gutter (``beside: figure``).
 """
 from __future__ import annotations
 
@@ -180,6 +190,37 @@ def arch_table(layers: list[dict], orientation: str, variant: str) -> list[list[
             ["data size"] + [str(l["out"]) for l in layers]]
 
 
+def stage_table(rng: random.Random) -> tuple[list[list], list[dict]]:
+    """A ResNet-style table: stages of bracketed basic blocks with repeat counts, two depth
+    configurations side by side, cells spanning both configurations, a wrapped two-line cell.
+    Returns (the :meth:`_Doc.rich_table` spec, the models: one per configuration with its
+    ``layer_types`` in the graph vocabulary: a stage's first block is ``resnet_basic_block_down``
+    when its width changes, as :mod:`.table_graph` builds it)."""
+    base = rng.choice([32, 64])
+    cfgs = rng.choice([((1, 1, 1, 1), (2, 2, 2, 2)), ((2, 2, 2, 2), (3, 4, 6, 3)), ((1, 1, 1, 1), (3, 4, 6, 3))])
+    classes = rng.choice([1000, 100, 10])
+    names = [f"{2 + 2 * sum(c)}-layer" for c in cfgs]
+
+    def e(*lines, **kw):
+        return {"lines": list(lines), **kw}
+    spec = [[e("layer name"), e("output size")] + [e(n) for n in names],
+            [e("conv1"), e("112×112"), e(f"7×7, {base}, stride 2", span=2), None],
+            [e(""), e(""), e("3×3 max pool, stride 2", span=2), None]]
+    for k in range(4):
+        f, size = base * 2 ** k, 56 // 2 ** k
+        spec.append([e(f"conv{k + 2}_x"), e(f"{size}×{size}")] +
+                    [e(f"3×3, {f}", f"3×3, {f}", bracket=True, suffix=f"×{c[k]}") for c in cfgs])
+    spec.append([e(""), e("1×1"), e("average pool,", f"{classes}-d fc, softmax", span=2), None])
+    models = []
+    for n, c in zip(names, cfgs):
+        types = ["Conv2D", "MaxPool2D"]
+        for k, reps in enumerate(c):
+            types += (["resnet_basic_block"] * reps if k == 0 else
+                      ["resnet_basic_block_down"] + ["resnet_basic_block"] * (reps - 1))
+        models.append({"configuration": n, "layer_types": types + ["GlobalAvgPool2D", "Dense", "Activation"]})
+    return spec, models
+
+
 def results_table(rng: random.Random) -> list[list[str]]:
     rows = [["Method", "Top-1 err. (%)", "Top-5 err. (%)", "Params (M)"]]
     names = ["AlexNet", "VGG-16", "GoogLeNet", "ResNet-34", "ResNet-50", "Ours (small)", "Ours (large)"]
@@ -281,8 +322,9 @@ class _Doc:
         return [round(v * self.dpi / 72.0, 1) for v in box]
 
     # figures ---------------------------------------------------------------
-    def figure(self, span, gw, gh, painter, caption, record):
-        """A figure of graphic size gw x gh (points) centred in its span, caption below."""
+    def figure(self, span, gw, gh, painter, caption, record, build=False):
+        """A figure of graphic size gw x gh (points) centred in its span, caption below
+        (with `build`, the (height, span, draw) item is returned instead of placed)."""
         width = COLW if span == 1 else W - 2 * MARGIN
         probe = self.caption_lines("Figure 99:", caption, width)
         h = gh + 6 + len(probe) * CAP_LEADING
@@ -297,6 +339,8 @@ class _Doc:
                        caption=_nfkc(" ".join(lines)))
             rec["box_px"] = self.px(rec["box"])
             self.figures.append(rec)
+        if build:
+            return (h, span, draw)
         self.place((h, span, draw))
 
     def figure_pair(self, parts):
@@ -447,7 +491,7 @@ class _Doc:
         return paint
 
     # tables ----------------------------------------------------------------
-    def table(self, cells, span, rules, caption, record):
+    def table(self, cells, span, rules, caption, record, build=False):
         width = COLW if span == 1 else W - 2 * MARGIN
         font = self.tt
         size = 8.0
@@ -519,7 +563,170 @@ class _Doc:
             rec["box"] = [round(v, 2) for v in _union(boxes)]
             rec["box_px"] = self.px(rec["box"])
             self.tables.append(rec)
+        if build:
+            return (h, span, draw)
         self.place((h, span, draw))
+
+    def side_by_side(self, left, right):
+        """Two one-column items (built with ``build=True``) drawn at the same height, one per column:
+        a table beside a figure whose labels sit next to the gutter."""
+        h = max(left[0], right[0])
+
+        def draw(x, top, w):
+            left[2](MARGIN, top, COLW)
+            right[2](MARGIN + COLW + GUTTER, top, COLW)
+        self.place((h, 2, draw))
+
+    def rich_table(self, spec, span, rules, caption, record, bracket="path"):
+        """A table whose cells may span columns, hold several lines, or a bracketed group of lines
+        followed by a repeat ("[3×3, 64; 3×3, 64] ×2", as in ResNet's table).
+
+        `spec`: rows of entries, each ``None`` (covered by a spanning cell on its left) or
+        ``{"lines": [...], "bracket": bool, "suffix": str, "span": int}``.  Rows are as tall as
+        their tallest cell; every cell is centred vertically and horizontally.  `rules`:
+        ``booktabs`` (top, header, bottom) or ``hlines`` (a rule under every row).  `bracket`:
+        ``path`` (drawn lines with hooks) or ``glyph`` (a tall "[" / "]" font character, as TeX
+        sets \\left[ ... \\right]).  Ground-truth cell text: lines joined by a space, or
+        ``[a; b] ×n`` for a bracket; a spanning cell's text in its first column, "" in the rest."""
+        font, pad = self.tt, 5.0
+        ncol = max(sum(e.get("span", 1) for e in r if e is not None) for r in spec)
+        width = COLW if span == 1 else W - 2 * MARGIN
+
+        def inner(e, sz):
+            lw = max(_sw(t, font, sz) for t in e["lines"])
+            if e.get("bracket"):
+                bw = self._bracket_w(sz * 1.15 * len(e["lines"]) + 2, bracket, font)
+                lw += 2 * (bw + 1.2) + (2.5 + _sw(e["suffix"], font, sz) if e.get("suffix") else 0)
+            return lw
+
+        def widths(sz):
+            cws = [2 * pad] * ncol
+            for r in spec:
+                for j, e in enumerate(r):
+                    if e is not None and e.get("span", 1) == 1:
+                        cws[j] = max(cws[j], inner(e, sz) + 2 * pad)
+            for r in spec:
+                for j, e in enumerate(r):
+                    if e is not None and e.get("span", 1) > 1:
+                        k = e["span"]
+                        need = inner(e, sz) + 2 * pad - sum(cws[j:j + k])
+                        if need > 0:
+                            cws[j + k - 1] += need
+            return cws
+        size = 8.0
+        while sum(widths(size)) > width and size > 5:
+            size -= 0.5
+        cws = widths(size)
+        ll = 1.15 * size
+        rowhs = [max(len(e["lines"]) for e in r if e is not None) * ll + 0.55 * size for r in spec]
+        th = sum(rowhs)
+        cap = self.caption_lines("Table 9:", caption, width)
+        h = len(cap) * CAP_LEADING + 4 + th + 2
+
+        def draw(x, top, w):
+            from reportlab.pdfbase.pdfmetrics import getDescent
+            c = self.c
+            self.ntab += 1
+            lines = self.caption_lines(f"Table {self.ntab}:", caption, w)
+            self.draw_caption(lines, x, top)
+            t0 = top + len(lines) * CAP_LEADING + 4
+            tw = sum(cws)
+            tx = x + (w - tw) / 2
+            xs = [tx]
+            for cw in cws:
+                xs.append(xs[-1] + cw)
+            boxes = []
+            c.setStrokeColorRGB(0, 0, 0)
+
+            def hline(y, lw):
+                c.setLineWidth(lw)
+                c.line(tx, H - y, tx + tw, H - y)
+                boxes.append([tx, y - lw / 2, tx + tw, y + lw / 2])
+            ys = [t0]
+            for rh in rowhs:
+                ys.append(ys[-1] + rh)
+            if rules == "booktabs":
+                hline(ys[0], 0.8), hline(ys[1], 0.5), hline(ys[-1], 0.8)
+            else:
+                hline(ys[0], 0.8)
+                for yv in ys[1:-1]:
+                    hline(yv, 0.4)
+                hline(ys[-1], 0.8)
+            c.setFillColorRGB(0, 0, 0)
+            truth_cells = []
+            for i, row in enumerate(spec):
+                tr = [""] * ncol
+                j = 0
+                mid = ys[i] + rowhs[i] / 2
+                for e in row:
+                    if e is None:
+                        j += 1
+                        continue
+                    k = e.get("span", 1)
+                    cx0, cx1 = xs[j], xs[j + k]
+                    n = len(e["lines"])
+                    base0 = mid - n * ll / 2 + ll / 2 + 0.35 * size
+                    c.setFont(font, size)
+                    if e.get("bracket"):
+                        bh = n * ll + 2
+                        bw = self._bracket_w(bh, bracket, font)
+                        lw = max(_sw(t, font, size) for t in e["lines"])
+                        full = inner(e, size)
+                        bx = (cx0 + cx1) / 2 - full / 2
+                        btop, bbot = mid - bh / 2, mid + bh / 2
+                        boxes.append(self._bracket(bx, btop, bbot, bw, "[", bracket, font))
+                        lx = bx + bw + 1.2
+                        for li, t in enumerate(e["lines"]):
+                            c.setFont(font, size)
+                            c.drawString(lx, H - (base0 + li * ll), t)
+                            boxes.append(_text_box(lx, base0 + li * ll, t, font, size))
+                        rbx = lx + lw + 1.2
+                        boxes.append(self._bracket(rbx, btop, bbot, bw, "]", bracket, font))
+                        text = "[" + "; ".join(e["lines"]) + "]"
+                        if e.get("suffix"):
+                            sx = rbx + bw + 2.5
+                            c.setFont(font, size)
+                            c.drawString(sx, H - (mid + 0.35 * size), e["suffix"])
+                            boxes.append(_text_box(sx, mid + 0.35 * size, e["suffix"], font, size))
+                            text += " " + e["suffix"]
+                    else:
+                        for li, t in enumerate(e["lines"]):
+                            lx = (cx0 + cx1) / 2 - _sw(t, font, size) / 2
+                            c.drawString(lx, H - (base0 + li * ll), t)
+                            if t:
+                                boxes.append(_text_box(lx, base0 + li * ll, t, font, size))
+                        text = " ".join(e["lines"])
+                    tr[j] = _nfkc(text)
+                    j += k
+                truth_cells.append(tr)
+            rec = dict(record, number=self.ntab, page=self.page, caption=_nfkc(" ".join(lines)),
+                       rules=rules, cells=truth_cells, brackets=bracket)
+            rec["box"] = [round(v, 2) for v in _union(boxes)]
+            rec["box_px"] = self.px(rec["box"])
+            self.tables.append(rec)
+        self.place((h, span, draw))
+
+    def _bracket_w(self, height, style, font):
+        return 2.5 if style == "path" else _sw("[", font, height)
+
+    def _bracket(self, x, top, bottom, bw, which, style, font):
+        """A bracket from `top` to `bottom` at x (its box, top-left origin)."""
+        c = self.c
+        if style == "path":
+            c.setLineWidth(0.6)
+            p = c.beginPath()
+            if which == "[":
+                p.moveTo(x + bw, H - top); p.lineTo(x, H - top); p.lineTo(x, H - bottom); p.lineTo(x + bw, H - bottom)
+            else:
+                p.moveTo(x, H - top); p.lineTo(x + bw, H - top); p.lineTo(x + bw, H - bottom); p.lineTo(x, H - bottom)
+            c.drawPath(p, stroke=1, fill=0)
+            return [x, top, x + bw, bottom]
+        from reportlab.pdfbase.pdfmetrics import getDescent
+        size = bottom - top
+        base = bottom + getDescent(font, size)
+        c.setFont(font, size)
+        c.drawString(x, H - base, which)
+        return _text_box(x, base, which, font, size)
 
     def save(self):
         pending, self.pending = self.pending, []
@@ -640,11 +847,27 @@ def generate_paper(out_dir, seed: int, *, dpi: int = 150, name: str | None = Non
                       else "Architecture of the model, one layer per column.",
                       {"kind": "architecture", "orientation": orientation,
                        "layers": [layer_token(l) for l in layers],
-                       "layer_types": [LAYER_TYPES[l["kind"]] for l in layers]}))
+                       "layer_types": [LAYER_TYPES[l["kind"]] for l in layers],
+                       "models": [{"configuration": None,
+                                   "layer_types": [LAYER_TYPES[l["kind"]] for l in layers]}]}))
         items.append(("table", 1, results_table(rng), ("booktabs", "none", "grid")[seed % 3],
                       "Classiﬁcation error on the validation set (lower is better).",
                       {"kind": "results", "orientation": "row", "layers": [], "layer_types": []}))
+        if seed % 3 == 2:
+            # the results table beside the training plot, whose tick labels sit right of the gutter
+            plot = next(it for it in items if it[0] == "fig" and it[-1]["kind"] == "plot")
+            res = items[-1]
+            items = [it for it in items if it is not plot and it is not res] + [("side", plot, res)]
         rng.shuffle(items)
+        if seed % 3 == 1:
+            # a wide ResNet-style table: brackets over two lines with a repeat, spanning cells
+            srng = random.Random(f"paper-{seed}-stages")
+            spec, models = stage_table(srng)
+            items.insert(srng.randint(0, len(items)), (
+                "rich", spec, ("booktabs", "hlines")[(seed // 6) % 2], ("path", "glyph")[(seed // 3) % 2],
+                "Architectures for the two depths. Building blocks are shown in brackets, with the numbers "
+                "of blocks stacked; downsampling by the ﬁrst block of each stage.",
+                {"kind": "architecture", "orientation": "row", "layout": "stages", "models": models}))
 
         for _ in range(rng.randint(2, 4)):
             doc.paragraph(" ".join(_sentence(rng) for _ in range(rng.randint(3, 6))))
@@ -654,6 +877,13 @@ def generate_paper(out_dir, seed: int, *, dpi: int = 150, name: str | None = Non
                 doc.figure(span, gw, gh, painter, cap, rec)
             elif it[0] == "pair":
                 doc.figure_pair(it[1])
+            elif it[0] == "side":
+                _, (_, _, gw, gh, painter, cap, rec), (_, _, cells, rl, tcap, trec) = it
+                doc.side_by_side(doc.table(cells, 1, rl, tcap, dict(trec, beside="figure"), build=True),
+                                 doc.figure(1, gw, gh, painter, cap, rec, build=True))
+            elif it[0] == "rich":
+                _, spec, rl, br, cap, rec = it
+                doc.rich_table(spec, 2, rl, cap, rec, bracket=br)
             else:
                 _, span, cells, rl, cap, rec = it
                 doc.table(cells, span, rl, cap, rec)

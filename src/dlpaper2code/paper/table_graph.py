@@ -31,7 +31,9 @@ with ``cells`` and optionally ``caption``, ``orientation``, ``id``).  Steps:
   argument, an "input size" column, or the first layer's output size times
   its stride (3 channels assumed; marked in ``meta``).  A Flatten is inserted
   before the first fully connected layer on a feature map.  Convolutions
-  without a "pad" value get ``padding: same`` (papers' tables keep sizes).
+  without a "pad" value get ``padding: same`` (papers' tables keep sizes), or
+  the symmetric ``(k - 1) // 2`` when strided (as ResNet's 7×7/2: 224 -> 112 in
+  every framework, Caffe included, which cannot pad one side more).
 
 Each node's ``meta`` holds the source ``cell`` text, its ``row``/``col`` in
 the table as given, and a ``token`` ("conv3-64", "max pool", "FC-4096",
@@ -726,6 +728,8 @@ def _emit_layer(b: _Builder, lay, rowp, meta, name, p, rep_idx, issues, vocab):
         if stride:
             prm["strides"] = stride
         prm["padding"] = pad if pad is not None else "same"
+        if pad is None and (stride or 1) > 1 and isinstance(k, int) and k % 2 == 1:
+            prm["padding"] = (k - 1) // 2       # a strided convolution keeps "size / stride" with symmetric padding
         if pad == 0:
             prm["padding"] = "valid"
         b.add(t, prm, meta, base)

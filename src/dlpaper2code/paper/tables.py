@@ -56,20 +56,71 @@ def _span(page: PageLayout, cap: Caption, body_ids: set) -> tuple[float, float]:
     return (0.0, mid) if left else (mid, page.width)
 
 
-def _rows(segs: list[Segment]) -> list[list[Segment]]:
-    rows: list[list[Segment]] = []
-    for s in sorted(segs, key=lambda s: s.top):
-        if rows:
-            r = rows[-1]
-            top, bot = min(x.top for x in r), max(x.bottom for x in r)
-            ov = min(bot, s.bottom) - max(top, s.top)
-            if ov >= 0.4 * min(bot - top, s.bottom - s.top):
-                r.append(s)
-                continue
-        rows.append([s])
-    for r in rows:
-        r.sort(key=lambda s: s.x0)
-    return rows
+def _lines(segs: list[Segment]) -> list[list[Segment]]:
+    """Text lines: a segment joins a line when it overlaps the line's first segment by 0.6 of the
+    smaller height (a cell centred between the two lines of a taller cell is a line of its own)."""
+    lines: list[list[Segment]] = []
+    for s in sorted(segs, key=lambda s: (s.top, s.x0)):
+        for ln in lines[-3:]:
+            a = ln[0]
+            ov = min(a.bottom, s.bottom) - max(a.top, s.top)
+            if ov >= 0.6 * min(a.bottom - a.top, s.bottom - s.top):
+                ln.append(s)
+                break
+        else:
+            lines.append([s])
+    for ln in lines:
+        ln.sort(key=lambda s: s.x0)
+    lines.sort(key=lambda ln: min(s.top for s in ln))
+    return lines
+
+
+def _centre(line) -> float:
+    cs = sorted((s.top + s.bottom) / 2 for s in line)
+    return cs[len(cs) // 2]
+
+
+def _logical_rows(lines, brackets, hrules) -> list[list[int]]:
+    """Group text lines into table rows (lists of line indices).  Lines join one row when a tall
+    bracket spans them, when they follow each other closer than the table's row pitch (a wrapped
+    cell and the cells centred beside it), or when rules separate the rows (hlines or grid) and
+    no rule lies between them."""
+    n = len(lines)
+    parent = list(range(n))
+
+    def find(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def join(i, j):
+        parent[find(i)] = find(j)
+    centres = [_centre(ln) for ln in lines]
+    for b in brackets:
+        idx = [i for i in range(n) if b.top - 1 <= centres[i] <= b.bottom + 1]
+        for i in idx[1:]:
+            join(idx[0], i)
+    pitches = [centres[i + 1] - centres[i] for i in range(n - 1)]
+    if len(pitches) >= 3:
+        ref = sorted(pitches)[int(0.75 * (len(pitches) - 1))]
+        for i, p in enumerate(pitches):
+            size = max(s.size for s in lines[i] + lines[i + 1])
+            if p < 0.8 * ref and p < 1.35 * size:
+                join(i, i + 1)
+    if n >= 2:
+        tops = [min(s.top for s in ln) for ln in lines]
+        bots = [max(s.bottom for s in ln) for ln in lines]
+        inner = sorted((h.top + h.bottom) / 2 for h in hrules if tops[0] < (h.top + h.bottom) / 2 < bots[-1])
+        if len(inner) >= 2:
+            band = [sum(1 for y in inner if y < c) for c in centres]
+            for i in range(n - 1):
+                if band[i] == band[i + 1]:
+                    join(i, i + 1)
+    groups: dict[int, list[int]] = {}
+    for i in range(n):
+        groups.setdefault(find(i), []).append(i)
+    return sorted(groups.values())
 
 
 def _read_table(page, cap, body_ids, cap_ids, direction):
@@ -80,13 +131,14 @@ def _read_table(page, cap, body_ids, cap_ids, direction):
     else:
         segs = [s for s in segs if s.bottom <= cap.box[1] + 1]
     rules = [g for g in page.graphics if (g.is_hrule or g.is_vrule) and x0s <= (g.x0 + g.x1) / 2 <= x1s]
-    pictures = [g for g in page.graphics if not (g.is_hrule or g.is_vrule)]
-    rows = _rows(segs)
+    brackets = [g for g in page.graphics if g.is_bracket and x0s <= (g.x0 + g.x1) / 2 <= x1s]
+    pictures = [g for g in page.graphics if not (g.is_hrule or g.is_vrule or g.is_bracket)]
+    lines = _lines(segs)
     if direction == "up":
-        rows = rows[::-1]
+        lines = lines[::-1]
     taken: list[list[Segment]] = []
     edge = cap.box[3] if direction == "down" else cap.box[1]
-    for r in rows:
+    for r in lines:
         top, bot = min(s.top for s in r), max(s.bottom for s in r)
         size = max(s.size for s in r)
         if any(id(s) in body_ids for s in r) or any(FIG_CAPTION.match(s.text) or TAB_CAPTION.match(s.text) for s in r):
@@ -100,12 +152,15 @@ def _read_table(page, cap, body_ids, cap_ids, direction):
                for g_ in pictures):
             break                   # a drawing between the rows: the table ended
         taken.append(r)
-        edge = bot if direction == "down" else top
+        edge = (max(edge, bot) if taken[:-1] else bot) if direction == "down" else (min(edge, top) if taken[:-1] else top)
     if direction == "up":
         taken = taken[::-1]
     if len(taken) < 2:
         return None
     box = union([s.box for r in taken for s in r])
+    brs = [b for b in brackets if b.top >= box[1] - 4 and b.bottom <= box[3] + 4 and box[0] - 12 <= b.x0 <= box[2] + 12]
+    if brs:
+        box = union([box] + [b.box for b in brs])
     near = [h for h in rules if h.bottom >= box[1] - 8 and h.top <= box[3] + 8
             and hoverlap(h.box, box) > 0.5 * (box[2] - box[0]) if h.is_hrule] + \
            [v for v in rules if v.is_vrule and v.top >= box[1] - 8 and v.bottom <= box[3] + 8
@@ -113,23 +168,75 @@ def _read_table(page, cap, body_ids, cap_ids, direction):
     if near:
         box = union([box] + [g.box for g in near])
     vr = sorted({round((v.x0 + v.x1) / 2, 1) for v in near if v.is_vrule})
-    nh = sum(1 for h in near if h.is_hrule)
-    rules_kind = "grid" if len(vr) >= 2 and nh >= len(taken) else ("booktabs" if nh else "none") \
-        if len(vr) < 2 else "grid"
-    cells = _grid(taken, vr)
+    hr = [h for h in near if h.is_hrule]
+    groups = _logical_rows(taken, brs, hr)
+    if len(vr) >= 2:
+        rules_kind = "grid"
+    elif len(hr) >= len(groups):
+        rules_kind = "hlines"
+    else:
+        rules_kind = "booktabs" if hr else "none"
+    cells = _grid(taken, groups, brs, vr)
     return {"box": [round(v, 2) for v in box], "cells": cells, "rules": rules_kind}
 
 
-def _col_intervals(rows, vrules):
+RUN_JOIN = 3.0          # points: a bracket, its lines and the repeat after it are one run of ink
+
+
+def _runs(items):
+    """items (x0, x1, obj) of one row -> runs [x0, x1, [objs]] of ink closer than RUN_JOIN."""
+    runs = []
+    for x0, x1, o in sorted(items, key=lambda t: t[0]):
+        if runs and x0 <= runs[-1][1] + RUN_JOIN:
+            runs[-1][1] = max(runs[-1][1], x1)
+            runs[-1][2].append(o)
+        else:
+            runs.append([x0, x1, [o]])
+    return runs
+
+
+def _split(runs) -> list[tuple[float, float]]:
+    """Column intervals of one block of touching runs (row, x0, x1): split where at most
+    SPAN_SHARE of the rows have ink across the split and two rows or more lie wholly on each
+    side; the rows across are cells spanning several columns."""
+    rows = {r for r, _, _ in runs}
+    lo, hi = min(a for _, a, _ in runs), max(b for _, _, b in runs)
+    xs = sorted({x for _, a, b in runs for x in (a, b)})
+    best = None
+    for a, b in zip(xs, xs[1:]):
+        m = (a + b) / 2
+        if b - a < 0.5 or m <= lo or m >= hi:
+            continue
+        cover = {r for r, x0, x1 in runs if x0 < m < x1}
+        left = {r for r, x0, x1 in runs if x1 <= m}
+        right = {r for r, x0, x1 in runs if x0 >= m}
+        if len(left) >= 2 and len(right) >= 2 and len(cover) <= max(1, int(SPAN_SHARE * len(rows))):
+            key = (len(cover), -(b - a))
+            if best is None or key < best[0]:
+                best = (key, m)
+    if best is None:
+        return [(lo, hi)]
+    m = best[1]
+    return _split([t for t in runs if t[2] <= m]) + _split([t for t in runs if t[1] >= m])
+
+
+SPAN_SHARE = 0.45
+
+
+def _col_intervals(row_runs, vrules):
     if len(vrules) >= 2:
         return [(vrules[i], vrules[i + 1]) for i in range(len(vrules) - 1)]
-    iv = sorted((s.x0, s.x1) for r in rows for s in r)
-    cols = []
-    for a, b in iv:
-        if cols and a <= cols[-1][1] + 1.0:
-            cols[-1] = (cols[-1][0], max(cols[-1][1], b))
+    flat = sorted((ri, x0, x1) for ri, runs in enumerate(row_runs) for x0, x1, _ in runs)
+    flat.sort(key=lambda t: t[1])
+    blocks: list[list] = []
+    for t in flat:
+        if blocks and t[1] <= max(b[2] for b in blocks[-1]) + 1.0:
+            blocks[-1].append(t)
         else:
-            cols.append((a, b))
+            blocks.append([t])
+    cols = []
+    for blk in blocks:
+        cols += _split(blk)
     return cols
 
 
@@ -146,8 +253,38 @@ def _text(chars, main):
     return re.sub(r"\s+", " ", "".join(parts)).strip()
 
 
-def _grid(rows, vrules):
-    cols = _col_intervals(rows, vrules)
+def _cell_text(items, line_of) -> str:
+    """One cell's text: its lines joined by a space; a pair of tall brackets gives
+    "before [line; line] after" (ResNet's "[3×3, 64; 3×3, 64] ×2")."""
+    segs = [o for o in items if isinstance(o, Segment)]
+    brs = sorted((o for o in items if not isinstance(o, Segment)), key=lambda b: b.x0)
+
+    def joined(ss, sep):
+        by: dict[int, list] = {}
+        for x in ss:
+            by.setdefault(line_of[id(x)], []).append(x)
+        return sep.join(" ".join(x.text for x in sorted(v, key=lambda x: x.x0)) for _, v in sorted(by.items()))
+    if len(brs) >= 2:
+        lb, rb = brs[0], brs[-1]
+        before = [x for x in segs if x.x1 <= lb.x0 + 1]
+        after = [x for x in segs if x.x0 >= rb.x1 - 1]
+        inside = [x for x in segs if x not in before and x not in after]
+        text = " ".join(t for t in (joined(before, " "), "[" + joined(inside, "; ") + "]", joined(after, " ")) if t)
+        return text
+    return joined(segs, " ")
+
+
+def _grid(lines, groups, brackets, vrules):
+    line_of = {id(s): i for i, ln in enumerate(lines) for s in ln}
+    rows = []
+    for g in groups:
+        segs = [s for i in g for s in lines[i]]
+        lo = min(s.top for s in segs)
+        hi = max(s.bottom for s in segs)
+        brs = [b for b in brackets if b.top >= lo - 4 and b.bottom <= hi + 4]
+        rows.append((segs, brs))
+    row_runs = [_runs([(s.x0, s.x1, s) for s in segs] + [(b.x0, b.x1, b) for b in brs]) for segs, brs in rows]
+    cols = _col_intervals(row_runs, vrules)
     n = len(cols)
 
     def col_of(x0, x1):
@@ -158,17 +295,34 @@ def _grid(rows, vrules):
                 best, bo = j, o
         return best
 
+    def crossed(x0, x1):
+        return [j for j, (a, b) in enumerate(cols) if min(x1, b) - max(x0, a) > 0]
+
     grid = []
-    for r in rows:
-        cells: list[list[str]] = [[] for _ in range(n)]
-        for s in r:
-            js = {col_of(c.x0, c.x1) for c in s.chars if c.text.strip()}
-            if len(js) <= 1:
-                cells[col_of(s.x0, s.x1)].append(s.text)
+    for (segs, brs), runs in zip(rows, row_runs):
+        cells: list[list] = [[] for _ in range(n)]
+        for x0, x1, objs in runs:
+            js = crossed(x0, x1)
+            if len(vrules) >= 2:
+                for o in objs:
+                    if not isinstance(o, Segment):
+                        cells[col_of(o.x0, o.x1)].append(o)
+                        continue
+                    cj = {col_of(c.x0, c.x1) for c in o.chars if c.text.strip()}
+                    if len(cj) <= 1:
+                        cells[col_of(o.x0, o.x1)].append(o)
+                    else:                 # a segment across a vertical rule: split it there
+                        for j in sorted(cj):
+                            part = [c for c in o.chars if col_of(c.x0, c.x1) == j]
+                            piece = Segment(part, min(c.x0 for c in part), o.top, max(c.x1 for c in part), o.bottom,
+                                            o.size, _text(part, o.size))
+                            line_of[id(piece)] = line_of[id(o)]
+                            cells[j].append(piece)
+            elif len(js) > 1:
+                cells[js[0]].extend(objs)     # a cell spanning columns: its text in the first one
             else:
-                for j in sorted(js):
-                    cells[j].append(_text([c for c in s.chars if col_of(c.x0, c.x1) == j], s.size))
-        grid.append([" ".join(x for x in c if x) for c in cells])
+                cells[col_of(x0, x1)].extend(objs)
+        grid.append([_cell_text(c, line_of) if c else "" for c in cells])
     return grid
 
 
