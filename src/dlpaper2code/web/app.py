@@ -7,6 +7,7 @@ regenerated, never read from a path the client names.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import io
@@ -133,7 +134,13 @@ def create_app(db_url: str | None = None, data_dir: str | os.PathLike | None = N
     data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(db_url)
     jobs = JobRunner(db, data_dir, workers=job_workers)
-    app = FastAPI(title="dlpaper2code", docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json")
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):
+        yield
+        jobs.shutdown()
+
+    app = FastAPI(title="dlpaper2code", docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json",
+                  lifespan=lifespan)
     app.state.db, app.state.jobs, app.state.data_dir = db, jobs, data_dir
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals.update(TARGETS=TARGETS, TARGET_LABELS=TARGET_LABELS, bundle_ok=BUNDLE.is_file())
@@ -147,10 +154,6 @@ def create_app(db_url: str | None = None, data_dir: str | os.PathLike | None = N
         {"layer_type": "Flatten", "layer_name": "f", "from_layers": ["x"]},
         {"layer_type": "Dense", "layer_name": "d", "layer_params": {"units": 2}, "from_layers": ["f"]}]}),
         daemon=True).start()
-
-    @app.on_event("shutdown")
-    def _stop():
-        jobs.shutdown()
 
     def _wants_html(request: Request) -> bool:
         return (request.method == "GET" and not request.url.path.startswith("/api/")

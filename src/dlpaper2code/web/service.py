@@ -47,6 +47,9 @@ def check_graph_doc(doc: Any) -> dict:
         doc = {"layers": doc}
     if not isinstance(doc, dict) or not isinstance(doc.get("layers"), list):
         raise BadRequest(422, "a graph is a JSON object with a \"layers\" list (see config/graph.schema.json)")
+    bad = next((k for k, l in enumerate(doc["layers"]) if not isinstance(l, dict)), None)
+    if bad is not None:
+        raise BadRequest(422, f"layer {bad} of the graph is not a JSON object (each layer has layer_type, layer_name, ...)")
     if len(doc["layers"]) > MAX_GRAPH_LAYERS:
         raise BadRequest(413, f"the graph has {len(doc['layers'])} layers; the editor accepts at most {MAX_GRAPH_LAYERS}")
     return doc

@@ -1,0 +1,308 @@
+"""The web app's HTTP API and pages, on a real SQLite file per test (FastAPI TestClient)."""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import copy
+import io
+import json
+import sqlite3
+import time
+import zipfile
+
+import pytest
+from fastapi.testclient import TestClient
+
+from dlpaper2code.web.app import create_app
+from dlpaper2code.web.db import Database
+from dlpaper2code.web.importer import import_papers
+from dlpaper2code.web.service import MAX_GRAPH_BYTES, MAX_GRAPH_LAYERS
+from dlpaper2code.web.testing import demo_graph, make_paper_dir
+
+XSS = "<script>window.__xss=1</script><img src=x onerror=alert(1)>"
+
+
+@pytest.fixture
+def papers(tmp_path):
+    root = tmp_path / "papers"
+    make_paper_dir(root, "alpha", title="Alpha net for digits", style="keras3")
+    make_paper_dir(root, "beta", title=XSS, caption="Figure 1: " + XSS, style="caffe",
+                   graph={**demo_graph(), "layers": demo_graph()["layers"][:1] + [
+                       {"layer_type": "Dense", "layer_name": "fc", "layer_params": {"units": 4}, "from_layers": ["image"]}]},
+                   layer_name_cell=XSS)
+    return root
+
+
+@pytest.fixture
+def client(tmp_path, papers):
+    url = f"sqlite:///{tmp_path / 'web.sqlite'}"
+    db = Database(url)
+    done, problems = import_papers(db, papers)
+    assert sorted(done) == ["alpha", "beta"] and not problems
+    app = create_app(url, tmp_path / "data")
+    with TestClient(app) as c:
+        yield c
+
+
+def test_migrations_build_the_schema_and_are_idempotent(tmp_path):
+    path = tmp_path / "m.sqlite"
+    Database(f"sqlite:///{path}")
+    Database(f"sqlite:///{path}")    # a second upgrade is a no-op
+    con = sqlite3.connect(path)
+    tables = {r[0] for r in con.execute("select name from sqlite_master where type='table'")}
+    assert {"paper", "version", "rating", "asset", "job", "alembic_version"} <= tables
+    assert con.execute("select version_num from alembic_version").fetchall() == [("0001",)]
+    with pytest.raises(sqlite3.IntegrityError):   # the rating range is enforced by the schema
+        con.execute("insert into paper (slug,title,source,status,message,confidence_detail,frameworks,layer_types,"
+                    "figure_styles,figures,tables,report,created) values ('p','','','ok','','{}','[]','[]','[]','[]','[]','{}','2026-01-01')")
+        con.execute("insert into rating (paper_id,value,author,created) values (1,9,'x','2026-01-01')")
+
+
+def test_import_fills_catalog_and_reimport_keeps_versions(tmp_path, papers, client):
+    r = client.get("/api/papers")
+    assert [p["slug"] for p in r.json()["papers"]] == ["alpha", "beta"]
+    alpha = client.get("/api/papers/alpha").json()
+    assert alpha["latest_version"] == 1 and alpha["confidence"] == pytest.approx(0.9)
+    assert alpha["frameworks"] == ["pytorch", "keras", "tensorflow", "caffe"]
+    assert "Conv2D" in alpha["layer_types"] and alpha["figure_styles"] == ["keras3"]
+    g = demo_graph(filters=16)
+    assert client.post("/api/papers/alpha/versions", json={"graph": g, "base_version": 1, "author": "ann"}).status_code == 201
+    db = client.app.state.db
+    import_papers(db, papers)            # importing again must not drop the edit
+    assert [v["number"] for v in client.get("/api/papers/alpha/versions").json()["versions"]] == [1, 2]
+    from dlpaper2code.web.importer import ImportError_
+    with pytest.raises(ImportError_, match="no such folder"):
+        import_papers(db, tmp_path / "missing")
+
+
+def test_catalog_search_and_filters(client):
+    def slugs(**q):
+        r = client.get("/api/papers", params=q)
+        assert r.status_code == 200, r.text
+        return [p["slug"] for p in r.json()["papers"]]
+
+    assert slugs(q="digits") == ["alpha"]
+    assert slugs(style="caffe") == ["beta"]
+    assert slugs(layer="Conv2D") == ["alpha"]
+    assert slugs(framework="caffe") == ["alpha", "beta"]
+    assert slugs(min_rating="4") == []
+    client.post("/api/papers/beta/ratings", json={"value": 5})
+    assert slugs(min_rating="4") == ["beta"]
+    assert client.get("/api/papers", params={"min_rating": "lots"}).status_code == 422
+    html = client.get("/", params={"style": "keras3"}).text
+    assert "Alpha net for digits" in html and "/papers/beta" not in html
+
+
+def test_pages_escape_every_user_string(client):
+    for url in ("/", "/papers/beta", "/papers/beta/edit"):
+        html = client.get(url).text
+        assert "<script>window.__xss" not in html and "<img src=x" not in html, url
+    page = client.get("/papers/beta").text
+    assert "&lt;script&gt;window.__xss=1&lt;/script&gt;" in page      # title, caption and table cell, escaped
+    assert page.count("&lt;img src=x onerror=alert(1)&gt;") >= 3
+
+
+def test_paper_page_shows_figures_tables_code_confidence_and_mex_slot(client):
+    html = client.get("/papers/alpha").text
+    assert "Figure 1: The network." in html and "/papers/alpha/files/figures/fig_p1_1.png" in html
+    assert "conv3-8" in html                               # the table's cells
+    assert "Extraction confidence" in html and "0.90" in html
+    assert "Experiment description (MEX)" in html and "Not available yet" in html
+    assert "nn.Conv2d(1, 8" in html                        # PyTorch code of the current version
+    assert "model.prototxt" in html and "model_keras.py" in html
+    assert client.get("/papers/alpha/files/figures/fig_p1_1.png").headers["content-type"] == "image/png"
+    r = client.get("/papers/nope", headers={"accept": "text/html"})
+    assert r.status_code == 404 and "no paper named" in r.text
+
+
+def test_generate_returns_code_shapes_and_issues_on_the_node(client):
+    r = client.post("/api/generate", json={"graph": demo_graph()})
+    data = r.json()
+    assert r.status_code == 200 and data["ok"]
+    assert data["shapes"]["conv1"] == [26, 26, 8] and data["shapes"]["fc"] == [10]
+    assert set(data["code"]) == {"pytorch", "keras", "tensorflow", "caffe"}
+    assert "nn.Linear(1352, 10)" in data["code"]["pytorch"]["files"]["model_pytorch.py"]
+    bad = demo_graph()
+    bad["layers"][4]["from_layers"] = ["pool1"]            # Dense on an image
+    data = client.post("/api/generate", json={"graph": bad}).json()
+    assert not data["ok"] and data["code"] == {}
+    assert [(i["kind"], i["node"]) for i in data["issues"]] == [("shape_mismatch", "fc")]
+    bad = demo_graph()
+    bad["layers"][1]["layer_params"]["filters"] = 0
+    issue = client.post("/api/generate", json=bad).json()["issues"][0]
+    assert issue["node"] == "conv1" and issue["kind"] == "bad_param" and ">= 1" in issue["message"]
+
+
+def test_generate_inside_a_block_points_at_the_block_node(client):
+    g = {"layers": [{"layer_type": "Input", "layer_name": "x", "layer_params": {"shape": [8, 8, 16]}},
+                    {"layer_type": "resnet_basic_block", "layer_name": "res1", "layer_params": {"filters": 16}, "from_layers": ["x"]}]}
+    data = client.post("/api/generate", json=g).json()
+    assert data["ok"] and data["shapes"]["res1"] == [8, 8, 16]
+    g["layers"][0]["layer_params"]["shape"] = [8, 8, 3]     # identity shortcut of 3 channels + 16 channels
+    data = client.post("/api/generate", json=g).json()
+    assert not data["ok"] and data["issues"][0]["node"] == "res1"
+
+
+@pytest.mark.parametrize("body, status, words", [
+    (b"{not json", 400, "not valid JSON"),
+    (b"", 400, "empty"),
+    (b"\xff\xfe\x00", 400, "not"),
+    (b'{"graph": 3}', 422, '"layers" list'),
+    (b'["a"]', 422, "layer"),
+])
+def test_generate_refuses_malformed_json_with_a_clear_message(client, body, status, words):
+    r = client.post("/api/generate", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == status, r.text
+    assert words in r.json()["detail"] or words in json.dumps(r.json())
+
+
+def test_oversized_graphs_are_refused(client):
+    layers = [{"layer_type": "Input", "layer_name": "x", "layer_params": {"shape": [4]}}]
+    layers += [{"layer_type": "Dense", "layer_name": f"d{k}", "layer_params": {"units": 4},
+                "from_layers": [f"d{k-1}" if k else "x"]} for k in range(MAX_GRAPH_LAYERS + 1)]
+    r = client.post("/api/generate", json={"layers": layers})
+    assert r.status_code == 413 and f"at most {MAX_GRAPH_LAYERS}" in r.json()["detail"]
+    huge = b'{"layers": [' + b" " * (2 * MAX_GRAPH_BYTES + 10) + b"]}"
+    r = client.post("/api/generate", content=huge, headers={"content-type": "application/json"})
+    assert r.status_code == 413 and "limit" in r.json()["detail"]
+    r = client.post("/api/papers/alpha/versions", json={"graph": {"layers": layers}, "base_version": 1})
+    assert r.status_code == 413
+
+
+def test_versions_diff_and_old_versions_stay_readable(client):
+    g2 = demo_graph(filters=16)
+    r = client.post("/api/papers/alpha/versions", json={"graph": g2, "base_version": 1, "author": "ann", "message": "more filters"})
+    assert r.status_code == 201 and r.json()["number"] == 2
+    vs = client.get("/api/papers/alpha/versions").json()["versions"]
+    assert [(v["number"], v["author"], v["parent"]) for v in vs] == [(1, "extraction", None), (2, "ann", 1)]
+    assert vs[1]["diff"]["changed"] == [{"layer": "conv1", "params": {"filters": [8, 16]}}]
+    assert client.get("/api/papers/alpha/versions/1").json()["graph"]["layers"][1]["layer_params"]["filters"] == 8
+    assert "nn.Conv2d(1, 8" in client.get("/papers/alpha?version=1").text
+    assert "nn.Conv2d(1, 16" in client.get("/papers/alpha").text
+    assert client.get("/api/papers/alpha/versions/9").status_code == 404
+
+
+def test_stale_save_is_refused_with_409_and_a_merge(client):
+    mine, theirs = demo_graph(filters=16), demo_graph(units=12)
+    assert client.post("/api/papers/alpha/versions", json={"graph": theirs, "base_version": 1, "author": "bob"}).status_code == 201
+    r = client.post("/api/papers/alpha/versions", json={"graph": mine, "base_version": 1, "author": "ann"})
+    assert r.status_code == 409
+    body = r.json()
+    assert "version 2 was saved by bob" in body["detail"] and "Nothing was overwritten" in body["detail"]
+    merged = body["conflict"]["merge"]["graph"]
+    params = {l["layer_name"]: l.get("layer_params", {}) for l in merged["layers"]}
+    assert params["conv1"]["filters"] == 16 and params["fc"]["units"] == 12     # both edits kept
+    assert body["conflict"]["merge"]["conflicts"] == []
+    assert client.get("/api/papers/alpha/versions/2").json()["graph"]["layers"][4]["layer_params"]["units"] == 12
+    assert client.post("/api/papers/alpha/versions", json={"graph": merged, "base_version": 2}).status_code == 201
+    # the same layer changed on both sides: listed as a conflict, mine kept
+    a = client.post("/api/merge", json={"base": demo_graph(), "mine": demo_graph(filters=4), "theirs": demo_graph(filters=32)}).json()
+    assert [c["layer"] for c in a["conflicts"]] == ["conv1"]
+    assert a["graph"]["layers"][1]["layer_params"]["filters"] == 4
+
+
+def test_concurrent_saves_of_one_version_keep_exactly_one(client):
+    def save(k):
+        return client.post("/api/papers/alpha/versions", json={"graph": demo_graph(filters=10 + k), "base_version": 1,
+                                                               "author": f"user{k}"}).status_code
+    with cf.ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(save, range(8)))
+    assert sorted(codes) == [201] + [409] * 7
+    assert [v["number"] for v in client.get("/api/papers/alpha/versions").json()["versions"]] == [1, 2]
+
+
+def test_save_validation(client):
+    assert client.post("/api/papers/alpha/versions", json={"graph": demo_graph()}).status_code == 422
+    assert client.post("/api/papers/alpha/versions", json={"graph": demo_graph(), "base_version": "1"}).status_code == 422
+    r = client.post("/api/papers/nope/versions", json={"graph": demo_graph(), "base_version": 1})
+    assert r.status_code == 404 and "nope" in r.json()["detail"]
+    bad = demo_graph()
+    bad["layers"][1]["layer_type"] = "Conv9D"
+    r = client.post("/api/papers/alpha/versions", json={"graph": bad, "base_version": 1, "author": "x\x00y" + "z" * 300})
+    assert r.status_code == 201 and r.json()["valid"] is False       # kept, marked invalid
+    v = client.get("/api/papers/alpha/versions/2").json()
+    assert v["valid"] is False and v["author"] == "xy" + "z" * 98
+
+
+def test_ratings_validate_and_none_are_lost_under_concurrency(client):
+    for bad in (0, 6, "x", None, True, 2.5):
+        assert client.post("/api/papers/alpha/ratings", json={"value": bad}).status_code == 422, bad
+    values = [1, 2, 3, 4, 5] * 8
+    with cf.ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(lambda v: client.post("/api/papers/alpha/ratings", json={"value": v}).status_code, values))
+    assert codes == [200] * len(values)
+    p = client.get("/api/papers/alpha").json()
+    assert p["ratings"] == 40 and p["rating"] == 3.0
+    r = client.post("/papers/alpha/rate", data={"value": "5"}, follow_redirects=False)   # the no-JavaScript form
+    assert r.status_code == 303 and client.get("/api/papers/alpha").json()["ratings"] == 41
+
+
+def test_downloads_and_no_path_traversal(client):
+    r = client.get("/papers/alpha/code/1/pytorch/model_pytorch.py")
+    assert r.status_code == 200 and "attachment" in r.headers["content-disposition"] and "nn.Conv2d" in r.text
+    z = zipfile.ZipFile(io.BytesIO(client.get("/papers/alpha/code/1.zip").content))
+    names = set(z.namelist())
+    assert {"alpha_v1/graph.json", "alpha_v1/pytorch/model_pytorch.py", "alpha_v1/caffe/model.prototxt",
+            "alpha_v1/keras/model_keras.py", "alpha_v1/tensorflow/model_tensorflow.py"} <= names
+    assert json.loads(z.read("alpha_v1/graph.json"))["layers"][1]["layer_name"] == "conv1"
+    for url in ("/papers/alpha/files/../../../etc/passwd", "/papers/alpha/files/..%2F..%2Fetc%2Fpasswd",
+                "/papers/alpha/files/%2e%2e/report.json", "/papers/alpha/files//etc/passwd",
+                "/papers/alpha/code/1/pytorch/..%2F..%2Fetc%2Fpasswd", "/papers/alpha/code/1/../../etc/passwd",
+                "/papers/alpha/code/1/nosuch/model.py", "/static/../app.py", "/static/%2e%2e/app.py"):
+        r = client.get(url)
+        assert r.status_code == 404, url
+        assert "root:" not in r.text and "create_app" not in r.text
+    assert client.get("/papers/alpha/files/report.json").status_code == 200
+    g = client.get("/papers/alpha/versions/1/graph.json")
+    assert g.status_code == 200 and g.json()["layers"][0]["layer_name"] == "image"
+
+
+def test_upload_refuses_non_pdfs_and_large_files(client, tmp_path):
+    r = client.post("/api/upload", files={"pdf": ("evil.pdf", b"<html><script>x</script></html>", "application/pdf")})
+    assert r.status_code == 415 and "not a PDF" in r.json()["detail"]
+    r = client.post("/api/upload", files={"pdf": ("empty.pdf", b"", "application/pdf")})
+    assert r.status_code == 422
+    r = client.post("/api/upload", content=b"%PDF-1.4", headers={"content-type": "application/pdf"})
+    assert r.status_code == 415 and "multipart" in r.json()["detail"]
+    big = b"%PDF-1.4\n" + b"0" * (21 << 20)
+    r = client.post("/api/upload", files={"pdf": ("big.pdf", big, "application/pdf")})
+    assert r.status_code == 413 and "limit" in r.json()["detail"]
+    html = client.post("/upload", files={"pdf": ("x<b>.pdf", b"GIF89a", "image/gif")}, headers={"accept": "text/html"})
+    assert html.status_code == 415 and "x&lt;b&gt;.pdf" in html.text
+
+
+def test_upload_runs_the_paper_route_in_the_background(client, tmp_path):
+    from dlpaper2code.paper.synth import generate_paper
+
+    truth = generate_paper(tmp_path / "pdfs", seed=3)
+    pdf = tmp_path / "pdfs" / f"{truth['name']}.pdf"
+    r = client.post("/api/upload", files={"pdf": ("my paper.pdf", pdf.read_bytes(), "application/pdf")})
+    assert r.status_code == 202
+    job = r.json()["job"]
+    seen = []
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        j = client.get(f"/api/jobs/{job}").json()
+        seen.append((j["status"], j["progress"]))
+        if j["status"] in ("done", "failed"):
+            break
+        time.sleep(0.2)
+    assert j["status"] == "done", j
+    assert j["progress"] == 1.0 and j["paper"] == "my-paper"
+    assert any(s == "running" for s, _ in seen)
+    p = client.get("/api/papers/my-paper").json()
+    assert p["latest_version"] == 1 and p["frameworks"]
+    assert client.get("/api/papers/my-paper/versions/1").json()["graph"]["layers"]
+
+
+def test_cli_import_and_parser(tmp_path, papers, capsys):
+    import argparse
+
+    from dlpaper2code.web.cli import add_parser, main
+
+    assert main(["import-papers", str(papers), "--db", str(tmp_path / "cli.sqlite")]) == 0
+    assert "imported 2 paper(s)" in capsys.readouterr().out
+    assert main(["import-papers", str(tmp_path / "nowhere"), "--db", str(tmp_path / "cli.sqlite")]) == 1
+    parser = argparse.ArgumentParser()
+    add_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["serve", "--port", "8123", "--db", "x.sqlite"])
+    assert args.port == 8123 and args.db == "x.sqlite" and args.func.__name__ == "cmd_serve"
