@@ -38,6 +38,7 @@ def test_corpus_covers_the_options(corpus):
         assert x["box"][0] < 306 < x["box"][2] and len(x["models"]) == 2       # across the gutter
         assert any(c.startswith("[") and "; " in c and c.split()[-1].startswith("×") for r in x["cells"] for c in r)
     assert sum(1 for x in tabs if x.get("beside") == "figure") >= 3
+    assert sum(1 for x in tabs if x.get("layout") == "rotated" and x["rotation"] == 90) == 2
     assert {x["kind"] for x in tabs} == {"architecture", "results"}
     assert any(f["caption"].startswith("Fig. ") for f in figs) and any(f["caption"].startswith("Figure ") for f in figs)
     for t in truths:
@@ -99,6 +100,27 @@ def test_stage_tables_brackets_spans_and_wrapped_cells(corpus, seed):
     for doc, m in zip(docs, gt["models"]):
         assert [n["layer_type"] for n in doc["layers"] if n["layer_type"] != "Input"] == m["layer_types"]
         assert graph_issues(doc) == []
+
+
+@pytest.mark.parametrize("seed", [5, 11])
+def test_rotated_landscape_table(corpus, seed, tmp_path):
+    from PIL import Image
+
+    from dlpaper2code.paper.table_graph import table_to_graphs
+    d, truths = corpus
+    truth = truths[seed]
+    gt = next(x for x in truth["tables"] if x.get("layout") == "rotated")
+    tables = extract_tables(d / truth["pdf"], tmp_path, crop=True, dpi=72)
+    got = max(tables, key=lambda t: iou(t["box"], gt["box"]) if t["page"] == gt["page"] else 0)
+    assert iou(got["box"], gt["box"]) >= 0.9 and got["rotation"] == 90    # the box on the physical page
+    assert got["cells"] == gt["cells"] and got["caption"] == gt["caption"]
+    doc = table_to_graphs(got)[0]
+    assert [n["layer_type"] for n in doc["layers"] if n["layer_type"] not in ("Input", "Flatten")] \
+        == gt["layer_types"]
+    with Image.open(tmp_path / got["png"]) as im:          # the crop is turned upright: wider than tall
+        assert im.width > im.height
+    figs = extract_figures(d / truth["pdf"])
+    assert not [f for f in figs if f["page"] == gt["page"]]     # the turned rules are no figure
 
 
 def test_table_beside_a_figure_takes_nothing_from_it(corpus):

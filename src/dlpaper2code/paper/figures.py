@@ -194,11 +194,18 @@ def extract_figures(pdf, out_dir=None, *, dpi: int = 150, layouts: list[PageLayo
         table_boxes = {}
         for pg in layouts:
             caps = find_captions(pg)
-            table_boxes[pg.number] = [t["box"] for t in page_tables(pg, caps)]
+            table_boxes[pg.number] = [pg.to_page(t["box"]) for t in page_tables(pg, caps)]
     figs = []
     for pg in layouts:
         caps = find_captions(pg)
-        for k, f in enumerate(page_figures(pg, caps, table_boxes.get(pg.number, [])), start=1):
+        tboxes = table_boxes.get(pg.number, [])
+        if pg.rotation:       # table boxes are physical; figures are found in the page's own frame
+            from .layout import _turn
+            tboxes = [_turn(b, pg.rotation, pg.page_width, pg.page_height) for b in tboxes]
+        for k, f in enumerate(page_figures(pg, caps, tboxes), start=1):
+            if pg.rotation:
+                f["box"] = [round(v, 2) for v in pg.to_page(f["box"])]
+                f["rotation"] = pg.rotation
             f["id"] = f"fig_p{pg.number}_{k}"
             f["dpi"] = dpi
             f["box_px"] = [round(v * dpi / 72.0, 1) for v in f["box"]]
@@ -243,7 +250,10 @@ def crop_boxes(paper: Paper, items: list[dict], out_dir: Path, dpi: int, pad: fl
             box = (max(0, int((x0 - pad) * s)), max(0, int((t - pad) * s)),
                    min(img.width, int((x1 + pad) * s + 0.999)), min(img.height, int((b + pad) * s + 0.999)))
             name = f"{it['id']}.png"
-            img.crop(box).save(out_dir / name)
+            part = img.crop(box)
+            if it.get("rotation") in (90, 270):      # a landscape page: the crop upright, as a reader reads it
+                part = part.rotate(-90 if it["rotation"] == 90 else 90, expand=True)
+            part.save(out_dir / name)
             it["png"] = name
 
 

@@ -5,6 +5,11 @@ faster): we keep raw characters, images and vector paths and group text
 ourselves.  Coordinates everywhere in ``dlpaper2code.paper`` are PDF points with
 the origin at the page's top-left corner: boxes are ``[x0, top, x1, bottom]``.
 
+A page whose text mostly runs at a quarter turn (a landscape table set with
+``sidewaystable``) is read in its own upright frame (``PageLayout.rotation``
+90 or 270; ``to_page`` maps boxes back to the physical page); elsewhere turned
+characters (a plot's vertical axis title) are left out.
+
 Characters become *segments*: horizontal runs of text whose gaps are smaller
 than ``0.8`` of the font size (a word space, never a table column gap or a
 column gutter).  Characters are NFKC-normalised (ligatures "ﬁ" -> "fi"); a
@@ -96,29 +101,55 @@ class PageLayout:
     segments: list[Segment] = field(default_factory=list)
     graphics: list[Graphic] = field(default_factory=list)
     n_chars: int = 0
+    rotation: int = 0    # 90: a landscape page turned counter-clockwise (text reads upwards), 270: clockwise
+    page_width: float = 0.0    # the physical page (width and height swap on a turned page)
+    page_height: float = 0.0
+    ocr: bool = False    # text from Tesseract (a page without a text layer)
 
     @property
     def has_text(self):
         return self.n_chars > 0
+
+    def to_page(self, box):
+        """A box in this layout's frame -> the physical page's (top-left origin)."""
+        x0, t0, x1, t1 = box
+        if self.rotation == 90:
+            return [t0, self.page_height - x1, t1, self.page_height - x0]
+        if self.rotation == 270:
+            return [self.page_width - t1, x0, self.page_width - t0, x1]
+        return list(box)
+
+
+def _turn(box, rotation, W, H):
+    """A physical box -> the frame of a page turned by `rotation` (inverse of PageLayout.to_page)."""
+    x0, top, x1, bottom = box
+    if rotation == 90:
+        return [H - bottom, x0, H - top, x1]
+    return [top, W - x1, bottom, W - x0]
 
 
 def _norm(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
-def _walk(obj, H, chars, graphics):
+def _walk(obj, H, chars, graphics, turned=None):
     from pdfminer.layout import LTChar, LTCurve, LTFigure, LTImage, LTLine, LTRect
 
     for item in obj:
         if isinstance(item, LTChar):
-            if not item.upright:
-                continue   # rotated text: left for later (rotated tables)
             t = item.get_text()
+            if not item.upright:
+                # text turned a quarter: kept apart (a landscape page is read in its own frame)
+                a, b, c_, d, _, _ = item.matrix
+                if turned is not None and abs(a) < 1e-3 * abs(b) and abs(d) < 1e-3 * abs(c_):
+                    ch = Char(t, item.x0, H - item.y1, item.x1, H - item.y0, item.x1 - item.x0)
+                    turned["ccw" if b > 0 else "cw"].append(ch)
+                continue
             chars.append(Char(t, item.x0, H - item.y1, item.x1, H - item.y0, item.size))
         elif isinstance(item, LTImage):
             graphics.append(Graphic("image", item.x0, H - item.y1, item.x1, H - item.y0))
         elif isinstance(item, LTFigure):
-            _walk(item, H, chars, graphics)
+            _walk(item, H, chars, graphics, turned)
         elif isinstance(item, LTLine):
             graphics.append(Graphic("line", item.x0, H - item.y1, item.x1, H - item.y0))
         elif isinstance(item, LTRect):
@@ -232,10 +263,24 @@ def read_layout(paper: Paper, pages: list[int] | None = None) -> list[PageLayout
                 H = lt.height
                 chars: list[Char] = []
                 graphics: list[Graphic] = []
-                _walk(lt, H, chars, graphics)
+                turned: dict[str, list[Char]] = {"ccw": [], "cw": []}
+                _walk(lt, H, chars, graphics, turned)
+                rotation = 0
+                n_up = sum(1 for c in chars if c.text.strip())
+                for key, rot in (("ccw", 90), ("cw", 270)):
+                    n_t = sum(1 for c in turned[key] if c.text.strip())
+                    if n_t >= 20 and n_t > n_up:          # a landscape page: read it in its own frame
+                        rotation = rot
+                        chars = []
+                        for c in turned[key]:
+                            b = _turn([c.x0, c.top, c.x1, c.bottom], rot, lt.width, H)
+                            chars.append(Char(c.text, *b, c.size))
+                        graphics = [Graphic(g.kind, *_turn(g.box, rot, lt.width, H)) for g in graphics]
+                        break
                 _tall_brackets(chars, graphics)
-                pl = PageLayout(number, lt.width, H, _segments(chars), graphics,
-                                sum(1 for c in chars if c.text.strip()))
+                pw, ph = (H, lt.width) if rotation else (lt.width, H)
+                pl = PageLayout(number, pw, ph, _segments(chars), graphics,
+                                sum(1 for c in chars if c.text.strip()), rotation, lt.width, H)
                 if not pl.has_text:
                     scanned.append(number)
                 out.append(pl)
@@ -243,6 +288,6 @@ def read_layout(paper: Paper, pages: list[int] | None = None) -> list[PageLayout
         raise
     except Exception as exc:
         raise PaperError(paper.path, "corrupt", f"cannot read page content ({type(exc).__name__}: {exc})") from None
-    paper.page_sizes = [(p.width, p.height) for p in out]
+    paper.page_sizes = [(p.page_width, p.page_height) for p in out]
     paper.scanned_pages = scanned
     return out

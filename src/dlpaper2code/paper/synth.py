@@ -37,7 +37,9 @@ lines (drawn paths, or tall "[" glyphs as TeX sets them), cells spanning both
 configurations, a cell wrapped over two lines with its neighbours centred
 beside it, booktabs rules or a rule under every row (``hlines``); every third
 paper (seed % 3 == 2) sets the results table beside the training plot, whose
-tick labels sit right next to the gutter (``beside: figure``).
+tick labels sit right next to the gutter (``beside: figure``); seed % 6 == 5
+adds a landscape table on a last page of its own, turned 90° counter-clockwise
+(``layout: rotated``, ``rotation: 90``; its box is on the physical page).
 """
 from __future__ import annotations
 
@@ -253,6 +255,7 @@ class _Doc:
         self.nfig = 0
         self.ntab = 0
         self.tt = _ttf()
+        self.rotated: list = []         # landscape tables, each on a page of its own at the end
 
     # flow ------------------------------------------------------------------
     def new_page(self):
@@ -491,8 +494,8 @@ class _Doc:
         return paint
 
     # tables ----------------------------------------------------------------
-    def table(self, cells, span, rules, caption, record, build=False):
-        width = COLW if span == 1 else W - 2 * MARGIN
+    def table(self, cells, span, rules, caption, record, build=False, width=None):
+        width = width or (COLW if span == 1 else W - 2 * MARGIN)
         font = self.tt
         size = 8.0
         pad = 5.0
@@ -737,8 +740,30 @@ class _Doc:
             self.y = [TOP, TOP]
             for it in pending:
                 self.place(it, force=True)
+        for cells, caption, record in self.rotated:
+            self.c.showPage()
+            self.page += 1
+            self._rotated_table(cells, caption, record)
         self.c.showPage()
         self.c.save()
+
+    def _rotated_table(self, cells, caption, record):
+        """A landscape table on a page of its own, turned 90° counter-clockwise (LaTeX's
+        sidewaystable): drawn in a virtual landscape page whose top-left-origin point (x', t')
+        lands on the physical point x = t', top = H - x'."""
+        c = self.c
+        c.saveState()
+        c.translate(H, 0)
+        c.rotate(90)
+        lw = H - 2 * MARGIN
+        h, _, draw = self.table(cells, 2, "booktabs", caption, dict(record, rotation=90), build=True,
+                                width=lw)
+        draw(MARGIN, MARGIN, lw)
+        c.restoreState()
+        rec = self.tables[-1]
+        x0, t0, x1, t1 = rec["box"]
+        rec["box"] = [round(v, 2) for v in (t0, H - x1, t1, H - x0)]
+        rec["box_px"] = self.px(rec["box"])
 
 
 def _noise_image(rng: random.Random, w=160, h=120):
@@ -859,6 +884,17 @@ def generate_paper(out_dir, seed: int, *, dpi: int = 150, name: str | None = Non
             res = items[-1]
             items = [it for it in items if it is not plot and it is not res] + [("side", plot, res)]
         rng.shuffle(items)
+        if seed % 6 == 5:
+            # a landscape table on its own page, turned 90°: a long network, one layer per column
+            rrng = random.Random(f"paper-{seed}-rotated")
+            big = arch_layers(rrng, max_layers=18)
+            doc.rotated.append((arch_table(big, "column", "spec"),
+                                "Full conﬁguration of the network, one layer per column.",
+                                {"kind": "architecture", "orientation": "column", "layout": "rotated",
+                                 "layers": [layer_token(l) for l in big],
+                                 "layer_types": [LAYER_TYPES[l["kind"]] for l in big],
+                                 "models": [{"configuration": None,
+                                             "layer_types": [LAYER_TYPES[l["kind"]] for l in big]}]}))
         if seed % 3 == 1:
             # a wide ResNet-style table: brackets over two lines with a repeat, spanning cells
             srng = random.Random(f"paper-{seed}-stages")

@@ -366,6 +366,9 @@ def extract_tables(pdf, out_dir=None, *, dpi: int = 150, layouts: list[PageLayou
     tables = []
     for pg in layouts:
         for k, t in enumerate(page_tables(pg), start=1):
+            if pg.rotation:
+                t["box"] = [round(v, 2) for v in pg.to_page(t["box"])]
+                t["rotation"] = pg.rotation
             t["id"] = f"tab_p{pg.number}_{k}"
             t["dpi"] = dpi
             t["box_px"] = [round(v * dpi / 72.0, 1) for v in t["box"]]
