@@ -80,6 +80,7 @@ def find_captions(page: PageLayout) -> list[Caption]:
     out = []
     segs = page.segments
     used = set()
+    tol = 1.6 if getattr(page, "ocr", False) else 0.3       # OCR sizes are estimates
     for i, s in enumerate(segs):
         m = FIG_CAPTION.match(s.text)
         kind = "figure"
@@ -92,7 +93,7 @@ def find_captions(page: PageLayout) -> list[Caption]:
         last = s
         while True:
             nxt = [(j, t) for j, t in enumerate(segs) if j not in used and t is not last and t.top > last.top + 1
-                   and t.top - last.bottom < 0.6 * s.size and abs(t.x0 - s.x0) < 2 and abs(t.size - s.size) < 0.3
+                   and t.top - last.bottom < 0.6 * s.size and abs(t.x0 - s.x0) < (4 if tol > 1 else 2) and abs(t.size - s.size) < tol
                    and not FIG_CAPTION.match(t.text) and not TAB_CAPTION.match(t.text)]
             if not nxt:
                 break

@@ -105,6 +105,7 @@ class PageLayout:
     page_width: float = 0.0    # the physical page (width and height swap on a turned page)
     page_height: float = 0.0
     ocr: bool = False    # text from Tesseract (a page without a text layer)
+    ocr_confidence: float | None = None    # Tesseract's mean word confidence (0-100) on an OCR page
 
     @property
     def has_text(self):
@@ -238,8 +239,12 @@ def _tall_brackets(chars: list[Char], graphics: list[Graphic]) -> None:
     chars[:] = keep
 
 
-def read_layout(paper: Paper, pages: list[int] | None = None) -> list[PageLayout]:
-    """Layout of every page (or the 1-based `pages`); fills ``paper.scanned_pages``."""
+def read_layout(paper: Paper, pages: list[int] | None = None, *, ocr: bool = False, ocr_dpi: int = 200,
+                max_ocr_pages: int = 30) -> list[PageLayout]:
+    """Layout of every page (or the 1-based `pages`); fills ``paper.scanned_pages``.
+
+    With `ocr`, a page without a text layer is read by Tesseract (:mod:`.ocr`), up to
+    `max_ocr_pages` of them (the rest stay empty); ``paper.ocr_pages`` lists those read."""
     from pdfminer.converter import PDFPageAggregator
     from pdfminer.pdfdocument import PDFDocument
     from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
@@ -290,4 +295,12 @@ def read_layout(paper: Paper, pages: list[int] | None = None) -> list[PageLayout
         raise PaperError(paper.path, "corrupt", f"cannot read page content ({type(exc).__name__}: {exc})") from None
     paper.page_sizes = [(p.page_width, p.page_height) for p in out]
     paper.scanned_pages = scanned
+    if ocr and scanned:
+        from .ocr import ocr_page
+        done = []
+        for i, pl in enumerate(out):
+            if pl.number in scanned and len(done) < max_ocr_pages:
+                out[i] = ocr_page(paper, pl.number, pl.page_width, pl.page_height, dpi=ocr_dpi)
+                done.append(pl.number)
+        paper.ocr_pages = done
     return out

@@ -41,7 +41,7 @@ def _norm(s: str) -> str:
     return re.sub(r"\s+", " ", s or "").strip()
 
 
-def evaluate_paper(pdf, truth: dict, *, iou_min: float = 0.8) -> dict:
+def evaluate_paper(pdf, truth: dict, *, iou_min: float = 0.8, ocr: bool = False) -> dict:
     from .figures import extract_figures
     from .layout import read_layout
     from .pdf import open_paper
@@ -49,7 +49,7 @@ def evaluate_paper(pdf, truth: dict, *, iou_min: float = 0.8) -> dict:
 
     t0 = time.perf_counter()
     paper = open_paper(pdf)
-    layouts = read_layout(paper)
+    layouts = read_layout(paper, ocr=ocr)
     tables = extract_tables(paper, layouts=layouts)
     boxes: dict[int, list] = {}
     for t in tables:

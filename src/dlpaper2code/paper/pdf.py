@@ -31,6 +31,8 @@ ERROR_KINDS = {
     "no_pages": "the PDF has no pages",
     "too_many_pages": "the PDF has more pages than the page limit",
     "no_text": "no page has a text layer (a scanned paper; OCR is needed)",
+    "ocr_failed": "Tesseract could not read a scanned page",
+    "internal": "an unexpected error while processing the paper (a bug: the message says where)",
 }
 
 DEFAULT_MAX_PAGES = 200
@@ -56,10 +58,12 @@ class Paper:
     password: str
     page_sizes: list[tuple[float, float]] = field(default_factory=list)
     scanned_pages: list[int] = field(default_factory=list)   # 1-based; filled by read_layout
+    ocr_pages: list[int] = field(default_factory=list)       # scanned pages read by Tesseract
 
     def to_json(self) -> dict:
         return {"path": str(self.path), "pages": self.n_pages, "bytes": self.n_bytes,
-                "encrypted": self.encrypted, "scanned_pages": list(self.scanned_pages)}
+                "encrypted": self.encrypted, "scanned_pages": list(self.scanned_pages),
+                "ocr_pages": list(self.ocr_pages)}
 
 
 def _human(n: int) -> str:

@@ -27,7 +27,6 @@ marked as confirmed by the figure.
 from __future__ import annotations
 
 import difflib
-import html
 import json
 import os
 import shutil
@@ -42,7 +41,7 @@ from ..errors import EmitError, GraphError
 from ..graph import parse_graph
 from .figures import extract_figures
 from .layout import read_layout
-from .pdf import PaperError, open_paper
+from .pdf import PaperError, open_paper, require_text
 from .tables import extract_tables
 
 REPORT_TEMPLATE = Path(__file__).with_name("report.html.j2")
@@ -57,14 +56,31 @@ def _types(doc: dict) -> list[str]:
     return [l["layer_type"] for l in doc.get("layers", []) if l["layer_type"] != "Input"]
 
 
-def _figure_graph(fig: dict, crop: Path, min_layers: int) -> tuple[dict | None, dict]:
-    """Try the diagram reader on a figure crop: (graph doc or None, what happened)."""
+def _reader_confidence(result: dict) -> float | None:
+    vals = [n.get("confidence") for n in result.get("nodes", []) if n.get("role") == "layer"] + \
+        [e.get("confidence") for e in result.get("edges", [])]
+    vals = [float(v) for v in vals if v is not None]
+    return round(sum(vals) / len(vals), 3) if vals else None
+
+
+def _figure_graph(fig: dict, crop: Path, min_layers: int, page=None) -> tuple[dict | None, dict]:
+    """A figure's graph: from its vector drawing and text when it has them (:mod:`.vecfig`),
+    else the diagram reader on its crop: (graph doc or None, what happened)."""
+    from ..read import read_diagram
+
+    vec_info = None
+    if page is not None and fig.get("source") in ("vector", "mixed") and not page.rotation and not page.ocr:
+        from .vecfig import vector_graph
+        doc, vec_info = vector_graph(page, fig["box"], min_layers=min_layers)
+        if doc is not None:
+            return doc, dict(vec_info, figure=fig["id"], tried=True)
     try:
-        from ..read import read_diagram
-    except ImportError as exc:  # pragma: no cover - the reader is part of the package
-        return None, {"figure": fig["id"], "tried": False, "why": f"diagram reader unavailable: {exc}"}
-    result = read_diagram(str(crop))
-    info = {"figure": fig["id"], "tried": True, "status": result.get("status"), "message": result.get("message", "")}
+        result = read_diagram(str(crop), source=crop.name)
+    except Exception as exc:      # noqa: BLE001 - the reader promises not to raise; a bug must not stop the paper
+        return None, {"figure": fig["id"], "tried": True, "status": "error", "layers": 0,
+                      "why": f"the diagram reader failed ({type(exc).__name__}: {exc})"}
+    info = {"figure": fig["id"], "tried": True, "status": result.get("status"), "message": result.get("message", ""),
+            "confidence": _reader_confidence(result), "seconds": (result.get("seconds") or {}).get("total")}
     doc = result.get("graph") if result.get("status") == "ok" else None
     n = len(_types(doc)) if doc else 0
     info["layers"] = n
@@ -73,13 +89,46 @@ def _figure_graph(fig: dict, crop: Path, min_layers: int) -> tuple[dict | None, 
         return doc, info
     info["why"] = (f"not an architecture diagram ({result.get('status')}: {result.get('message', '')})" if not doc
                    else f"only {n} layer(s) recovered (< {min_layers})")
+    if vec_info is not None:
+        info["why"] = f"vector drawing: {vec_info['why']}; image: {info['why']}"
     return None, info
+
+
+def _filter(figure_filter, fig: dict, crop: Path) -> tuple[bool, str]:
+    """The figure filter's verdict: (try it?, why).  A filter returns a bool or (bool, reason)."""
+    if figure_filter is None:
+        return True, "no figure classifier: every figure is tried"
+    try:
+        verdict = figure_filter(fig, crop)
+    except Exception as exc:      # noqa: BLE001 - a classifier bug: try the figure anyway, say so
+        return True, f"the figure filter failed ({type(exc).__name__}: {exc}); tried anyway"
+    if isinstance(verdict, tuple):
+        ok, why = bool(verdict[0]), str(verdict[1])
+    else:
+        ok, why = bool(verdict), ""
+    return ok, why or ("the figure filter accepted it" if ok else "the figure filter rejected it")
+
+
+def _failed(tmp: Path, report: dict, kind: str, message: str) -> dict:
+    """Leave only report.json (status failed) in the output folder."""
+    report.update(status="failed", kind=kind, message=message)
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    _write_json(tmp / "report.json", report)
+    return report
 
 
 def process_paper(pdf: str | Path, out_dir: str | Path, *, dpi: int = 150, targets: list[str] | None = None,
                   max_pages: int = 200, max_bytes: int = 64 << 20, read_figures: bool = True,
-                  min_figure_layers: int = 3, fuse_ratio: float = 0.8, render_graphs: bool = True) -> dict:
-    """Process one paper; returns the report dict (also written as report.json)."""
+                  min_figure_layers: int = 3, fuse_ratio: float = 0.8, render_graphs: bool = True,
+                  figure_filter=None, ocr: bool = True, ocr_dpi: int = 200, max_ocr_pages: int = 30,
+                  page_images: bool = True, password: str = "") -> dict:
+    """Process one paper; returns the report dict (also written as report.json).
+
+    `figure_filter(fig, crop_png) -> bool | (bool, reason)` decides which figures go to the
+    diagram reader (the figure classifier plugs in here; None: every figure).  `ocr`: read
+    pages without a text layer with Tesseract.  Never raises for a bad or unexpected input:
+    the report says ``status: failed`` with the error ``kind`` and a message naming the file."""
     pdf, out_dir = Path(pdf), Path(out_dir)
     targets = list(targets or TARGETS)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -88,142 +137,248 @@ def process_paper(pdf: str | Path, out_dir: str | Path, *, dpi: int = 150, targe
     report: dict = {"pdf": str(pdf), "name": pdf.stem, "status": "ok", "steps": {}, "seconds": {}}
     try:
         try:
-            paper = open_paper(pdf, max_pages=max_pages, max_bytes=max_bytes)
-            t = time.perf_counter()
-            layouts = read_layout(paper)
-            report["pages"] = len(layouts)
-            report["scanned_pages"] = list(getattr(paper, "scanned_pages", []) or [])
-            tables = extract_tables(paper, tmp / "tables", dpi=dpi, layouts=layouts)
-            figures = extract_figures(paper, tmp / "figures", dpi=dpi, layouts=layouts)
-            report["seconds"]["extract"] = round(time.perf_counter() - t, 3)
+            _process(pdf, tmp, report, t0, dpi=dpi, targets=targets, max_pages=max_pages, max_bytes=max_bytes,
+                     read_figures=read_figures, min_figure_layers=min_figure_layers, fuse_ratio=fuse_ratio,
+                     render_graphs=render_graphs, figure_filter=figure_filter, ocr=ocr, ocr_dpi=ocr_dpi,
+                     max_ocr_pages=max_ocr_pages, page_images=page_images, password=password)
         except PaperError as exc:
-            report.update(status="failed", kind=getattr(exc, "kind", "error"), message=str(exc))
-            shutil.rmtree(tmp)
-            tmp.mkdir()
-            _write_json(tmp / "report.json", report)
-            return report
-        report["steps"]["figures"] = {"found": len(figures)}
-        report["steps"]["tables"] = {"found": len(tables)}
-
-        # tables -> graphs
-        from .table_classify import classify_table
-        from .table_graph import graph_issues, table_to_graphs
-
-        t = time.perf_counter()
-        candidates: list[dict] = []
-        table_info = []
-        for tab in tables:
-            cls = classify_table(tab)
-            entry = {"table": tab["id"], "caption": tab.get("caption", ""), "kind": cls["kind"],
-                     "score": round(float(cls["score"]), 3), "orientation": cls.get("orientation"), "graphs": []}
-            tab["classification"] = {k: entry[k] for k in ("kind", "score", "orientation")}
-            if cls["kind"] == "architecture":
-                for k, doc in enumerate(table_to_graphs(tab)):
-                    config = (doc.get("source") or {}).get("configuration")
-                    name = f"{tab['id']}" + (f"_{config}" if config else ("" if k == 0 else f"_{k}"))
-                    name = "".join(c if c.isalnum() or c in "_-" else "_" for c in name)
-                    issues = graph_issues(doc)
-                    candidates.append({"name": name, "from": "table", "table": tab["id"], "doc": doc,
-                                       "issues": [str(i) for i in issues]})
-                    entry["graphs"].append(name)
-            table_info.append(entry)
-        _write_json(tmp / "tables" / "tables.json", {"pdf": str(pdf), "tables": tables})
-        report["tables"] = table_info
-        report["seconds"]["tables_to_graphs"] = round(time.perf_counter() - t, 3)
-
-        # figures -> graphs (every figure until the figure classifier lands)
-        t = time.perf_counter()
-        figure_info = []
-        for fig in figures:
-            crop = tmp / "figures" / f"{fig['id']}.png"
-            if not read_figures:
-                figure_info.append({"figure": fig["id"], "tried": False, "why": "figure reading switched off"})
-                continue
-            if not crop.is_file():
-                figure_info.append({"figure": fig["id"], "tried": False, "why": "no crop was written"})
-                continue
-            doc, info = _figure_graph(fig, crop, min_figure_layers)
-            info["caption"] = fig.get("caption", "")
-            figure_info.append(info)
-            if doc is None:
-                continue
-            # fuse with a table graph describing the same model
-            seq = _types(doc)
-            best, ratio = None, 0.0
-            for cand in candidates:
-                if cand["from"] == "table":
-                    r = difflib.SequenceMatcher(None, _types(cand["doc"]), seq).ratio()
-                    if r > ratio:
-                        best, ratio = cand, r
-            if best is not None and ratio >= fuse_ratio:
-                best["confirmed_by"] = {"figure": fig["id"], "similarity": round(ratio, 3)}
-                info["fused_with"] = best["name"]
-                continue
-            candidates.append({"name": fig["id"], "from": "figure", "figure": fig["id"], "doc": doc,
-                               "issues": []})
-        report["figures"] = figure_info
-        report["seconds"]["figures_to_graphs"] = round(time.perf_counter() - t, 3)
-
-        # graphs -> validated JSON, drawing, code
-        t = time.perf_counter()
-        graphs = []
-        primary = None
-        for cand in candidates:
-            doc = dict(cand["doc"])
-            doc["name"] = cand["name"]
-            _write_json(tmp / "graphs" / f"{cand['name']}.json", doc)
-            entry = {"name": cand["name"], "from": cand["from"], "layers": len(doc.get("layers", [])),
-                     "confirmed_by": cand.get("confirmed_by"), "issues": list(cand["issues"]), "code": {},
-                     "valid": False}
-            try:
-                graph = parse_graph(doc, source=cand["name"])
-            except GraphError as exc:
-                entry["issues"] += [str(i) for i in exc.issues]
-                graphs.append(entry)
-                continue
-            entry["valid"] = True
-            primary = primary or cand["name"]
-            if render_graphs:
-                from ..render import render_diagram
-
-                render_diagram(graph, {"look": "keras2"}, tmp / "graphs" / f"{cand['name']}.png")
-                entry["drawing"] = f"graphs/{cand['name']}.png"
-            for target in targets:
-                try:
-                    files = emit(graph, target)
-                except EmitError as exc:
-                    entry["code"][target] = {"ok": False, "error": str(exc)}
-                    continue
-                code_dir = tmp / "code" / cand["name"]
-                code_dir.mkdir(parents=True, exist_ok=True)
-                for fname, text in files.items():
-                    (code_dir / fname).write_text(text, encoding="utf-8")
-                entry["code"][target] = {"ok": True, "files": [f"code/{cand['name']}/{f}" for f in files]}
-            graphs.append(entry)
-        if primary:
-            shutil.copyfile(tmp / "graphs" / f"{primary}.json", tmp / "graph.json")
-        report["graphs"] = graphs
-        report["primary_graph"] = primary
-        report["seconds"]["graphs_and_code"] = round(time.perf_counter() - t, 3)
+            _failed(tmp, report, exc.kind, str(exc))
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:      # noqa: BLE001 - a bug on one paper must not stop a batch
+            import traceback
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            _failed(tmp, report, "internal", f"{pdf}: unexpected {type(exc).__name__}: {exc} "
+                                             f"({os.path.basename(where.filename)}:{where.lineno})")
         report["seconds"]["total"] = round(time.perf_counter() - t0, 3)
-        if not graphs:
-            report["status"] = "no_model"
-            report["message"] = "no architecture table or diagram was recognised"
-        _write_json(tmp / "report.json", report)
-        (tmp / "report.html").write_text(render_report(report, tmp), encoding="utf-8")
+        if report["status"] == "failed":
+            _write_json(tmp / "report.json", report)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    finally:
-        if tmp.exists():
-            if out_dir.exists():
-                shutil.rmtree(out_dir)
-            os.replace(tmp, out_dir)
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    os.replace(tmp, out_dir)
     return report
 
 
+def _process(pdf: Path, tmp: Path, report: dict, t0: float, *, dpi, targets, max_pages, max_bytes, read_figures,
+             min_figure_layers, fuse_ratio, render_graphs, figure_filter, ocr, ocr_dpi, max_ocr_pages,
+             page_images, password) -> None:
+    steps = report["steps"]
+    paper = open_paper(pdf, max_pages=max_pages, max_bytes=max_bytes, password=password)
+    steps["open"] = {"ok": True, "pages": paper.n_pages, "bytes": paper.n_bytes, "encrypted": paper.encrypted,
+                     "note": "encrypted with an owner password only: read without one" if paper.encrypted else ""}
+    t = time.perf_counter()
+    use_ocr = ocr
+    ocr_note = ""
+    if ocr:
+        from .ocr import tesseract_available
+        if not tesseract_available():
+            use_ocr, ocr_note = False, "Tesseract is not installed: scanned pages stay unread"
+    layouts = read_layout(paper, ocr=use_ocr, ocr_dpi=ocr_dpi, max_ocr_pages=max_ocr_pages)
+    report["pages"] = len(layouts)
+    report["scanned_pages"] = list(paper.scanned_pages)
+    report["ocr_pages"] = list(paper.ocr_pages)
+    confs = [pg.ocr_confidence for pg in layouts if pg.ocr and pg.ocr_confidence is not None]
+    steps["layout"] = {"pages": len(layouts), "scanned_pages": list(paper.scanned_pages),
+                       "ocr_pages": list(paper.ocr_pages), "rotated_pages": [pg.number for pg in layouts if pg.rotation],
+                       "confidence": round(sum(confs) / len(confs) / 100, 3) if confs else (1.0 if not paper.scanned_pages else 0.0),
+                       "note": ocr_note or ("text read by Tesseract on the scanned pages (confidence: its mean word "
+                                            "confidence)" if confs else "text layer of the PDF")}
+    if paper.scanned_pages and len(paper.scanned_pages) == paper.n_pages and not paper.ocr_pages:
+        require_text(paper)
+    tables = extract_tables(paper, tmp / "tables", dpi=dpi, layouts=layouts, crop=True)
+    figures = extract_figures(paper, tmp / "figures", dpi=dpi, layouts=layouts,
+                              table_boxes=_boxes_by_page(tables))
+    report["seconds"]["extract"] = round(time.perf_counter() - t, 3)
+    steps["figures"] = {"found": len(figures)}
+    steps["tables"] = {"found": len(tables)}
+    if page_images:
+        report["page_images"] = _page_images(paper, tmp / "pages", figures, tables, layouts)
+
+    # tables -> graphs
+    from .table_classify import classify_table
+    from .table_graph import graph_issues, table_to_graphs
+
+    t = time.perf_counter()
+    candidates: list[dict] = []
+    table_info = []
+    for tab in tables:
+        cls = classify_table(tab)
+        entry = {"table": tab["id"], "page": tab["page"], "caption": tab.get("caption", ""), "kind": cls["kind"],
+                 "score": round(float(cls["score"]), 3), "orientation": cls.get("orientation"), "graphs": [],
+                 "png": tab.get("png"), "rotation": tab.get("rotation", 0)}
+        tab["classification"] = {k: entry[k] for k in ("kind", "score", "orientation")}
+        if cls["kind"] == "architecture":
+            for k, doc in enumerate(table_to_graphs(tab)):
+                config = (doc.get("source") or {}).get("configuration")
+                name = f"{tab['id']}" + (f"_{config}" if config else ("" if k == 0 else f"_{k}"))
+                name = "".join(c if c.isalnum() or c in "_-" else "_" for c in name)
+                issues = graph_issues(doc)
+                candidates.append({"name": name, "from": "table", "table": tab["id"], "doc": doc,
+                                   "issues": [str(i) for i in issues], "source_issues":
+                                   [i.get("message", str(i)) for i in (doc.get("source") or {}).get("issues", [])]})
+                entry["graphs"].append(name)
+        table_info.append(entry)
+    _write_json(tmp / "tables" / "tables.json", {"pdf": str(pdf), "tables": tables})
+    report["tables"] = table_info
+    report["seconds"]["tables_to_graphs"] = round(time.perf_counter() - t, 3)
+
+    # figures -> graphs, fused with a table graph of the same model
+    from .fuse import coverage, fuse_graphs, similarity
+
+    t = time.perf_counter()
+    figure_info = []
+    for fig in figures:
+        crop = tmp / "figures" / f"{fig['id']}.png"
+        base = {"figure": fig["id"], "page": fig["page"], "caption": fig.get("caption") or "",
+                "source": fig.get("source"), "tried": False}
+        if not read_figures:
+            figure_info.append(dict(base, why="figure reading switched off"))
+            continue
+        if not crop.is_file():
+            figure_info.append(dict(base, why="no crop was written"))
+            continue
+        ok, why = _filter(figure_filter, fig, crop)
+        if not ok:
+            figure_info.append(dict(base, why=why))
+            continue
+        page = next((pg for pg in layouts if pg.number == fig["page"]), None)
+        doc, info = _figure_graph(fig, crop, min_figure_layers, page)
+        info = dict(base, **info, filter=why)
+        figure_info.append(info)
+        if doc is None:
+            continue
+        best, ratio, cover = None, 0.0, 0.0
+        for cand in candidates:
+            if cand["from"] == "table" and "fused" not in cand:
+                r, c = similarity(cand["doc"], doc), coverage(cand["doc"], doc)
+                if max(r, c) > max(ratio, cover):
+                    best, ratio, cover = cand, r, c
+        # the same model: nearly the same layers, or a figure showing a part of the table's model
+        if best is not None and (ratio >= fuse_ratio or (cover >= fuse_ratio and info["layers"] >= min_figure_layers)):
+            fused, prov = fuse_graphs(best["doc"], doc, figure_id=fig["id"])
+            issues = graph_issues(fused)
+            if issues:
+                prov["kept"] = f"the table's graph: the fused graph does not validate ({issues[0]})"
+            else:
+                best["doc"] = fused
+            best["fused"] = prov
+            best["confirmed_by"] = {"figure": fig["id"], "similarity": round(ratio, 3),
+                                    "figure_layers_matched": round(cover, 3)}
+            info["fused_with"] = best["name"]
+            continue
+        candidates.append({"name": fig["id"], "from": "figure", "figure": fig["id"], "doc": doc, "issues": [],
+                           "confidence": info.get("confidence")})
+    report["figures"] = figure_info
+    steps["figures"].update(tried=sum(1 for f in figure_info if f.get("tried")),
+                            diagrams=sum(1 for c in candidates if c["from"] == "figure") +
+                            sum(1 for c in candidates if "fused" in c))
+    report["seconds"]["figures_to_graphs"] = round(time.perf_counter() - t, 3)
+
+    # graphs -> validated JSON, drawing, code
+    t = time.perf_counter()
+    graphs = []
+    primary = None
+    for cand in candidates:
+        doc = dict(cand["doc"])
+        doc["name"] = cand["name"]
+        _write_json(tmp / "graphs" / f"{cand['name']}.json", doc)
+        conf = cand.get("confidence")
+        if cand["from"] == "table":
+            te = next(e for e in table_info if e["table"] == cand["table"])
+            conf = te["score"]
+        entry = {"name": cand["name"], "from": cand["from"], "layers": len(doc.get("layers", [])),
+                 "confirmed_by": cand.get("confirmed_by"), "fused": cand.get("fused"), "issues": list(cand["issues"]),
+                 "source_issues": cand.get("source_issues", []), "code": {}, "valid": False,
+                 "confidence": conf, "table": cand.get("table"), "figure": cand.get("figure")}
+        try:
+            graph = parse_graph(doc, source=cand["name"])
+        except GraphError as exc:
+            entry["issues"] += [str(i) for i in exc.issues]
+            graphs.append(entry)
+            continue
+        entry["valid"] = True
+        primary = primary or cand["name"]
+        if render_graphs:
+            from ..render import render_diagram
+
+            try:
+                render_diagram(graph, {"look": "keras2"}, tmp / "graphs" / f"{cand['name']}.png")
+                entry["drawing"] = f"graphs/{cand['name']}.png"
+            except Exception as exc:      # noqa: BLE001 - a drawing is a convenience; say why it is missing
+                entry["drawing_error"] = f"{type(exc).__name__}: {exc}"
+        for target in targets:
+            try:
+                files = emit(graph, target)
+            except EmitError as exc:
+                entry["code"][target] = {"ok": False, "error": str(exc)}
+                continue
+            code_dir = tmp / "code" / cand["name"]
+            code_dir.mkdir(parents=True, exist_ok=True)
+            for fname, text in files.items():
+                (code_dir / fname).write_text(text, encoding="utf-8")
+            entry["code"][target] = {"ok": True, "files": [f"code/{cand['name']}/{f}" for f in files]}
+        graphs.append(entry)
+    if primary:
+        shutil.copyfile(tmp / "graphs" / f"{primary}.json", tmp / "graph.json")
+    report["graphs"] = graphs
+    report["primary_graph"] = primary
+    steps["graphs"] = {"candidates": len(graphs), "valid": sum(g["valid"] for g in graphs)}
+    steps["code"] = {t_: sum(1 for g in graphs if g["code"].get(t_, {}).get("ok")) for t_ in targets}
+    report["seconds"]["graphs_and_code"] = round(time.perf_counter() - t, 3)
+    report["seconds"]["total"] = round(time.perf_counter() - t0, 3)
+    if not graphs:
+        report["status"] = "no_model"
+        report["message"] = "no architecture table or diagram was recognised"
+        if paper.scanned_pages and not paper.ocr_pages:
+            report["message"] += f" (pages {paper.scanned_pages} have no text layer and were not read)"
+    _write_json(tmp / "report.json", report)
+    (tmp / "report.html").write_text(render_report(report, tmp), encoding="utf-8")
+
+
+def _boxes_by_page(items) -> dict:
+    out: dict[int, list] = {}
+    for it in items:
+        out.setdefault(it["page"], []).append(it["box"])
+    return out
+
+
+PAGE_DPI = 50
+MAX_PAGE_IMAGES = 40
+
+
+def _page_images(paper, folder: Path, figures, tables, layouts) -> list[dict]:
+    """Small page images with every found figure (blue) and table (green) outlined and labelled;
+    only pages with something found (at most MAX_PAGE_IMAGES)."""
+    from PIL import ImageDraw
+
+    from .figures import render_page
+
+    pages = sorted({it["page"] for it in figures + tables})[:MAX_PAGE_IMAGES]
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    s = PAGE_DPI / 72.0
+    for p in pages:
+        img = render_page(paper, p, PAGE_DPI).convert("RGB")
+        d = ImageDraw.Draw(img)
+        for it, colour in [(f, (30, 90, 220)) for f in figures] + [(t, (20, 150, 40)) for t in tables]:
+            if it["page"] != p:
+                continue
+            x0, t0, x1, t1 = (v * s for v in it["box"])
+            d.rectangle([x0 - 1, t0 - 1, x1 + 1, t1 + 1], outline=colour, width=2)
+            d.text((x0 + 2, max(0, t0 - 10)), it["id"], fill=colour)
+        name = f"page_{p}.png"
+        img.save(folder / name)
+        out.append({"page": p, "png": f"pages/{name}",
+                    "items": [it["id"] for it in figures + tables if it["page"] == p]})
+    return out
+
+
 def render_report(report: dict, folder: Path) -> str:
-    """The HTML report (self-contained but for the images next to it)."""
+    """The HTML report (self-contained but for the images next to it); every string from the
+    PDF or the user is escaped (Jinja2 autoescape)."""
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     template = env.from_string(REPORT_TEMPLATE.read_text(encoding="utf-8"))
     code = {}
@@ -235,7 +390,8 @@ def render_report(report: dict, folder: Path) -> str:
         if (folder / "figures" / "figures.json").is_file() else []
     tables = json.loads((folder / "tables" / "tables.json").read_text(encoding="utf-8"))["tables"] \
         if (folder / "tables" / "tables.json").is_file() else []
-    return template.render(report=report, figures=figures, tables=tables, code=code, escape=html.escape)
+    return template.render(report=report, figures={f["id"]: f for f in figures},
+                           tables={t["id"]: t for t in tables}, code=code)
 
 
 # ----------------------------------------------------------------- corpus metrics

@@ -937,3 +937,30 @@ def generate_corpus(out_dir, n: int = 12, seed: int = 0, *, dpi: int = 150) -> l
     """Papers ``seed .. seed+n-1``; the cycle of options (figure source, look,
     table orientation, rules, caption style) is covered every 12 seeds."""
     return [generate_paper(out_dir, s, dpi=dpi) for s in range(seed, seed + n)]
+
+
+def scan_paper(pdf, out_pdf, *, dpi: int = 150, pages: list[int] | None = None, seed: int = 0) -> Path:
+    """An image-only copy of `pdf` (a "scanned" paper, no text layer): each page rasterised
+    in grey at `dpi` with a little noise and drawn full-page, so every ground-truth box of the
+    original still holds.  `pages`: 1-based pages to keep (all by default)."""
+    import numpy as np
+    from pdf2image import convert_from_path
+    from PIL import Image
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    out_pdf = Path(out_pdf)
+    imgs = convert_from_path(str(pdf), dpi=dpi, grayscale=True)
+    g = np.random.default_rng(seed)
+    c = canvas.Canvas(str(out_pdf), invariant=1, pageCompression=1)
+    for number, im in enumerate(imgs, start=1):
+        if pages and number not in pages:
+            continue
+        arr = np.asarray(im).astype(np.float32) + g.normal(0, 6, (im.height, im.width))
+        page = Image.fromarray(arr.clip(0, 255).astype("uint8"))
+        w, h = im.width * 72.0 / dpi, im.height * 72.0 / dpi
+        c.setPageSize((w, h))
+        c.drawImage(ImageReader(page), 0, 0, w, h)
+        c.showPage()
+    c.save()
+    return out_pdf

@@ -80,7 +80,7 @@ def _centre(line) -> float:
     return cs[len(cs) // 2]
 
 
-def _logical_rows(lines, brackets, hrules) -> list[list[int]]:
+def _logical_rows(lines, brackets, hrules, pitch: bool = True) -> list[list[int]]:
     """Group text lines into table rows (lists of line indices).  Lines join one row when a tall
     bracket spans them, when they follow each other closer than the table's row pitch (a wrapped
     cell and the cells centred beside it), or when rules separate the rows (hlines or grid) and
@@ -102,7 +102,7 @@ def _logical_rows(lines, brackets, hrules) -> list[list[int]]:
         for i in idx[1:]:
             join(idx[0], i)
     pitches = [centres[i + 1] - centres[i] for i in range(n - 1)]
-    if len(pitches) >= 3:
+    if pitch and len(pitches) >= 3:       # not on OCR pages: their line positions are too noisy
         ref = sorted(pitches)[int(0.75 * (len(pitches) - 1))]
         for i, p in enumerate(pitches):
             size = max(s.size for s in lines[i] + lines[i + 1])
@@ -132,7 +132,9 @@ def _read_table(page, cap, body_ids, cap_ids, direction):
         segs = [s for s in segs if s.bottom <= cap.box[1] + 1]
     rules = [g for g in page.graphics if (g.is_hrule or g.is_vrule) and x0s <= (g.x0 + g.x1) / 2 <= x1s]
     brackets = [g for g in page.graphics if g.is_bracket and x0s <= (g.x0 + g.x1) / 2 <= x1s]
-    pictures = [g for g in page.graphics if not (g.is_hrule or g.is_vrule or g.is_bracket)]
+    pictures = [g for g in page.graphics if not (g.is_hrule or g.is_vrule or g.is_bracket)
+                and max(g.x1 - g.x0, g.bottom - g.top) >= 12.0 and g.bottom - g.top >= 10.0]
+    # (not an unread word's ink on an OCR page, nor an arrowhead)
     lines = _lines(segs)
     if direction == "up":
         lines = lines[::-1]
@@ -169,7 +171,7 @@ def _read_table(page, cap, body_ids, cap_ids, direction):
         box = union([box] + [g.box for g in near])
     vr = sorted({round((v.x0 + v.x1) / 2, 1) for v in near if v.is_vrule})
     hr = [h for h in near if h.is_hrule]
-    groups = _logical_rows(taken, brs, hr)
+    groups = _logical_rows(taken, brs, hr, pitch=not page.ocr)
     if len(vr) >= 2:
         rules_kind = "grid"
     elif len(hr) >= len(groups):

@@ -1,0 +1,80 @@
+"""A vector block diagram read from the PDF itself: boxes are drawn paths, labels are text.
+
+    doc, info = vector_graph(page_layout, figure_box)     # (graph doc or None, what happened)
+
+A figure drawn with vector graphics (TikZ, matplotlib PDF, reportlab) keeps
+its labels as text, so no OCR is needed: every closed shape (a rectangle or a
+closed path at least 15 x 8 points) holding text is a layer box, its label is
+the text inside it.  Boxes are ordered along the flow (top to bottom when the
+boxes spread more vertically, else left to right); a line or arrowhead in the
+gap between two consecutive boxes counts as their connection, and the share
+of consecutive pairs so connected is the reading's confidence.  Labels go
+through the table vocabulary (:func:`.table_graph.table_to_graphs` on a
+one-column table), so "conv 3×3, 64", "max pool /2", "fc 4096" and "softmax"
+become layers with their parameters.  Only chains are read this way (a
+branching vector diagram goes to the raster diagram reader).
+"""
+from __future__ import annotations
+
+from .common import union
+from .layout import PageLayout
+
+
+def _inside(inner, outer, tol=1.0) -> bool:
+    return inner[0] >= outer[0] - tol and inner[1] >= outer[1] - tol and inner[2] <= outer[2] + tol \
+        and inner[3] <= outer[3] + tol
+
+
+def vector_graph(page: PageLayout, box: list[float], *, min_layers: int = 3) -> tuple[dict | None, dict]:
+    from .table_graph import table_to_graphs
+
+    info: dict = {"reader": "vector", "tried": True}
+    graphics = [g for g in page.graphics if _inside(g.box, box, 2.0)]
+    shapes = [g for g in graphics if g.kind in ("rect", "curve") and g.x1 - g.x0 >= 15 and g.bottom - g.top >= 8]
+    segs = [s for s in page.segments if _inside(s.box, box, 2.0)]
+    boxes = []
+    for g in shapes:
+        inner = [s for s in segs if _inside(s.box, g.box, 0.5)]
+        if not inner:
+            continue
+        label = " ".join(s.text for s in sorted(inner, key=lambda s: (round(s.top), s.x0)))
+        boxes.append((g, label))
+    # a box nested in another box with the same text is one box
+    boxes = [(g, t) for g, t in boxes if not any(o is not g and t == u and _inside(g.box, o.box) for o, u in boxes)]
+    if len(boxes) < min_layers:
+        info.update(status="no_diagram", layers=0, why=f"{len(boxes)} labelled box(es) in the vector drawing")
+        return None, info
+    xs = [(g.x0 + g.x1) / 2 for g, _ in boxes]
+    ys = [(g.top + g.bottom) / 2 for g, _ in boxes]
+    vertical = (max(ys) - min(ys)) >= (max(xs) - min(xs))
+    boxes.sort(key=lambda b: ((b[0].top, b[0].x0) if vertical else (b[0].x0, b[0].top)))
+    links = 0
+    for (a, _), (b, _) in zip(boxes, boxes[1:]):
+        if vertical:
+            gap_box = [min(a.x0, b.x0), a.bottom - 1, max(a.x1, b.x1), b.top + 1]
+        else:
+            gap_box = [a.x1 - 1, min(a.top, b.top), b.x0 + 1, max(a.bottom, b.bottom)]
+        if gap_box[2] > gap_box[0] and gap_box[3] > gap_box[1] and \
+                any(_inside(g.box, gap_box, 1.0) or (g.kind in ("line", "curve") and _overlaps(g.box, gap_box))
+                    for g in graphics if g not in [x for x, _ in boxes]):
+            links += 1
+    conf = round(links / (len(boxes) - 1), 3)
+    cells = [[t] for _, t in boxes]
+    docs = table_to_graphs({"cells": cells, "orientation_checked": "row", "id": "figure"})
+    doc = docs[0] if docs else None
+    n = sum(1 for l in (doc or {}).get("layers", []) if l["layer_type"] not in ("Input", "Flatten"))
+    info.update(layers=n, confidence=conf, labels=[t for _, t in boxes], box=union([g.box for g, _ in boxes]),
+                issues=[i.get("message", "") for i in (doc or {}).get("source", {}).get("issues", [])])
+    if doc is None or n < min_layers:
+        info.update(status="no_diagram", why=f"only {n} of {len(boxes)} box labels name a layer")
+        return None, info
+    info.update(status="ok", why=f"read from the PDF's vector drawing: {n} layers, {links} of {len(boxes) - 1} "
+                                 f"connections drawn")
+    return doc, info
+
+
+def _overlaps(a, b) -> bool:
+    return min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1])
+
+
+__all__ = ["vector_graph"]
