@@ -50,11 +50,34 @@ def test_migrations_build_the_schema_and_are_idempotent(tmp_path):
     con = sqlite3.connect(path)
     tables = {r[0] for r in con.execute("select name from sqlite_master where type='table'")}
     assert {"paper", "version", "rating", "asset", "job", "alembic_version"} <= tables
-    assert con.execute("select version_num from alembic_version").fetchall() == [("0001",)]
+    assert con.execute("select version_num from alembic_version").fetchall() == [("0002",)]
     with pytest.raises(sqlite3.IntegrityError):   # the rating range is enforced by the schema
         con.execute("insert into paper (slug,title,source,status,message,confidence_detail,frameworks,layer_types,"
                     "figure_styles,figures,tables,report,created) values ('p','','','ok','','{}','[]','[]','[]','[]','[]','{}','2026-01-01')")
         con.execute("insert into rating (paper_id,value,author,created) values (1,9,'x','2026-01-01')")
+
+
+def test_upgrade_from_the_first_schema_keeps_data(tmp_path, papers):
+    from alembic import command
+    from alembic.config import Config
+
+    from dlpaper2code.web.db import MIGRATIONS
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url)
+    command.upgrade(cfg, "0001")
+    con = sqlite3.connect(tmp_path / "old.sqlite")
+    con.execute("insert into paper (slug,title,source,status,message,confidence_detail,frameworks,layer_types,"
+                "figure_styles,figures,tables,report,created) values ('old','Old Net','','ok','','{}','[]','[\"LSTM\"]',"
+                "'[]','[{\"caption\": \"Figure 1: Recurrent\"}]','[]','{}','2026-01-01')")
+    con.commit()
+    Database(url)                                 # upgrades to head
+    row = con.execute("select search_text from paper where slug='old'").fetchone()
+    assert row == ("old old net lstm figure 1: recurrent",)
+    command.downgrade(cfg, "0001")
+    assert "search_text" not in [r[1] for r in con.execute("pragma table_info(paper)")]
 
 
 def test_import_fills_catalog_and_reimport_keeps_versions(tmp_path, papers, client):

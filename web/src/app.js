@@ -17,7 +17,7 @@ function initPaper() {
   if (data.graph && box) {
     const issues = new Map((data.issues || []).filter((i) => i.node).map((i) => [i.node, i.message]));
     const cy = cytoscape({ container: box, style: STYLE, elements: elementsFromDoc(data.graph, data.shapes, issues),
-      autoungrabify: true, boxSelectionEnabled: false, wheelSensitivity: 0.3 });
+      autoungrabify: true, boxSelectionEnabled: false, maxZoom: 1.3 });
     runLayout(cy);
     window.graphView = cy;
   }

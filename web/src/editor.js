@@ -62,8 +62,8 @@ export async function initEditor() {
   const state = { paper: boot.paper, base: boot.version, extra: {}, seq: 0, edgeSeq: 0, selected: null,
                   lastResult: null, activeTab: "pytorch", connect: false, loading: false };
   const latencies = [];
-  const cy = cytoscape({ container: document.getElementById("cy"), style: STYLE, wheelSensitivity: 0.3,
-                         minZoom: 0.1, maxZoom: 3 });
+  const cy = cytoscape({ container: document.getElementById("cy"), style: STYLE, 
+                         minZoom: 0.1, maxZoom: 1.6 });
   const eh = cy.edgehandles({
     canConnect: (s, t) => !s.same(t) && !t.edgesWith(s).filter((e) => e.source().same(s)).length &&
                           t.data("kind") !== "Input",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import datetime as dt
 import io
 import json
 import os
@@ -27,6 +26,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer, load_only
 
 from ..codegen import TARGETS
 from . import default_db_url
@@ -118,7 +118,7 @@ def _paper_summary(p: Paper) -> dict:
 
 def _version_dict(v: Version, with_graph: bool = False) -> dict:
     out = {"number": v.number, "parent": v.parent, "author": v.author, "message": v.message,
-           "created": v.created.replace(tzinfo=dt.timezone.utc).isoformat(timespec="seconds"),
+           "created": v.created.isoformat(timespec="seconds") + "Z",
            "valid": bool(v.valid), "diff": v.diff, "summary": diff_summary(v.diff or {})}
     if with_graph:
         out["graph"] = v.graph
@@ -194,16 +194,16 @@ def create_app(db_url: str | None = None, data_dir: str | os.PathLike | None = N
             raise BadRequest(404, f"paper '{paper.slug}' has no version {number}")
         return v
 
+    LIGHT = load_only(Paper.slug, Paper.title, Paper.status, Paper.confidence, Paper.frameworks, Paper.layer_types,
+                      Paper.figure_styles, Paper.rating_sum, Paper.rating_count, Paper.search_text)
+
     def query_papers(s, f: dict) -> list[Paper]:
-        papers = s.scalars(select(Paper).order_by(Paper.slug)).all()
+        stmt = select(Paper).options(LIGHT).order_by(Paper.slug)
+        for word in f.get("q", "").lower().split()[:10]:
+            stmt = stmt.where(Paper.search_text.contains(word, autoescape=True))
+        papers = s.scalars(stmt).all()
         out = []
-        q = f.get("q", "").lower()
         for p in papers:
-            if q:
-                hay = " ".join([p.slug, p.title, " ".join(p.layer_types or []),
-                                " ".join(x.get("caption", "") for x in (p.figures or []) + (p.tables or []))]).lower()
-                if not all(word in hay for word in q.split()):
-                    continue
             if f.get("framework") and f["framework"] not in (p.frameworks or []):
                 continue
             if f.get("layer") and f["layer"] not in (p.layer_types or []):
@@ -226,7 +226,7 @@ def create_app(db_url: str | None = None, data_dir: str | os.PathLike | None = N
         return out
 
     def facets(s) -> dict:
-        papers = s.scalars(select(Paper)).all()
+        papers = s.scalars(select(Paper).options(LIGHT)).all()
         return {"frameworks": [t for t in TARGETS if any(t in (p.frameworks or []) for p in papers)],
                 "layers": sorted({t for p in papers for t in (p.layer_types or [])}),
                 "styles": sorted({t for p in papers for t in (p.figure_styles or [])})}
@@ -246,7 +246,8 @@ def create_app(db_url: str | None = None, data_dir: str | os.PathLike | None = N
         with db.session() as s:
             paper = get_paper(s, slug)
             current = get_version(s, paper, version)
-            versions = s.scalars(select(Version).where(Version.paper_id == paper.id).order_by(Version.number.desc())).all()
+            versions = s.scalars(select(Version).options(defer(Version.graph)).where(Version.paper_id == paper.id)
+                                 .order_by(Version.number.desc())).all()
             latest = versions[0].number if versions else None
             result = version_code(current) if current is not None else None
             return templates.TemplateResponse(request, "paper.html", {
@@ -361,7 +362,8 @@ def create_app(db_url: str | None = None, data_dir: str | os.PathLike | None = N
     def api_versions(slug: str):
         with db.session() as s:
             paper = get_paper(s, slug)
-            vs = s.scalars(select(Version).where(Version.paper_id == paper.id).order_by(Version.number)).all()
+            vs = s.scalars(select(Version).options(defer(Version.graph)).where(Version.paper_id == paper.id)
+                           .order_by(Version.number)).all()
             return {"versions": [_version_dict(v) for v in vs]}
 
     @app.get("/api/papers/{slug}/versions/{number}")
@@ -383,10 +385,7 @@ def create_app(db_url: str | None = None, data_dir: str | os.PathLike | None = N
         author = _clean_author(body.get("author"))
         message = str(body.get("message") or "")[:1000]
         result = generate(graph, [])       # validation only; an invalid graph may be saved, marked invalid
-        layer_types = None
-        if result["ok"]:
-            from ..graph import parse_graph
-            layer_types = sorted({n.type for n in parse_graph(copy.deepcopy(graph)).nodes})
+        layer_types = result.get("layer_types") if result["ok"] else None
         conflict, refused = None, False
         try:
             with db.write_session() as s, s.begin():
@@ -403,6 +402,7 @@ def create_app(db_url: str | None = None, data_dir: str | os.PathLike | None = N
                     s.add(v)
                     if layer_types is not None:
                         paper.layer_types = layer_types
+                        paper.refresh_search_text()
                     s.flush()
                     number = v.number
         except IntegrityError:      # another save took this number between our read and write
@@ -415,7 +415,7 @@ def create_app(db_url: str | None = None, data_dir: str | os.PathLike | None = N
                 base_v = s.scalars(select(Version).where(Version.paper_id == paper.id, Version.number == base)).first()
                 base_graph = base_v.graph if base_v else {"layers": []}
             merge = merge_graphs(base_graph, graph, conflict["graph"]) if conflict else None
-            when = conflict["created"].replace("T", " ") if conflict else ""
+            when = conflict["created"].replace("T", " ").rstrip("Z") if conflict else ""
             return JSONResponse({
                 "detail": (f"Not saved: version {conflict['number']} was saved by {conflict['author']} at {when} UTC "
                            f"after you opened version {base}. Nothing was overwritten. Merge your changes into "
@@ -543,3 +543,10 @@ def create_app(db_url: str | None = None, data_dir: str | os.PathLike | None = N
 
     app.add_middleware(BodyLimitMiddleware, default=MAX_GRAPH_BYTES * 2, upload=max_upload_bytes + (64 << 10))
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app configured by environment variables (for ``uvicorn --factory`` with several workers):
+    DLPAPER2CODE_DB, DLPAPER2CODE_DATA_DIR, DLPAPER2CODE_MAX_UPLOAD (bytes)."""
+    return create_app(default_db_url(), os.environ.get("DLPAPER2CODE_DATA_DIR") or None,
+                      max_upload_bytes=int(os.environ.get("DLPAPER2CODE_MAX_UPLOAD") or MAX_UPLOAD_BYTES))

@@ -19,6 +19,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--import", dest="import_dirs", action="append", default=[], metavar="DIR",
                    help="import paper output folders from DIR before serving (repeatable)")
     p.add_argument("--max-upload-mb", type=int, default=20)
+    p.add_argument("--workers", type=int, default=1, help="server processes (SQLite in WAL mode is shared safely)")
     p.add_argument("--log-level", default="info")
     p.set_defaults(func=cmd_serve)
 
@@ -65,8 +66,19 @@ def cmd_serve(args) -> int:
         status = _import(Database(url), args.import_dirs)
         if status:
             return status
-    app = create_app(url, args.data_dir, max_upload_bytes=args.max_upload_mb << 20)
     print(f"dlpaper2code web: http://{args.host}:{args.port}/  (database {url})", flush=True)
+    if args.workers > 1:
+        import os
+
+        Database(url)      # migrate once, before the workers start
+        os.environ["DLPAPER2CODE_DB"] = url
+        if args.data_dir:
+            os.environ["DLPAPER2CODE_DATA_DIR"] = str(args.data_dir)
+        os.environ["DLPAPER2CODE_MAX_UPLOAD"] = str(args.max_upload_mb << 20)
+        uvicorn.run("dlpaper2code.web.app:app_from_env", factory=True, workers=args.workers, host=args.host,
+                    port=args.port, log_level=args.log_level, access_log=False)
+        return 0
+    app = create_app(url, args.data_dir, max_upload_bytes=args.max_upload_mb << 20)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
     return 0
 

@@ -41,12 +41,18 @@ class Paper(Base):
     tables = Column(JSON, nullable=False, default=list)         # [{id, caption, kind, score, cells}]
     report = Column(JSON, nullable=False, default=dict)
     mex = Column(JSON, nullable=True)                           # the MEX description, once it exists
+    search_text = Column(Text, nullable=False, default="")      # lower-case title, captions, layer types
     rating_count = Column(Integer, nullable=False, default=0)
     rating_sum = Column(Integer, nullable=False, default=0)
     created = Column(DateTime, nullable=False, default=utcnow)
     versions = relationship("Version", back_populates="paper", order_by="Version.number",
                             cascade="all, delete-orphan")
     assets = relationship("Asset", back_populates="paper", cascade="all, delete-orphan")
+
+    def refresh_search_text(self) -> None:
+        parts = [self.slug or "", self.title or "", " ".join(self.layer_types or [])]
+        parts += [x.get("caption", "") for x in (self.figures or []) + (self.tables or [])]
+        self.search_text = " ".join(parts).lower()
 
     @property
     def rating(self) -> float | None:

@@ -162,6 +162,7 @@ def import_paper_dir(db: Database, folder: str | Path, slug: str | None = None) 
             paper.layer_types = layer_types
         elif not has_versions:
             paper.layer_types = layer_types
+        paper.refresh_search_text()
     return slug
 
 

@@ -131,7 +131,7 @@ def generate(doc: Any, targets: list[str] | None = None) -> dict:
         except EmitError as exc:
             code[t] = {"ok": False, "error": str(exc), "node": exc.node}
     return {"ok": True, "issues": [], "shapes": _top_level_shapes(doc, graph), "outputs": graph.outputs,
-            "layers": len(graph.nodes), "code": code, "ms": round((time.perf_counter() - t0) * 1000, 2)}
+            "layers": len(graph.nodes), "layer_types": sorted({n.type for n in graph.nodes}), "code": code, "ms": round((time.perf_counter() - t0) * 1000, 2)}
 
 
 # ------------------------------------------------------------------ diffs
