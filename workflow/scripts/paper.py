@@ -1,4 +1,11 @@
-"""Rule paper: one PDF -> figures, tables, graphs, code and report (a bad PDF is recorded as failed)."""
+"""Rule paper: one PDF -> figures, tables, graphs, code and report.
+
+A bad PDF (encrypted, truncated, not a PDF, too long, too large, scanned without OCR ...) or
+an unexpected error on one paper is recorded in its folder as ``report.json`` with
+``status: failed``, the error ``kind`` and a message naming the file; the job still succeeds,
+so the other papers go on and the summary counts the failure.  ``process_paper`` writes into a
+temporary sibling folder renamed at the end: an interrupted job leaves nothing complete-looking.
+"""
 
 from _wf import ensure_src_on_path, logged
 
@@ -13,6 +20,11 @@ with logged(snakemake) as log:
     p = snakemake.params
     src = Path(snakemake.input.src)
     pdf = src / f"{snakemake.wildcards.paper}.pdf" if src.is_dir() else src
+    # optional keys (params.yaml paper.ocr, paper.ocr_dpi, paper.max_ocr_pages, paper.fuse_ratio,
+    # paper.min_figure_layers): the package defaults until the rule passes them
+    extra = {k: getattr(p, k) for k in ("ocr", "ocr_dpi", "max_ocr_pages", "fuse_ratio", "min_figure_layers")
+             if hasattr(p, k)}
     report = process_paper(pdf, snakemake.output[0], dpi=p.dpi, targets=list(p.targets),
-                           max_pages=p.max_pages, max_bytes=int(p.max_mb * 2**20), read_figures=p.read_figures)
+                           max_pages=p.max_pages, max_bytes=int(p.max_mb * 2**20), read_figures=p.read_figures,
+                           **extra)
     log.info("%s: %s %s", pdf, report["status"], report.get("message", ""))

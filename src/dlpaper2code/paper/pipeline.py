@@ -3,7 +3,8 @@
 ``process_paper(pdf, out_dir)`` writes, in ``out_dir``:
 
 * ``figures/``  crops + figures.json (every figure, with caption and box)
-* ``tables/``   tables.json (cells, caption, classification)
+* ``tables/``   crops + tables.json (cells, caption, classification)
+* ``pages/``    small page images with every found figure and table outlined
 * ``graphs/<name>.json`` one graph per model found (a table with configurations
   A to E gives five), ``graphs/<name>.png`` the graph drawn; ``graph.json`` is
   the first one that validates
@@ -12,17 +13,31 @@
 
 Everything is written into a temporary sibling folder that replaces
 ``out_dir`` at the end, so a crash never leaves a complete-looking result. A PDF
-that cannot be read (encrypted, truncated, not a PDF ...) gives a folder with
-only ``report.json`` (``status: failed``, the error kind and message), so a
-batch records the failure and goes on.
+that cannot be read (encrypted with a user password, truncated, not a PDF, no
+pages, over ``max_pages`` / ``max_bytes``, scanned with OCR off) or an
+unexpected error (kind ``internal``) gives a folder with only ``report.json``
+(``status: failed``, the error kind and a message naming the file), so a batch
+records the failure and goes on.  A PDF encrypted with an owner password only
+is read (``steps.open.encrypted``).  Scanned pages are read by Tesseract
+(``ocr``, one pass per page, at most ``max_ocr_pages``).
 
-Figures: until the figure classifier lands (its own issue), every extracted
-figure is passed to the diagram reader; a figure counts as an architecture
-diagram when the reader recovers at least ``min_figure_layers`` connected
-layers. The report says which figures were tried and what came of each.
-When a table graph and a figure graph have nearly the same layer-type
-sequence, they are fused: the table's graph (its hyper-parameters) is kept and
-marked as confirmed by the figure.
+Figures: ``figure_filter(fig, crop) -> bool | (bool, reason)`` chooses the
+figures worth reading (the figure classifier plugs in here; by default every
+figure is tried).  A vector figure is first read from the PDF's own paths and
+text (:mod:`.vecfig`), otherwise its crop goes to the diagram reader
+(:func:`dlpaper2code.read.read_diagram`); it counts as a diagram when at least
+``min_figure_layers`` layers are recovered.  The report says which figures
+were tried, why, and what came of each.  When a table graph and a figure graph
+describe the same model (layer-type similarity, or the share of the figure's
+layers found in order in the table, at least ``fuse_ratio``) they are fused
+(:mod:`.fuse`): the table gives the parameters, a branching figure gives the
+connections, and every layer records where its type, parameters and
+connections came from.
+
+Confidence of each step (``report.steps``): text layer 1.0 or Tesseract's mean
+word confidence; each table's classifier score; each figure's reader
+confidence (mean over its layers and arrows, or the share of drawn connections
+for a vector diagram).
 """
 from __future__ import annotations
 
@@ -425,6 +440,8 @@ def end_to_end(out_dir: str | Path, truth: dict | None) -> dict:
     report = json.loads((out_dir / "report.json").read_text(encoding="utf-8"))
     row = {"paper": report["name"], "status": report["status"], "pages": report.get("pages") or 0,
            "seconds": (report.get("seconds") or {}).get("total", 0.0), "graphs": len(report.get("graphs", []))}
+    if report["status"] == "failed":
+        row.update(kind=report.get("kind"), message=report.get("message"))
     if truth is not None:
         models = [m["layer_types"] for t in truth.get("tables", []) if t.get("kind") == "architecture"
                   for m in (t.get("models") or [{"layer_types": t.get("layer_types", [])}])]
@@ -436,15 +453,23 @@ def end_to_end(out_dir: str | Path, truth: dict | None) -> dict:
 
 
 def summarize_papers(rows: list[dict]) -> dict:
+    """Corpus summary: counts (failed papers by error kind), mean and exact-share layer-sequence
+    accuracy, seconds per paper and per page (median and worst) of the whole pipeline."""
     import statistics
 
     scored = [r["layer_sequence_accuracy"] for r in rows if r.get("layer_sequence_accuracy") is not None]
     secs = [r["seconds"] for r in rows if r["status"] != "failed"]
     pages = [r["seconds"] / r["pages"] for r in rows if r["status"] != "failed" and r["pages"]]
+    kinds: dict[str, int] = {}
+    for r in rows:
+        if r["status"] == "failed":
+            kinds[r.get("kind") or "error"] = kinds.get(r.get("kind") or "error", 0) + 1
     return {"papers": len(rows), "ok": sum(r["status"] == "ok" for r in rows),
-            "failed": sum(r["status"] == "failed" for r in rows),
+            "failed": sum(r["status"] == "failed" for r in rows), "failed_by_kind": kinds,
+            "models": sum(r.get("models") or 0 for r in rows),
             "layer_sequence_accuracy_mean": round(statistics.fmean(scored), 4) if scored else None,
             "layer_sequence_exact_share": round(sum(s == 1.0 for s in scored) / len(scored), 4) if scored else None,
             "e2e_seconds_per_paper_median": round(statistics.median(secs), 3) if secs else None,
             "e2e_seconds_per_paper_worst": round(max(secs), 3) if secs else None,
-            "e2e_seconds_per_page_median": round(statistics.median(pages), 3) if pages else None}
+            "e2e_seconds_per_page_median": round(statistics.median(pages), 3) if pages else None,
+            "e2e_seconds_per_page_worst": round(max(pages), 3) if pages else None}

@@ -1,0 +1,136 @@
+"""Figures tried (figure_filter hook), table+figure fusion with provenance, the HTML report."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from dlpaper2code.paper import generate_paper
+from dlpaper2code.paper.fuse import branches, coverage, fuse_graphs, similarity
+from dlpaper2code.paper.pipeline import process_paper
+from dlpaper2code.paper.table_graph import graph_issues, table_to_graphs
+
+
+# --------------------------------------------------------------------------- fusion
+def _table_doc():
+    cells = [["layer", "configuration"], ["input", "input (32 x 32 RGB image)"], ["c1", "conv3-16"],
+             ["c2", "conv3-16"], ["p1", "max pool"], ["f1", "FC-10"]]
+    return table_to_graphs(cells)[0]
+
+
+def _figure_doc(branching: bool):
+    """The same model as a diagram reader gives it: no parameters it cannot read, and (when
+    `branching`) a skip connection joined by a Concat the table does not show."""
+    L = [{"layer_type": "Input", "layer_name": "in", "layer_params": {"shape": [28, 28, 1]}, "from_layers": []},
+         {"layer_type": "Conv2D", "layer_name": "a", "layer_params": {"filters": 1, "kernel_size": 1,
+                                                                     "padding": "same"}, "from_layers": ["in"]},
+         {"layer_type": "Conv2D", "layer_name": "b", "layer_params": {"filters": 1, "kernel_size": 1,
+                                                                     "padding": "same"}, "from_layers": ["a"]}]
+    if branching:
+        L.append({"layer_type": "Concat", "layer_name": "cat", "layer_params": {}, "from_layers": ["a", "b"]})
+    L += [{"layer_type": "MaxPool2D", "layer_name": "p", "layer_params": {"pool_size": 2, "strides": 2},
+           "from_layers": [L[-1]["layer_name"]]},
+          {"layer_type": "Flatten", "layer_name": "fl", "layer_params": {}, "from_layers": ["p"]},
+          {"layer_type": "Dense", "layer_name": "d", "layer_params": {"units": 3}, "from_layers": ["fl"]}]
+    return {"name": "fig", "layers": L}
+
+
+def test_fusion_of_a_branching_figure_takes_its_connections_and_the_tables_parameters():
+    t, f = _table_doc(), _figure_doc(branching=True)
+    assert branches(f) and not branches(t) and coverage(t, f) == pytest.approx(4 / 5)
+    fused, prov = fuse_graphs(t, f, figure_id="fig_p1_1")
+    assert graph_issues(fused) == []
+    by = {n["layer_name"]: n for n in fused["layers"]}
+    assert by["cat"]["from_layers"] == ["a", "b"]                            # the figure's skip connection
+    assert by["a"]["layer_params"]["filters"] == 16 and by["b"]["layer_params"]["kernel_size"] == 3   # the table's
+    assert by["d"]["layer_params"]["units"] == 10
+    assert by["in"]["layer_params"]["shape"] == [32, 32, 3]                   # the table's input
+    src = {r["layer"]: (r["type_from"], r["params_from"], r["edges_from"]) for r in prov["layers"]}
+    assert src["a"] == ("table+figure", "table", "figure") and src["cat"] == ("figure", "figure", "figure")
+    assert prov["matched"] == 4 and prov["dropped"] == [] and "branches" in prov["mode"]
+
+
+def test_fusion_of_a_chain_figure_keeps_the_table_and_marks_what_it_confirms():
+    t = _table_doc()
+    f = _figure_doc(branching=False)
+    f["layers"] = f["layers"][:3]                                            # the figure shows the first two convs
+    fused, prov = fuse_graphs(t, f)
+    assert [n["layer_type"] for n in fused["layers"]] == [n["layer_type"] for n in t["layers"]]
+    marks = [(r["layer_type"], r["type_from"]) for r in prov["layers"] if r["layer_type"] != "Input"]
+    assert marks[:2] == [("Conv2D", "table+figure")] * 2 and ("Dense", "table") in marks
+    assert similarity(t, f) < 0.8 <= coverage(t, f)
+
+
+# --------------------------------------------------------------------------- through the pipeline
+@pytest.fixture(scope="module")
+def paper2(tmp_path_factory):
+    d = tmp_path_factory.mktemp("p2")
+    truth = generate_paper(d, 2)             # raster + vector architecture figures, plot, photos, two tables
+    return d / truth["pdf"], truth
+
+
+def test_figure_filter_hook_fusion_and_report(paper2, tmp_path):
+    pdf, truth = paper2
+    seen = []
+
+    def only_vector(fig, crop):
+        seen.append((fig["id"], crop.name))
+        return (fig["source"] == "vector", f"classifier says {fig['source']}")
+    out = tmp_path / "out"
+    report = process_paper(pdf, out, figure_filter=only_vector, targets=["pytorch", "caffe"])
+    assert report["status"] == "ok"
+    assert [s[0] for s in seen] == [f["figure"] for f in report["figures"]] and all(c.endswith(".png") for _, c in seen)
+    for f in report["figures"]:
+        assert f["tried"] == (f["source"] == "vector")
+        assert ("filter" in f if f["tried"] else f["why"].startswith("classifier says"))
+    # the vector block diagram shows the first layers of the table's model: fused, read from the PDF itself
+    fused = [g for g in report["graphs"] if g.get("fused")]
+    assert len(fused) == 1 and fused[0]["from"] == "table"
+    prov = fused[0]["fused"]
+    assert prov["mode"].startswith("table structure") and prov["matched"] >= 3
+    assert {r["type_from"] for r in prov["layers"]} == {"table+figure", "table"}
+    fig = next(f for f in report["figures"] if f.get("fused_with"))
+    assert fig["reader"] == "vector" and fig["confidence"] == 1.0
+    doc = json.loads((out / "graphs" / f"{fused[0]['name']}.json").read_text())
+    assert sum(1 for n in doc["layers"] if n["meta"]["source"]["type"] == "table+figure") == prov["matched"]
+    # the report: steps with confidences, page images, crops, drawing, code, provenance
+    html = (out / "report.html").read_text()
+    for needle in ("Steps and how sure each is", "Where each part came from", "model_pytorch.py",
+                   "classifier says raster"):
+        assert needle in html, needle
+    for src in re.findall(r'src="([^"]+)"', html):
+        assert (out / src).is_file(), src
+    assert any(p["items"] for p in report["page_images"]) and len(re.findall(r'src="pages/', html)) >= 2
+    assert re.search(r'src="tables/tab_p\d+_\d+\.png"', html) and re.search(r'src="graphs/[^"]+\.png"', html)
+
+
+def test_a_failing_filter_still_tries_the_figure(paper2, tmp_path):
+    pdf, _ = paper2
+
+    def broken(fig, crop):
+        raise ValueError("model file missing")
+    report = process_paper(pdf, tmp_path / "out", figure_filter=broken, targets=["pytorch"], render_graphs=False)
+    assert all(f["tried"] and "model file missing" in f["filter"] for f in report["figures"])
+
+
+def test_report_escapes_pdf_and_user_strings(tmp_path):
+    from reportlab.pdfgen import canvas
+    evil = "<script>alert(1)</script>"
+    pdf = tmp_path / "evil<b>name.pdf"
+    c = canvas.Canvas(str(pdf), pagesize=(612, 792), invariant=1)
+    c.setFont("Helvetica", 9)
+    c.drawString(72, 700, f"Table 1: {evil} & the layers")
+    for i, (a, b) in enumerate([("layer", "configuration"), ("<img src=x onerror=alert(2)>", "conv3-64"),
+                                ("fc", "FC-10")]):
+        c.setFont("Helvetica", 8)
+        c.drawString(90, 680 - 14 * i, a)
+        c.drawString(260, 680 - 14 * i, b)
+    c.showPage()
+    c.save()
+    out = tmp_path / "out"
+    report = process_paper(pdf, out, read_figures=False, targets=["pytorch"])
+    assert report["tables"] and evil in report["tables"][0]["caption"]
+    html = (out / "report.html").read_text()
+    assert "<script>" not in html and "<img src=x" not in html and "<b>name" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "evil&lt;b&gt;name.pdf" in html
