@@ -199,3 +199,41 @@ def test_input_shape_argument_and_missing_shape(hand):
     assert any(i["kind"] == "no_input_shape" for i in d["source"]["issues"])
     d = table_to_graphs(t, input_shape=[32, 32, 3])[0]
     assert graph_issues(d) == []
+
+
+# ----------------------------------------------------------------- headers and MobileNetV2's table
+@pytest.mark.parametrize("header,role", [
+    ("support", "kernel"), ("filt dim", "filt_dim"), ("num filts", "filters"), ("stride", "stride"), ("pad", "pad"),
+    ("output size", "output_size"), ("#channels", "filters"), ("# Channels", "filters"), ("#layers", "repeat"),
+    ("Operator", "type"), ("kernel", "kernel"), ("Kernel size", "kernel"), ("Input", "input_size"),
+    ("t", "expand"), ("c", "filters"), ("n", "repeat"), ("s", "stride"), ("FLOPs", "ignore"), ("Top-1 err.", None)])
+def test_header_roles(header, role):
+    from dlpaper2code.paper.table_graph import _header_role
+    assert _header_role(header) == role
+
+
+def test_mobilenet_v2_bottlenecks_are_inverted_residual_blocks():
+    cells = [["Input", "Operator", "t", "c", "n", "s"], ["224² × 3", "conv2d", "-", "32", "1", "2"],
+             ["112² × 32", "bottleneck", "1", "16", "1", "1"], ["112² × 16", "bottleneck", "6", "24", "2", "2"],
+             ["56² × 24", "bottleneck", "6", "32", "3", "2"], ["28² × 32", "bottleneck", "6", "64", "4", "2"],
+             ["14² × 64", "bottleneck", "6", "96", "3", "1"], ["14² × 96", "bottleneck", "6", "160", "3", "2"],
+             ["7² × 160", "bottleneck", "6", "320", "1", "1"], ["7² × 320", "conv2d 1x1", "-", "1280", "1", "1"],
+             ["7² × 1280", "avgpool 7x7", "-", "-", "1", "-"], ["1 × 1 × 1280", "conv2d 1x1", "-", "k", "-", ""]]
+    d = table_to_graphs(cells)[0]
+    c = counts(d)
+    assert c["mbconv"] == 17 and c["Conv2D"] == 2 and c["AvgPool2D"] == 1     # 1+2+3+4+3+3+1 blocks
+    assert d["layers"][0]["layer_params"]["shape"] == [224, 224, 3]
+    mb = [n["layer_params"] for n in d["layers"] if n["layer_type"] == "mbconv"]
+    assert mb[0]["expand"] == 1 and mb[1] == {"filters": 24, "expand": 6, "in_filters": 16, "strides": 2}
+    assert mb[2]["strides"] == 1                                # only the first of a repeated row strides
+    assert any("without a number of filters" in i["message"] for i in d["source"]["issues"])   # "k" classes
+    assert graph_issues(d) == []
+    from dlpaper2code.graph import parse_graph
+    g = parse_graph(d)
+    assert g.shapes[g.outputs[0]].to_list() == [1, 1, 1280]
+
+
+def test_a_bottleneck_without_width_is_reported_not_a_crash():
+    d = table_to_graphs([["layer", "type"], ["input", "input (32 x 32 RGB image)"], ["b1", "bottleneck"],
+                         ["f", "FC-10"]])[0]
+    assert any(i["kind"] == "missing_param" and "bottleneck" in i["message"] for i in d["source"]["issues"])

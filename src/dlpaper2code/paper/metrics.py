@@ -7,7 +7,9 @@ Figure and table precision = matched / predicted, recall = matched / truth.
 Cell accuracy = over matched tables, truth cells whose text equals the
 extracted cell at the same (row, column) (whitespace-collapsed), divided by
 all truth cells of all truth tables (a missed table's cells count as wrong).
-Speed: seconds per page of the extraction (layout + figures + tables).
+Speed: seconds per page of the extraction (layout + figures + tables), wall
+clock and CPU (this process and its children: the wall clock of one idle core,
+whatever else runs on the machine).
 ``evaluate_corpus`` sums the counts over papers and gives median and worst
 seconds per page and per paper.
 """
@@ -47,7 +49,7 @@ def evaluate_paper(pdf, truth: dict, *, iou_min: float = 0.8, ocr: bool = False)
     from .pdf import open_paper
     from .tables import extract_tables
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     paper = open_paper(pdf)
     layouts = read_layout(paper, ocr=ocr)
     tables = extract_tables(paper, layouts=layouts)
@@ -56,6 +58,7 @@ def evaluate_paper(pdf, truth: dict, *, iou_min: float = 0.8, ocr: bool = False)
         boxes.setdefault(t["page"], []).append(t["box"])
     figures = extract_figures(paper, layouts=layouts, table_boxes=boxes)
     secs = time.perf_counter() - t0
+    cpu = time.process_time() - c0 + _children_cpu()
     fm = _match(figures, truth["figures"], iou_min)
     tm = _match(tables, truth["tables"], iou_min)
     cells_total = sum(len(r) for t in truth["tables"] for r in t["cells"])
@@ -67,11 +70,23 @@ def evaluate_paper(pdf, truth: dict, *, iou_min: float = 0.8, ocr: bool = False)
                 if r < len(got) and c < len(got[r]) and _norm(got[r][c]) == _norm(v):
                     cells_ok += 1
     captions_ok = sum(1 for i, j, _ in fm if (figures[i].get("caption") or "") == truth["figures"][j]["caption"])
-    return {"paper": truth.get("name"), "pages": paper.n_pages, "seconds": round(secs, 4),
+    return {"paper": truth.get("name"), "pages": paper.n_pages, "seconds": round(secs, 4), "cpu_seconds": round(cpu, 4),
             "figures": {"predicted": len(figures), "truth": len(truth["figures"]), "matched": len(fm),
                         "captions_matched": captions_ok},
             "tables": {"predicted": len(tables), "truth": len(truth["tables"]), "matched": len(tm),
                        "cells_correct": cells_ok, "cells_total": cells_total}}
+
+
+_CHILD = [0.0]
+
+
+def _children_cpu() -> float:
+    """CPU seconds of finished child processes (poppler, Tesseract) since the last call."""
+    import os
+    t = os.times()
+    now = t.children_user + t.children_system
+    d, _CHILD[0] = now - _CHILD[0], now
+    return d
 
 
 def _pr(d):
@@ -89,6 +104,7 @@ def summarize(results: list[dict]) -> dict:
     tp, tr = _pr(agg["tables"])
     per_page = [r["seconds"] / r["pages"] for r in results]
     per_paper = [r["seconds"] for r in results]
+    cpu_page = [r["cpu_seconds"] / r["pages"] for r in results]
     cells = agg["tables"]["cells_total"]
     return {"papers": len(results), "pages": sum(r["pages"] for r in results),
             "figure_precision": fp, "figure_recall": fr,
@@ -100,6 +116,8 @@ def summarize(results: list[dict]) -> dict:
             "seconds_per_page_worst": round(max(per_page), 4),
             "seconds_per_paper_median": round(statistics.median(per_paper), 4),
             "seconds_per_paper_worst": round(max(per_paper), 4),
+            "cpu_seconds_per_page_median": round(statistics.median(cpu_page), 4),
+            "cpu_seconds_per_page_worst": round(max(cpu_page), 4),
             "counts": agg}
 
 

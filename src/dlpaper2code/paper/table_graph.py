@@ -68,10 +68,12 @@ HEADERS: list[tuple[str, str]] = [
     (r"num filts|# ?filters|#? ?channels|^filters$|^units$|^width$", "filters"),
     (r"stride", "stride"),
     (r"^pad", "pad"),
-    (r"input size|resolution", "input_size"),
+    (r"input size|resolution|^input$", "input_size"),
     (r"^#1x1$", "f1x1"), (r"^#3x3 reduce$", "f3x3_reduce"), (r"^#3x3$", "f3x3"),
     (r"^#5x5 reduce$", "f5x5_reduce"), (r"^#5x5$", "f5x5"), (r"^pool proj", "pool_proj"),
     (r"expan", "expand"),
+    # MobileNetV2's one-letter headers: expansion t, channels c, repeats n, stride s
+    (r"^t$", "expand"), (r"^c$", "filters"), (r"^n$", "repeat"), (r"^s$", "stride"),
     (r"params|flops|ops|mult|time|stage|^no\.?$|^index$|^#$|^depth$", "ignore"),
 ]
 INCEPTION_KEYS = ("f1x1", "f3x3_reduce", "f3x3", "f5x5_reduce", "f5x5", "pool_proj")
@@ -82,7 +84,8 @@ EXTRA_NAMES = {"prob": ("Activation", {"function": "softmax"}), "softmx": ("Acti
                "relu": ("Activation", {"function": "relu"}), "lrn": ("LRN", {}),
                "global average pool": ("GlobalAvgPool2D", {}), "global avg pool": ("GlobalAvgPool2D", {}),
                "fully-connected": ("Dense", {}), "fully connected": ("Dense", {}), "linear": ("Dense", {}),
-               "average pool": ("AvgPool2D", {}), "avg pool": ("AvgPool2D", {}), "avgpool": ("AvgPool2D", {})}
+               "average pool": ("AvgPool2D", {}), "avg pool": ("AvgPool2D", {}), "avgpool": ("AvgPool2D", {}),
+               "conv2d": ("Conv2D", {}), "conv 2d": ("Conv2D", {})}
 BLOCK_WORDS = [(re.compile(r"^inception$"), "inception_module"), (re.compile(r"^mbconv(\d+)?$"), "mbconv"),
                (re.compile(r"^dense\s*block$"), "dense_layer"), (re.compile(r"^bottleneck$"), "resnet_bottleneck")]
 CONV_KXK = re.compile(r"^conv(\d+)x(\d+)$")
@@ -790,8 +793,16 @@ def _emit_block(b, t, prm, nums, kernel, stride, filters, rowp, meta, base, p, r
         b.add(t, bp, meta, base or "mbconv")
     elif t == "dense_layer":
         b.add(t, {}, meta, base or "dense")
+    elif t == "resnet_bottleneck" and _first_int(rowp.get("expand")) is not None:
+        # MobileNetV2's "bottleneck" rows (t, c, n, s): an inverted residual, our MBConv block
+        prm = dict(prm, expand=_first_int(rowp.get("expand")))
+        _emit_block(b, "mbconv", prm, nums, kernel or 3, stride, filters, rowp, meta, base, p, rep_idx, issues)
     elif t == "resnet_bottleneck":
         f = prm.get("filters") or filters or (nums[0] if nums else None)
+        if f is None:
+            issues.append({"kind": "missing_param", "cell": meta.get("cell"),
+                           "message": f"bottleneck block without its width in {meta.get('cell')!r}"})
+            return
         s = 2 if (p["layers"][0].get("shrink") and rep_idx == 0) else (stride or 1) if rep_idx == 0 else 1
         b.add(t, {"filters": f, "strides": s}, meta, base or "bottleneck")
     elif t == "resnet_basic_block":
