@@ -1,4 +1,7 @@
-"""Rule paper_summary: extraction metrics on the synthetic corpus and end-to-end accuracy and speed."""
+"""Rule paper_summary: extraction metrics on the synthetic corpus and end-to-end accuracy and speed.
+
+A failed paper (its report.json says ``status: failed``) is counted by error kind and listed
+with its reason; it never stops the summary."""
 
 import json
 from pathlib import Path
@@ -24,10 +27,16 @@ with logged(snakemake) as log:
     if truth_dir is not None:
         ext = evaluate_corpus(truth_dir, iou_min=p.iou_min)
         metrics.update({k: v for k, v in ext.items() if k not in ("per_paper", "counts")})
+        n_scan = getattr(p, "scanned_eval", 0)      # params.yaml paper.scanned_eval, once the rule passes it
+        if n_scan:
+            from dlpaper2code.paper.metrics import evaluate_scanned
+            metrics.update(evaluate_scanned(truth_dir, n_scan, iou_min=p.iou_min))
     lines = ["# Papers", "", *[f"- {k}: {v}" for k, v in metrics.items()], "",
-             "| paper | status | pages | graphs | layer-sequence accuracy | seconds |", "|---|---|---:|---:|---:|---:|"]
+             "| paper | status | pages | graphs | layer-sequence accuracy | seconds | problem |",
+             "|---|---|---:|---:|---:|---:|---|"]
     lines += [f"| {r['paper']} | {r['status']} | {r['pages']} | {r['graphs']} | {r.get('layer_sequence_accuracy', '')} | "
-              f"{r['seconds']} |" for r in rows]
+              f"{r['seconds']} | {(r.get('kind') or '') + (': ' + r['message'] if r.get('message') else '')} |"
+              for r in rows]
     log.info("\n".join(lines))
     write_text(snakemake.output.table, "\n".join(lines) + "\n")
     write_text(snakemake.output.metrics, json.dumps(metrics, indent=1) + "\n")
