@@ -33,7 +33,7 @@ from .pdf import Paper, PaperError
 
 ASC = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789bdfhklt()[]{}/|\\%#&?!")
 DESC = set("gjpqy()[]{},;|")
-MIN_CONF = 30.0
+MIN_CONF = 10.0         # below: Tesseract's guesses at textures and rules
 
 
 def _size_of(text: str, h: float) -> float:
@@ -92,6 +92,8 @@ def ocr_page(paper: Paper, number: int, page_w: float, page_h: float, dpi: int =
     confs = []
     for i, text in enumerate(data["text"]):
         text = (text or "").strip().strip("|")      # a vertical rule read as "|"
+        text = re.sub(r"(?<=\d)x(?=\d)", "×", text)  # "3x3": tables set a multiplication sign
+        text = re.sub(r"^(\d+)\?$", "\\1²", text)    # "224?": Tesseract's usual reading of a raised 2
         conf = float(data["conf"][i])
         if not text or conf < MIN_CONF:
             continue
@@ -128,7 +130,8 @@ def ocr_page(paper: Paper, number: int, page_w: float, page_h: float, dpi: int =
             x, y, w, h, _ = (int(v) for v in stats[i])
             if (h * s <= 2.5) if horizontal else (w * s <= 2.5):
                 graphics.append(Graphic("line", x * s, y * s, (x + w) * s, (y + h) * s))
-    rest = ink & (1 - word_mask) & (1 - hr) & (1 - vr)
+    near_rules = cv2.dilate(hr | vr, np.ones((5, 5), np.uint8))     # a rule's anti-aliased edges too
+    rest = ink & (1 - word_mask) & (1 - near_rules)
     k = max(3, int(round(2 / s)) | 1)
     rest = cv2.morphologyEx(rest, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
     n, lab, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
