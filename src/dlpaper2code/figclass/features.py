@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
 BACKBONES = ("efficientnet_lite0", "vgg19", "baseline")
 VGG19_FILE = "vgg19-dcbbb0d7.pth"
@@ -83,7 +83,7 @@ def prepare(img: Image.Image, size: int = 224, fit: str = "pad") -> np.ndarray:
         out.paste(small, ((size - nw) // 2, (size - nh) // 2))
     else:
         raise ValueError(f"fit must be 'pad' or 'squash', got {fit!r}")
-    return np.asarray(out, dtype=np.uint8)
+    return np.array(out, dtype=np.uint8)
 
 
 # ----------------------------------------------------------------------------- networks
@@ -430,3 +430,33 @@ def extract_features(paths, backbone: Backbone, *, size: int = 224, fit: str = "
 def set_threads(n: int | None) -> None:
     if n:
         _torch().set_num_threads(int(n))
+
+
+def save_features(path, X: np.ndarray, files, kinds, sha256, backbone: str) -> None:
+    """Write features as an .npz whose bytes depend only on the content (fixed zip
+    timestamps), written under a temporary name and renamed."""
+    import zipfile
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrays = {"X": np.asarray(X, np.float32), "files": np.asarray(list(files), dtype=str),
+              "kinds": np.asarray(list(kinds), dtype=str), "sha256": np.asarray(list(sha256), dtype=str),
+              "backbone": np.asarray(backbone)}
+    tmp = path.with_name(f".{path.name}.tmp")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, arr in arrays.items():
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            buf = __import__("io").BytesIO()
+            np.lib.format.write_array(buf, arr, allow_pickle=False)
+            zf.writestr(info, buf.getvalue())
+    os.replace(tmp, path)
+
+
+def features_for_manifest(rows: list[dict], backbone: Backbone, **kw) -> tuple[np.ndarray, ExtractStats]:
+    """Features of the images of a figure manifest (rows with 'path'), checking each
+    file against its recorded sha256."""
+    for r in rows:
+        if r.get("sha256") and file_sha256(r["path"]) != r["sha256"]:
+            raise FigureImageError(f"{r['path']}: content differs from its manifest's sha256 (stale folder?)")
+    return extract_features([r["path"] for r in rows], backbone, **kw)

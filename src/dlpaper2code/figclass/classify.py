@@ -1,0 +1,170 @@
+"""The trained figure classifier: train (workflow), save, load, and classify images.
+
+Two stages, as the paper found best: a coarse classifier (architecture figure
+or not) and, for architecture figures, a fine one over the five drawing styles.
+Each image gets one of six classes (``neurons``, ``box2d``, ``stacked2d``,
+``box3d``, ``pipeline``, ``other``) with its probability:
+P(style) = P(architecture) * P(style | architecture), P(other) = 1 - P(architecture).
+
+    dlpaper2code classify-figure fig1.png fig2.jpg          # class and probability per image
+    from dlpaper2code.figclass.classify import classify_images
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from .compare import ARCH, make_classifier, split_indices, task_data
+from .features import FigureImageError, extract_features, load_backbone, load_image, prepare
+from .generate import OTHER, STYLES
+
+DEFAULT_MODEL = "results/figclass/classifier.joblib"
+MAKE_COMMAND = f"snakemake --cores 2 {DEFAULT_MODEL}   (or: dvc repro figclass_train)"
+FORMAT = 1
+
+
+class ClassifierMissing(FileNotFoundError):
+    pass
+
+
+def train_classifier(fs, *, classifier: str = "mlp", seed: int = 0, split=(0.6, 0.2, 0.2),
+                     mlp_hidden=(1024, 256), scale: bool = True, size: int = 224, fit: str = "pad",
+                     weights: str = "") -> tuple[dict, dict]:
+    """Fit the two stages on the train + validation images of the six-class split;
+    score them on its test images.  Returns (bundle to save, info)."""
+    mask, six, strata = task_data(fs, "six")
+    X = fs.X[mask]
+    sp = split_indices(strata, seed, split)
+    fit_idx = np.concatenate([sp["train"], sp["val"]])
+    coarse_y = np.where(six == OTHER, OTHER, ARCH)
+    coarse = make_classifier(classifier, seed, mlp_hidden, scale).fit(X[fit_idx], coarse_y[fit_idx])
+    pos = fit_idx[six[fit_idx] != OTHER]
+    fine = make_classifier(classifier, seed, mlp_hidden, scale).fit(X[pos], six[pos])
+    bundle = {"format": FORMAT, "backbone": fs.backbone, "weights": weights, "size": size, "fit": fit,
+              "classifier": classifier, "coarse": coarse, "fine": fine}
+    test = sp["test"]
+    pred = predict_bundle(bundle, X[test])
+    test_pos = test[six[test] != OTHER]
+    info = {"backbone": fs.backbone, "classifier": classifier, "trained_on": int(len(fit_idx)),
+            "tested_on": int(len(test)),
+            "test_accuracy_six_class": float(np.mean(np.array([p["class"] for p in pred]) == six[test])),
+            "test_accuracy_coarse": float(np.mean(coarse.predict(X[test]) == coarse_y[test])),
+            "test_accuracy_fine": float(np.mean(fine.predict(X[test_pos]) == six[test_pos])) if len(test_pos) else None,
+            "classes": list(STYLES) + [OTHER]}
+    bundle["info"] = info
+    return bundle, info
+
+
+def predict_bundle(bundle: dict, X: np.ndarray) -> list[dict]:
+    """Class, probability and per-class probabilities for each feature row."""
+    coarse, fine = bundle["coarse"], bundle["fine"]
+    pc = coarse.predict_proba(X)
+    arch_col = list(coarse.classes_).index(ARCH)
+    pf = fine.predict_proba(X)
+    styles = list(fine.classes_)
+    out = []
+    for i in range(len(X)):
+        p_arch = float(pc[i, arch_col])
+        probs = {s: p_arch * float(pf[i, j]) for j, s in enumerate(styles)}
+        probs[OTHER] = 1.0 - p_arch
+        if p_arch >= 0.5:
+            cls = styles[int(np.argmax(pf[i]))]
+        else:
+            cls = OTHER
+        out.append({"class": cls, "probability": probs[cls], "architecture_probability": p_arch,
+                    "probabilities": probs})
+    return out
+
+
+def save_classifier(bundle: dict, path) -> None:
+    import joblib
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    joblib.dump(bundle, tmp)
+    os.replace(tmp, path)
+
+
+def load_classifier(path=None) -> dict:
+    import joblib
+
+    path = Path(path or DEFAULT_MODEL)
+    if not path.is_file():
+        raise ClassifierMissing(f"figure classifier {path} not found; train it with: {MAKE_COMMAND}")
+    try:
+        bundle = joblib.load(path)
+    except Exception as exc:  # noqa: BLE001 - a corrupt or foreign file
+        raise ClassifierMissing(f"figure classifier {path} could not be loaded ({type(exc).__name__}: {exc}); "
+                                f"retrain it with: {MAKE_COMMAND}") from exc
+    if not isinstance(bundle, dict) or bundle.get("format") != FORMAT:
+        raise ClassifierMissing(f"figure classifier {path} is not a format-{FORMAT} figclass model; "
+                                f"retrain it with: {MAKE_COMMAND}")
+    return bundle
+
+
+def classify_images(paths, model=None, *, bundle: dict | None = None, batch_size: int = 16,
+                    weights: str | None = None) -> list[dict]:
+    """Classify image files.  Each result has 'image' and either 'class',
+    'probability', 'architecture_probability', 'probabilities', or 'error'
+    (an unreadable image does not stop the others)."""
+    bundle = bundle or load_classifier(model)
+    backbone = load_backbone(bundle["backbone"], weights or bundle.get("weights") or None)
+    paths = [str(p) for p in paths]
+    good, results = [], {}
+    for p in paths:
+        try:
+            load_image(p)
+            good.append(p)
+        except FigureImageError as exc:
+            results[p] = {"image": p, "error": str(exc)}
+    if good:
+        X, _ = extract_features(good, backbone, size=bundle["size"], fit=bundle["fit"], batch_size=batch_size)
+        for p, r in zip(good, predict_bundle(bundle, X)):
+            results[p] = {"image": p, **r}
+    return [results[p] for p in paths]
+
+
+def classify_arrays(arrays: list[np.ndarray], bundle: dict, backbone=None) -> list[dict]:
+    """Classify in-memory RGB uint8 images (for callers that hold crops, e.g. the paper route)."""
+    from PIL import Image
+
+    backbone = backbone or load_backbone(bundle["backbone"], bundle.get("weights") or None)
+    batch = np.stack([prepare(Image.fromarray(a).convert("RGB"), bundle["size"], bundle["fit"]) for a in arrays])
+    return predict_bundle(bundle, backbone.batch(batch))
+
+
+# ----------------------------------------------------------------------------- CLI
+
+def add_parser(subparsers):
+    p = subparsers.add_parser(
+        "classify-figure", help="which figures show a model, and in which drawing style (class and probability)")
+    p.add_argument("images", nargs="+", help="image files (PNG, JPEG, ...)")
+    p.add_argument("--model", default=DEFAULT_MODEL, help=f"trained classifier (default {DEFAULT_MODEL})")
+    p.add_argument("--weights", help="backbone weights file (vgg19 models: vgg19-dcbbb0d7.pth)")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--json", action="store_true", help="one JSON object per image")
+    p.set_defaults(func=cmd_classify_figure)
+    return p
+
+
+def cmd_classify_figure(args) -> int:
+    try:
+        results = classify_images(args.images, args.model, batch_size=args.batch_size, weights=args.weights)
+    except (ClassifierMissing, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    bad = 0
+    for r in results:
+        if args.json:
+            print(json.dumps(r, sort_keys=True))
+        elif "error" in r:
+            print(f"{r['image']}\terror\t{r['error']}")
+        else:
+            print(f"{r['image']}\t{r['class']}\t{r['probability']:.3f}")
+        bad += "error" in r
+    return 1 if bad else 0
