@@ -224,18 +224,38 @@ def _segments(chars: list[Char]) -> list[Segment]:
     return out
 
 
+PIECES = set("⎡⎢⎣⎤⎥⎦⎛⎜⎝⎞⎟⎠")
+CID = re.compile(r"^\(cid:\d+\)$")
+
+
 def _tall_brackets(chars: list[Char], graphics: list[Graphic]) -> None:
-    """Bracket glyphs much taller than the text (a bracket around several lines) become graphics."""
-    sizes = sorted(c.size for c in chars if c.text.strip())
+    """Bracket glyphs much taller than the text (a bracket around several lines) become graphics;
+    so do the pieces of an extensible bracket ("⎡", "⎢", "⎣", stacked into one), and tall glyphs
+    without a Unicode mapping (pdfminer's "(cid:N)", as TeX's cmex delimiters often come out).
+    Small unmapped glyphs are dropped: their "(cid:N)" would only pollute the text."""
+    sizes = sorted(c.size for c in chars if c.text.strip() and not CID.match(c.text))
     if not sizes:
         return
     med = sizes[len(sizes) // 2]
-    keep = []
+    keep, pieces = [], []
     for c in chars:
-        if c.text.strip() in BRACKETS and c.size >= BRACKET_SIZE * med:
+        t = c.text.strip()
+        if t in PIECES:
+            pieces.append(Graphic("bracket", c.x0, c.top, c.x1, c.bottom))
+        elif (t in BRACKETS or CID.match(t)) and c.size >= BRACKET_SIZE * med:
             graphics.append(Graphic("bracket", c.x0, c.top, c.x1, c.bottom))
+        elif CID.match(t):
+            continue
         else:
             keep.append(c)
+    pieces.sort(key=lambda g: (round(g.x0), g.top))
+    for g in pieces:                      # stack the pieces of one bracket
+        last = graphics[-1] if graphics else None
+        if last is not None and last.kind == "bracket" and abs(last.x0 - g.x0) < 1.5 and g.top - last.bottom < 2.0:
+            last.bottom = max(last.bottom, g.bottom)
+            last.x1 = max(last.x1, g.x1)
+        else:
+            graphics.append(g)
     chars[:] = keep
 
 
