@@ -119,7 +119,9 @@ def test_pages_escape_every_user_string(client):
     for url in ("/", "/papers/beta", "/papers/beta/edit"):
         html = client.get(url).text
         assert "<script>window.__xss" not in html and "<img src=x" not in html, url
-    page = client.get("/papers/beta").text
+    r = client.get("/papers/beta")
+    assert "script-src" not in r.headers["content-security-policy"] and "default-src 'self'" in r.headers["content-security-policy"]
+    page = r.text
     assert "&lt;script&gt;window.__xss=1&lt;/script&gt;" in page      # title, caption and table cell, escaped
     assert page.count("&lt;img src=x onerror=alert(1)&gt;") >= 3
 
