@@ -249,9 +249,14 @@ def test_rate_a_design(server, page):
     expect(page.locator("#rating-value")).to_have_text("3.00")
     page.reload()
     expect(page.locator("#rating-count")).to_have_text("2")
-    page.goto(server + "/?min_rating=3")
-    expect(page.locator("tr.paper-row")).to_have_count(1)
+    page.goto(server + "/")
+    expect(page.locator("tr.paper-row")).to_have_count(4)
     shot(page, "catalog", full=True)
+    page.select_option("select[name=min_rating]", "3")       # filters submit on change
+    page.wait_for_url("**min_rating=3**")
+    expect(page.locator("tr.paper-row")).to_have_count(1)
+    expect(page.locator("tr.paper-row")).to_contain_text("DeltaNet")
+    shot(page, "catalog_filtered", full=True)
 
 
 def test_two_sessions_saving_the_same_version(server, browser):
