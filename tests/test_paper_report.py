@@ -103,6 +103,11 @@ def test_figure_filter_hook_fusion_and_report(paper2, tmp_path):
         assert (out / src).is_file(), src
     assert any(p["items"] for p in report["page_images"]) and len(re.findall(r'src="pages/', html)) >= 2
     assert re.search(r'src="tables/tab_p\d+_\d+\.png"', html) and re.search(r'src="graphs/[^"]+\.png"', html)
+    # scored against the truth: the model, and the figures (the raster one was filtered out: not read)
+    from dlpaper2code.paper.pipeline import end_to_end
+    row = end_to_end(out, truth)
+    assert row["layer_sequence_accuracy"] == 1.0
+    assert row["arch_figures"] == 2 and row["arch_figures_read"] == 1 and row["figure_layer_sequence_accuracy"] == 0.5
 
 
 def test_a_failing_filter_still_tries_the_figure(paper2, tmp_path):

@@ -265,6 +265,8 @@ def _process(pdf: Path, tmp: Path, report: dict, t0: float, *, dpi, targets, max
         figure_info.append(info)
         if doc is None:
             continue
+        _write_json(tmp / "figures" / f"{fig['id']}.graph.json", doc)      # what the figure alone gave
+        info["graph"] = f"figures/{fig['id']}.graph.json"
         best, ratio, cover = None, 0.0, 0.0
         for cand in candidates:
             if cand["from"] == "table" and "fused" not in cand:
@@ -360,7 +362,7 @@ def _boxes_by_page(items) -> dict:
     return out
 
 
-PAGE_DPI = 50
+PAGE_DPI = 60
 MAX_PAGE_IMAGES = 40
 
 
@@ -383,7 +385,9 @@ def _page_images(paper, folder: Path, figures, tables, layouts) -> list[dict]:
                 continue
             x0, t0, x1, t1 = (v * s for v in it["box"])
             d.rectangle([x0 - 1, t0 - 1, x1 + 1, t1 + 1], outline=colour, width=2)
-            d.text((x0 + 2, max(0, t0 - 10)), it["id"], fill=colour)
+            lx, ly = x0 + 2, max(0, t0 - 11)
+            d.rectangle(d.textbbox((lx, ly), it["id"]), fill=(255, 255, 255))
+            d.text((lx, ly), it["id"], fill=colour)
         name = f"page_{p}.png"
         img.save(folder / name)
         out.append({"page": p, "png": f"pages/{name}",
@@ -449,7 +453,34 @@ def end_to_end(out_dir: str | Path, truth: dict | None) -> dict:
         scores = [max((layer_sequence_accuracy(p, m) for p in preds), default=0.0) for m in models]
         row["models"] = len(models)
         row["layer_sequence_accuracy"] = round(sum(scores) / len(scores), 4) if scores else None
+        row.update(_figure_scores(out_dir, report, truth))
     return row
+
+
+def _figure_scores(out_dir: Path, report: dict, truth: dict) -> dict:
+    """Architecture figures of the truth: how many were read as diagrams, and the mean
+    layer-sequence accuracy of what each gave on its own (0 for one not read)."""
+    from .common import iou
+
+    arch = [f for f in truth.get("figures", []) if f.get("kind") == "architecture" and f.get("layer_types")]
+    if not arch:
+        return {}
+    fj = out_dir / "figures" / "figures.json"
+    found = json.loads(fj.read_text(encoding="utf-8"))["figures"] if fj.is_file() else []
+    info = {f["figure"]: f for f in report.get("figures", [])}
+    read, scores = 0, []
+    for gt in arch:
+        cand = [f for f in found if f["page"] == gt["page"] and iou(f["box"], gt["box"]) >= 0.5]
+        best = 0.0
+        for f in cand:
+            g = info.get(f["id"], {}).get("graph")
+            if g and (out_dir / g).is_file():
+                types = [l["layer_type"] for l in json.loads((out_dir / g).read_text(encoding="utf-8"))["layers"]]
+                best = max(best, layer_sequence_accuracy(types, gt["layer_types"]))
+        read += best > 0
+        scores.append(best)
+    return {"arch_figures": len(arch), "arch_figures_read": int(read),
+            "figure_layer_sequence_accuracy": round(sum(scores) / len(scores), 4)}
 
 
 def summarize_papers(rows: list[dict]) -> dict:
@@ -460,6 +491,7 @@ def summarize_papers(rows: list[dict]) -> dict:
     scored = [r["layer_sequence_accuracy"] for r in rows if r.get("layer_sequence_accuracy") is not None]
     secs = [r["seconds"] for r in rows if r["status"] != "failed"]
     pages = [r["seconds"] / r["pages"] for r in rows if r["status"] != "failed" and r["pages"]]
+    fs = [r["figure_layer_sequence_accuracy"] for r in rows if r.get("figure_layer_sequence_accuracy") is not None]
     kinds: dict[str, int] = {}
     for r in rows:
         if r["status"] == "failed":
@@ -467,6 +499,9 @@ def summarize_papers(rows: list[dict]) -> dict:
     return {"papers": len(rows), "ok": sum(r["status"] == "ok" for r in rows),
             "failed": sum(r["status"] == "failed" for r in rows), "failed_by_kind": kinds,
             "models": sum(r.get("models") or 0 for r in rows),
+            "arch_figures": sum(r.get("arch_figures") or 0 for r in rows),
+            "arch_figures_read": sum(r.get("arch_figures_read") or 0 for r in rows),
+            "figure_layer_sequence_accuracy_mean": round(statistics.fmean(fs), 4) if fs else None,
             "layer_sequence_accuracy_mean": round(statistics.fmean(scored), 4) if scored else None,
             "layer_sequence_exact_share": round(sum(s == 1.0 for s in scored) / len(scored), 4) if scored else None,
             "e2e_seconds_per_paper_median": round(statistics.median(secs), 3) if secs else None,

@@ -22,7 +22,7 @@ Ground truth (``<name>.json``): ``pages``, ``page_size``, ``dpi`` and lists
 page's top-left, ``[x0, top, x1, bottom]``, and ``box_px`` at ``dpi``.  A figure
 has ``number``, ``page``, ``caption``, ``kind`` (architecture / plot / photo),
 ``source`` (raster / vector) and for architecture figures ``style`` (a render
-look or ``boxes``) and ``layers``.  A table has ``number``, ``page``,
+look or ``boxes``), ``layers`` (names, or box labels) and ``layer_types``.  A table has ``number``, ``page``,
 ``caption``, ``kind`` (architecture / results), ``orientation`` (row: a layer per
 row; column: a layer per column), ``rules`` (grid / booktabs / none), ``cells``
 (rows of strings, as printed, NFKC-normalised) and, for architecture tables,
@@ -840,19 +840,23 @@ def generate_paper(out_dir, seed: int, *, dpi: int = 150, name: str | None = Non
             layer_names = [l["layer_name"] for l in gdoc["layers"]]
             items.append(("fig", span, gw, gh, doc.paint_image(pil),
                           f"Architecture of the proposed network ({look} style drawing), {depth} layers deep.",
-                          {"kind": "architecture", "source": "raster", "style": look, "layers": layer_names}))
+                          {"kind": "architecture", "source": "raster", "style": look, "layers": layer_names,
+                           "layer_types": [l["layer_type"] for l in gdoc["layers"]]}))
         if arch_src in ("vector", "both"):
             labels = ["input"] + [_box_label(l) for l in layers[:7]]
+            box_types = ["Input"] + [LAYER_TYPES[l["kind"]] for l in layers[:7]]
             horizontal = rng.random() < 0.4
             if horizontal:
                 items.append(("fig", 2, W - 2 * MARGIN - 40, 34.0, doc.paint_boxes(labels, True),
                               "Overview of our network: each box is a layer, arrows show the data ﬂow.",
-                              {"kind": "architecture", "source": "vector", "style": "boxes", "layers": labels}))
+                              {"kind": "architecture", "source": "vector", "style": "boxes", "layers": labels,
+                               "layer_types": box_types}))
             else:
                 items.append(("fig", 1, 120.0, 18.0 * len(labels) + 10 * (len(labels) - 1),
                               doc.paint_boxes(labels, False),
                               "The network as a block diagram; the data ﬂows from top to bottom.",
-                              {"kind": "architecture", "source": "vector", "style": "boxes", "layers": labels}))
+                              {"kind": "architecture", "source": "vector", "style": "boxes", "layers": labels,
+                               "layer_types": box_types}))
         items.append(("fig", 1, COLW * 0.9, COLW * 0.62, doc.paint_plot(),
                       "Training curves: accuracy against epoch for the training and validation sets.",
                       {"kind": "plot", "source": "vector"}))
