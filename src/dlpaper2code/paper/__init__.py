@@ -6,16 +6,21 @@
     tabs = extract_tables(paper, "out/tables")                        # cells + tables.json
 
 Modules: :mod:`.pdf` (open/validate), :mod:`.layout` (one pdfminer pass per
-page -> text segments and graphics), :mod:`.figures`, :mod:`.tables`,
-:mod:`.synth` (synthetic papers with ground truth), :mod:`.metrics`.
+page -> text segments and graphics; landscape pages in their own frame),
+:mod:`.ocr` (scanned pages: Tesseract words, graphics from pixels),
+:mod:`.figures`, :mod:`.tables`, :mod:`.table_classify`, :mod:`.table_graph`
+(cells -> graph docs), :mod:`.vecfig` (vector block diagrams from the PDF's
+paths and text), :mod:`.fuse` (table + figure of one model), :mod:`.pipeline`
+(PDF -> report, graphs, code), :mod:`.synth` (synthetic papers with ground
+truth, scanned copies), :mod:`.metrics`.
 Boxes are PDF points, origin top-left, ``[x0, top, x1, bottom]``.
 """
 from .figures import extract_figures
 from .layout import read_layout
 from .metrics import evaluate_corpus, evaluate_paper
 from .pdf import ERROR_KINDS, Paper, PaperError, open_paper, require_text
-from .synth import generate_corpus, generate_paper
+from .synth import generate_corpus, generate_paper, scan_paper
 from .tables import extract_tables
 
 __all__ = ["ERROR_KINDS", "Paper", "PaperError", "open_paper", "require_text", "read_layout", "extract_figures",
-           "extract_tables", "generate_paper", "generate_corpus", "evaluate_paper", "evaluate_corpus"]
+           "extract_tables", "generate_paper", "generate_corpus", "scan_paper", "evaluate_paper", "evaluate_corpus"]

@@ -3,19 +3,39 @@
 For every ``Table N:`` caption the table is read below it (or, failing that,
 above it) within the caption's span: one column of a two-column page, or the
 whole width when the caption, a ruling line or the rows below it cross the
-gutter.  Body text of the neighbouring column therefore never enters a table.
-Rows are text segments (see :mod:`.layout`) that overlap vertically; the table
-ends at running text, at another caption, or at a vertical gap larger than a
-row's font size that no ruling line bridges.  Columns come from vertical rules
-when the table has them, otherwise from the x-projection of the segments
-(whitespace gaps shared by all rows).  Cells are NFKC-normalised, superscripts
-kept as superscript characters ("224²").
+gutter.  Body text of the neighbouring column therefore never enters a table,
+nor do the labels of a figure beside it.  The table ends at running text, at
+another caption, at a drawing, or at a vertical gap larger than a row's font
+size that no ruling line bridges.  A landscape page (``sidewaystable``) is
+read in its own frame (:mod:`.layout`) and its boxes mapped back.
+
+Structure, from character positions and ruling lines:
+
+* text lines: segments overlapping by 0.6 of their height (a cell centred
+  between the two lines of a taller cell is a line of its own);
+* rows: lines join one table row when a tall bracket spans them (ResNet's
+  "[3×3, 64; 3×3, 64] ×2", drawn as paths or as big "[" glyphs), when they
+  follow each other closer than 0.8 of the table's usual row pitch (a wrapped
+  cell and the cells centred beside it), or when rules separate the rows and
+  none lies between them;
+* columns: from vertical rules when the table has them (a segment across a
+  rule is split there); otherwise from the x-extents of each row's runs of ink
+  (text and brackets closer than 3 points), split where at most 45% of the
+  rows have ink across and two rows or more lie wholly on each side: the rows
+  across are cells spanning several columns, their text goes to the first
+  column they cover (the others stay empty);
+* a cell's text: its lines joined by a space, or ``before [line; line] after``
+  around a pair of tall brackets.
+
+Cells are NFKC-normalised (ligatures), superscripts kept as superscript
+characters ("224²", never "2242").
 
     tables = extract_tables("paper.pdf", out_dir="out/tables")
 
 Each table: ``{"id", "page", "box", "box_px", "caption", "number", "cells"
-(rows of strings), "n_rows", "n_cols", "rules" (grid/booktabs/none),
-"orientation" (row/column, a first guess from header words)}``.
+(rows of strings), "n_rows", "n_cols", "rules" (grid/hlines/booktabs/none),
+"orientation" (row/column, a first guess from header words), "rotation" (on
+a landscape page)}``.
 """
 from __future__ import annotations
 
