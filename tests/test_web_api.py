@@ -319,6 +319,22 @@ def test_upload_runs_the_paper_route_in_the_background(client, tmp_path):
     assert client.get("/api/papers/my-paper/versions/1").json()["graph"]["layers"]
 
 
+def test_an_unreadable_pdf_makes_a_failed_job_with_the_reason(client):
+    r = client.post("/api/upload", files={"pdf": ("broken.pdf", b"%PDF-1.4\n1 0 obj <<>> garbage", "application/pdf")})
+    assert r.status_code == 202
+    job = r.json()["job"]
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        j = client.get(f"/api/jobs/{job}").json()
+        if j["status"] in ("done", "failed"):
+            break
+        time.sleep(0.1)
+    assert j["status"] == "failed" and j["progress"] == 1.0
+    assert "could not read this PDF" in j["message"]
+    assert client.get("/api/papers/broken").json()["status"] == "failed"     # recorded in the catalog
+    assert client.get("/api/jobs/99999").status_code == 404
+
+
 def test_cli_import_and_parser(tmp_path, papers, capsys):
     import argparse
 

@@ -102,16 +102,27 @@ def click_node(page, name):
     expect(page.locator("#prop-name")).to_have_value(name)
 
 
+def _has_edge(page, a, b):
+    return page.evaluate("""([a, b]) => editor.cy.edges().filter((e) =>
+        e.source().data('name') === a && e.target().data('name') === b).length""", [a, b]) == 1
+
+
 def drag_connect(page, a, b):
+    """Connect mode on, then press on layer a, drag onto layer b, release (retried if a busy
+    machine let the gesture end before edgehandles saw the hover)."""
     if page.get_attribute("#btn-connect", "aria-pressed") != "true":
         page.click("#btn-connect")
-    (x1, y1), (x2, y2) = node_point(page, a), node_point(page, b)
-    page.mouse.move(x1, y1)
-    page.mouse.down()
-    page.mouse.move((x1 + x2) / 2, (y1 + y2) / 2, steps=5)
-    page.mouse.move(x2, y2, steps=5)
-    page.wait_for_timeout(120)       # edgehandles' hover delay
-    page.mouse.up()
+    for _ in range(3):
+        (x1, y1), (x2, y2) = node_point(page, a), node_point(page, b)
+        page.mouse.move(x1, y1)
+        page.mouse.down()
+        page.mouse.move((x1 + x2) / 2, (y1 + y2) / 2, steps=5)
+        page.mouse.move(x2, y2, steps=5)
+        page.wait_for_timeout(150)       # edgehandles' hover delay
+        page.mouse.up()
+        if _has_edge(page, a, b):
+            return
+    raise AssertionError(f"dragging from {a} to {b} made no connection")
 
 
 def drop_layer(page, ltype, x, y):
