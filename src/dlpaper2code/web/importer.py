@@ -96,6 +96,8 @@ def import_paper_dir(db: Database, folder: str | Path, slug: str | None = None) 
     fig_doc = _read_json(folder / "figures" / "figures.json") or {}
     truth_figs = {f.get("number"): f for f in truth.get("figures", []) if isinstance(f, dict)}
     figures, styles = [], []
+    fig_notes = {str(f.get("figure")): f for f in report.get("figures", []) if isinstance(f, dict)}
+    tab_notes = {str(t.get("table")): t for t in report.get("tables", []) if isinstance(t, dict)}
     for fig in fig_doc.get("figures", []):
         style = fig.get("style") or (fig.get("classification") or {}).get("style")
         style_source = "classifier" if style else None
@@ -104,12 +106,14 @@ def import_paper_dir(db: Database, folder: str | Path, slug: str | None = None) 
             style, style_source = tf["style"], "corpus ground truth"
         figures.append({"id": str(fig.get("id")), "caption": str(fig.get("caption") or ""),
                         "page": fig.get("page"), "png": f"figures/{fig['png']}" if fig.get("png") else None,
-                        "style": style, "style_source": style_source})
+                        "style": style, "style_source": style_source,
+                        "note": str(fig_notes.get(str(fig.get("id")), {}).get("why") or "")})
         if style and style not in styles:
             styles.append(style)
     tab_doc = _read_json(folder / "tables" / "tables.json") or {}
     tables = [{"id": str(t.get("id")), "caption": str(t.get("caption") or ""), "page": t.get("page"),
-               "cells": t.get("cells") or [], "classification": t.get("classification") or {}}
+               "cells": t.get("cells") or [], "classification": t.get("classification") or {},
+               "graphs": list(tab_notes.get(str(t.get("id")), {}).get("graphs") or [])}
               for t in tab_doc.get("tables", [])]
 
     primary_name = report.get("primary_graph")
