@@ -92,6 +92,10 @@ def test_import_fills_catalog_and_reimport_keeps_versions(tmp_path, papers, clie
     db = client.app.state.db
     import_papers(db, papers)            # importing again must not drop the edit
     assert [v["number"] for v in client.get("/api/papers/alpha/versions").json()["versions"]] == [1, 2]
+    (papers / "alpha" / "mex.json").write_text(json.dumps({"Algorithm": "CNN", "HyperParameter": {"filters": 8}}))
+    import_papers(db, papers)            # the MEX description fills its slot once a stage writes it
+    assert client.get("/api/papers/alpha").json()["mex"]["Algorithm"] == "CNN"
+    assert "HyperParameter" in client.get("/papers/alpha").text
     from dlpaper2code.web.importer import ImportError_
     with pytest.raises(ImportError_, match="no such folder"):
         import_papers(db, tmp_path / "missing")

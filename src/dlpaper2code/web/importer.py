@@ -1,8 +1,9 @@
 """Import the paper route's output folders (``results/papers/<paper>/``) into the catalog.
 
 A folder holds ``report.json`` (required), ``figures/figures.json`` with crops,
-``tables/tables.json``, ``graphs/`` (graph JSON and drawings) and ``graph.json``
-(the primary graph). The primary graph becomes version 1 of the paper's design,
+``tables/tables.json``, ``graphs/`` (graph JSON and drawings), ``graph.json``
+(the primary graph) and, once that stage exists, ``mex.json`` (the MEX description,
+shown on the paper page). The primary graph becomes version 1 of the paper's design,
 authored by "extraction". Importing again refreshes the paper's metadata and files
 but never touches the versions people saved.
 """
@@ -153,6 +154,8 @@ def import_paper_dir(db: Database, folder: str | Path, slug: str | None = None) 
         paper.figure_styles = styles
         paper.figures, paper.tables = figures, tables
         paper.report = report
+        mex = _read_json(folder / "mex.json")      # the MEX description, once the pipeline writes one
+        paper.mex = mex if isinstance(mex, (dict, list)) else None
         s.flush()
         s.execute(delete(Asset).where(Asset.paper_id == paper.id))
         for path, data in assets:
