@@ -1,7 +1,7 @@
 """Is a table an architecture table or a results table, and is it row- or column-major?
 
-Bag of words over the caption and the cell text (scikit-learn's
-TfidfVectorizer; numbers folded to one token, layer tokens such as
+Bag of words over the caption and the cell text (TF-IDF of words and word
+pairs, :class:`Tfidf`, the same numbers as scikit-learn's TfidfVectorizer; numbers folded to one token, layer tokens such as
 "conv3-64" split into "conv" and a number), and a nearest-centroid classifier
 by cosine similarity: each class is the normalised mean of its training
 vectors, a table goes to the class whose centroid is closest in angle.
@@ -67,13 +67,54 @@ def load_examples(directory: str | Path | None = None) -> list[dict]:
     return out
 
 
+TOKEN = re.compile(r"(?u)\b[a-z][a-z\-]*\b|\b0\b|\bx\b")
+
+
+class Tfidf:
+    """TF-IDF of words and word pairs, as scikit-learn's ``TfidfVectorizer(token_pattern=TOKEN,
+    sublinear_tf=True, ngram_range=(1, 2))`` computes it (smoothed idf, L2-normalised rows),
+    in NumPy: importing scikit-learn costs a paper job about 2 seconds."""
+
+    def __init__(self):
+        self.vocab: dict[str, int] = {}
+        self.idf = None
+
+    @staticmethod
+    def _terms(text: str) -> list[str]:
+        words = TOKEN.findall(text.lower())
+        return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+
+    def _counts(self, texts):
+        X = np.zeros((len(texts), len(self.vocab)))
+        for i, t in enumerate(texts):
+            for term in self._terms(t):
+                j = self.vocab.get(term)
+                if j is not None:
+                    X[i, j] += 1
+        return X
+
+    def _weigh(self, X):
+        X = np.where(X > 0, 1.0 + np.log(np.maximum(X, 1e-12)), 0.0) * self.idf
+        n = np.linalg.norm(X, axis=1, keepdims=True)
+        return X / np.where(n == 0, 1.0, n)
+
+    def fit_transform(self, texts):
+        terms = sorted({term for t in texts for term in self._terms(t)})
+        self.vocab = {term: j for j, term in enumerate(terms)}
+        X = self._counts(texts)
+        df = (X > 0).sum(axis=0)
+        self.idf = np.log((1 + len(texts)) / (1 + df)) + 1.0
+        return self._weigh(X)
+
+    def transform(self, texts):
+        return self._weigh(self._counts(texts))
+
+
 class CosineCentroidClassifier:
     """Nearest class centroid by cosine similarity over TF-IDF vectors."""
 
     def __init__(self):
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        self.vectorizer = TfidfVectorizer(token_pattern=r"(?u)\b[a-z][a-z\-]*\b|\b0\b|\bx\b", sublinear_tf=True,
-                                          ngram_range=(1, 2), min_df=1)
+        self.vectorizer = Tfidf()
         self.classes: list[str] = []
         self.centroids = None
 
