@@ -164,11 +164,22 @@ def _lookup(phrase: str):
     return None
 
 
-def _name_type(name: str):
-    """A layer *name* such as conv1_1, pool2, fc6, relu3, prob -> its type."""
+def _name_type(name: str, _ocr: bool = True):
+    """A layer *name* such as conv1_1, pool2, fc6, relu3, prob -> its type.  Failing that, the
+    name as OCR often misreads it is tried once more with "l" for "1" at the end or before a
+    digit ("convl_2", "pooll" -> conv1_2, pool1)."""
     t = norm_text(name)
     if not t or re.fullmatch(r"[\d.]+", t):
         return None
+    hit = _name_type_exact(t)
+    if hit is None and _ocr:
+        fixed = re.sub(r"(?<=[a-z])l(?=[\d_.]|$)", "1", t)
+        if fixed != t:
+            hit = _name_type_exact(fixed)
+    return hit
+
+
+def _name_type_exact(t: str):
     if re.fullmatch(r"[a-z]+[\d_.]+[a-z]?", t):          # a name such as fc6 or conv1_1: its stem
         stem = re.sub(r"[\d_.]+[a-z]?$", "", t)
         hit = _lookup(stem)
