@@ -243,7 +243,7 @@ def test_ocr_misread_names_still_name_layers():
     from dlpaper2code.paper.table_graph import _name_type
     assert _name_type("convl_2")[0] == "Conv2D" and _name_type("pooll")[0] == "MaxPool2D"
     assert _name_type("pool")[0] == "MaxPool2D" and _name_type("apple") is None
-    d = table_to_graphs([["layer", "kernel", "# filters"], ["input", "input (32 x 32 RGB image)", ""],
+    d = table_to_graphs([["layer", "kernel", "# filters"], ["input (32 x 32 RGB image)", "", ""],
                          ["convl_1", "3×3", "16"], ["pooll", "2×2", "–"], ["fc6", "–", "10"]])[0]
     assert counts(d) == {"Input": 1, "Conv2D": 1, "MaxPool2D": 1, "Flatten": 1, "Dense": 1}
     assert not [i for i in d["source"]["issues"] if i["kind"] == "unknown_layer"]
