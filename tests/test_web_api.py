@@ -351,3 +351,12 @@ def test_cli_import_and_parser(tmp_path, papers, capsys):
     add_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["serve", "--port", "8123", "--db", "x.sqlite"])
     assert args.port == 8123 and args.db == "x.sqlite" and args.func.__name__ == "cmd_serve"
+
+
+def test_main_cli_has_the_web_commands(tmp_path, papers, capsys):
+    from dlpaper2code.cli import build_parser, main
+
+    assert main(["import-papers", str(papers), "--db", str(tmp_path / "main.sqlite")]) == 0
+    assert "imported 2 paper(s)" in capsys.readouterr().out
+    args = build_parser().parse_args(["serve", "--port", "8124"])
+    assert args.port == 8124 and args.func.__name__ == "cmd_serve"

@@ -1,4 +1,4 @@
-"""Command line: ``dlpaper2code validate | codegen | verify | bench | layers | simulate | bench-simulate | bench-read | render | read-diagram | score-diagrams | paper``."""
+"""Command line: ``dlpaper2code validate | codegen | verify | bench | layers | simulate | bench-simulate | bench-read | render | read-diagram | score-diagrams | paper | serve | import-papers``."""
 from __future__ import annotations
 
 import argparse
@@ -350,6 +350,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     ap = argparse.ArgumentParser(prog="dlpaper2code", description="Model graph -> verified PyTorch, Keras 3, TensorFlow and Caffe code.")
     sub = ap.add_subparsers(dest="command", required=True)
+    from .web.cli import add_parser as add_web_parsers
+
+    add_web_parsers(sub)          # serve, import-papers (dlpaper2code.web)
 
     p = sub.add_parser("validate", help="validate graph JSON files and print each layer's output shape")
     p.add_argument("graphs", nargs="+")
