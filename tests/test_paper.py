@@ -123,6 +123,17 @@ def test_rotated_landscape_table(corpus, seed, tmp_path):
     assert not [f for f in figs if f["page"] == gt["page"]]     # the turned rules are no figure
 
 
+def test_caption_under_the_table(corpus):
+    """Read upwards from the caption; the paragraph above the table stays out."""
+    d, truths = corpus
+    below = [(t, x) for t in truths for x in t["tables"] if x.get("caption_below")]
+    assert len(below) >= 2
+    for truth, gt in below:
+        tables = extract_tables(d / truth["pdf"])
+        got = max(tables, key=lambda t: iou(t["box"], gt["box"]) if t["page"] == gt["page"] else 0)
+        assert got["cells"] == gt["cells"] and iou(got["box"], gt["box"]) >= 0.9 and got["caption"] == gt["caption"]
+
+
 def test_table_beside_a_figure_takes_nothing_from_it(corpus):
     d, truths = corpus
     for truth in truths:

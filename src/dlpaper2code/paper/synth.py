@@ -39,7 +39,8 @@ beside it, booktabs rules or a rule under every row (``hlines``); every third
 paper (seed % 3 == 2) sets the results table beside the training plot, whose
 tick labels sit right next to the gutter (``beside: figure``); seed % 6 == 5
 adds a landscape table on a last page of its own, turned 90° counter-clockwise
-(``layout: rotated``, ``rotation: 90``; its box is on the physical page).
+(``layout: rotated``, ``rotation: 90``; its box is on the physical page);
+seed % 4 == 0 sets the results table's caption under it (``caption_below``).
 """
 from __future__ import annotations
 
@@ -59,6 +60,7 @@ TOP, BOTTOM = MARGIN, H - MARGIN
 BODY_FONT, BODY_SIZE, LEADING = "Times-Roman", 9.5, 11.5
 CAP_SIZE, CAP_LEADING = 9.0, 10.8
 ITEM_GAP = 12.0
+FLOAT_SEP = 8.0                 # extra space above a figure or table that follows running text
 LOOKS = ("keras3", "keras2", "caffe")
 
 _FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/share/fonts/TTF")
@@ -249,6 +251,7 @@ class _Doc:
         self.col = 0
         self.start = TOP                # where the columns start on this page
         self.y = [TOP, TOP]
+        self.after_item = [False, False]   # the last thing in each column was a figure or table
         self.pending: list = []         # full-width items waiting for the top of a page
         self.figures: list[dict] = []
         self.tables: list[dict] = []
@@ -264,6 +267,7 @@ class _Doc:
         self.col = 0
         self.start = TOP
         self.y = [TOP, TOP]
+        self.after_item = [False, False]
         pending, self.pending = self.pending, []
         for item in pending:
             self.place(item, force=True)
@@ -285,15 +289,19 @@ class _Doc:
             self.start += h + ITEM_GAP
             self.y = [self.start, self.start]
             return
-        if self.y[self.col] + h > BOTTOM:
+        tall = h > LEADING + 0.1
+        # a float set in the text gets space above it too (LaTeX's \\intextsep), unless it opens the column
+        above = FLOAT_SEP if tall and self.y[self.col] > self.start and not self.after_item[self.col] else 0.0
+        if self.y[self.col] + above + h > BOTTOM:
             if self.col == 0:
                 self.col = 1
             else:
                 self.new_page()
             return self.place(item)
         x = MARGIN + self.col * (COLW + GUTTER)
-        draw(x, self.y[self.col], COLW)
-        self.y[self.col] += h + (ITEM_GAP if h > LEADING + 0.1 else 0)
+        draw(x, self.y[self.col] + above, COLW)
+        self.y[self.col] += above + h + (ITEM_GAP if tall else 0)
+        self.after_item[self.col] = tall
 
     def paragraph(self, text):
         lines = _wrap(text, BODY_FONT, BODY_SIZE, COLW)
@@ -494,7 +502,7 @@ class _Doc:
         return paint
 
     # tables ----------------------------------------------------------------
-    def table(self, cells, span, rules, caption, record, build=False, width=None):
+    def table(self, cells, span, rules, caption, record, build=False, width=None, caption_below=False):
         width = width or (COLW if span == 1 else W - 2 * MARGIN)
         font = self.tt
         size = 8.0
@@ -510,14 +518,18 @@ class _Doc:
         rowh = size * 1.7
         th = rowh * len(cells)
         cap = self.caption_lines("Table 9:", caption, width)
-        h = len(cap) * CAP_LEADING + 4 + th + 2
+        h = len(cap) * CAP_LEADING + 4 + th + 2 + (4 if caption_below else 0)
 
         def draw(x, top, w):
             c = self.c
             self.ntab += 1
             lines = self.caption_lines(f"Table {self.ntab}:", caption, w)
-            self.draw_caption(lines, x, top)
-            t0 = top + len(lines) * CAP_LEADING + 4
+            if caption_below:                # the table first, its caption under it
+                t0 = top
+                self.draw_caption(lines, x, top + th + 6)
+            else:
+                self.draw_caption(lines, x, top)
+                t0 = top + len(lines) * CAP_LEADING + 4
             tw = sum(cws)
             tx = x + (w - tw) / 2
             boxes = []
@@ -926,7 +938,8 @@ def generate_paper(out_dir, seed: int, *, dpi: int = 150, name: str | None = Non
                 doc.rich_table(spec, 2, rl, cap, rec, bracket=br)
             else:
                 _, span, cells, rl, cap, rec = it
-                doc.table(cells, span, rl, cap, rec)
+                below = rec["kind"] == "results" and seed % 4 == 0
+                doc.table(cells, span, rl, cap, dict(rec, caption_below=True) if below else rec, caption_below=below)
             for _ in range(rng.randint(1, 3)):
                 doc.paragraph(" ".join(_sentence(rng) for _ in range(rng.randint(3, 6))))
         doc.save()

@@ -173,6 +173,10 @@ def _read_table(page, cap, body_ids, cap_ids, direction):
         if any(g_.top < hi and g_.bottom > lo and hoverlap(g_.box, [x0s, 0, x1s, 0]) > 0
                for g_ in pictures):
             break                   # a drawing between the rows: the table ended
+        if taken and not page.ocr and any(h.is_hrule and lo - 1 <= (h.top + h.bottom) / 2 <= hi + 1 for h in rules):
+            sizes = sorted(s.size for ln in taken for s in ln)
+            if abs(size - sizes[len(sizes) // 2]) > 0.9:
+                break               # across the table's outer rule, text of another size: body text, notes
         taken.append(r)
         edge = (max(edge, bot) if taken[:-1] else bot) if direction == "down" else (min(edge, top) if taken[:-1] else top)
     if direction == "up":
