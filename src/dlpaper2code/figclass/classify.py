@@ -80,8 +80,21 @@ def predict_bundle(bundle: dict, X: np.ndarray) -> list[dict]:
     return out
 
 
+def _slim(pipeline):
+    """Drop an MLP's optimiser state and store its weights as float32 (half the file)."""
+    clf = pipeline[-1]
+    if hasattr(clf, "coefs_"):
+        if hasattr(clf, "_optimizer"):
+            clf._optimizer = None
+        clf.coefs_ = [c.astype(np.float32) for c in clf.coefs_]
+        clf.intercepts_ = [c.astype(np.float32) for c in clf.intercepts_]
+    return pipeline
+
+
 def save_classifier(bundle: dict, path) -> None:
     import joblib
+
+    bundle = {**bundle, "coarse": _slim(bundle["coarse"]), "fine": _slim(bundle["fine"])}
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,8 @@ Tasks (``TASKS``):
 - ``table3``: simulated Keras/Caffe diagrams vs other figures (the negatives and
   the four styles that are not 2D boxes; hand-drawn and ``varied`` 2D boxes are
   left out, being box diagrams themselves);
-- ``table4``: architecture figure (any of the five styles) vs not (the negatives);
+- ``table4``: architecture figure (any of the five styles, the simulated Keras/Caffe
+  diagrams counting as 2D boxes) vs not (the negatives);
 - ``table5``: the five drawing styles, on the architecture figures;
 - ``stages``: one six-class classifier (five styles + other) vs two stages
   (table4's classifier, then table5's on the figures it calls architecture),
@@ -142,15 +143,18 @@ def task_data(fs: FeatureSet, task: str) -> tuple[np.ndarray, np.ndarray, np.nda
         kinds = [SIMULATED] + [s for s in STYLES if s != "box2d"] + neg
         mask = fs.select(kinds)
         labels = np.where(fs.kinds[mask] == SIMULATED, SIMULATED, OTHER)
-    elif task == "table4":
-        mask = fs.select(list(STYLES) + neg)
-        labels = np.where(np.isin(fs.kinds[mask], STYLES), ARCH, OTHER)
-    elif task == "table5":
-        mask = fs.select(STYLES)
-        labels = fs.kinds[mask].copy()
-    elif task == "six":
-        mask = fs.select(list(STYLES) + neg)
-        labels = np.where(np.isin(fs.kinds[mask], STYLES), fs.kinds[mask], OTHER)
+    elif task in ("table4", "table5", "six"):
+        # the simulated Keras/Caffe diagrams are 2D-box figures too
+        arch = list(STYLES) + ([SIMULATED] if SIMULATED in set(fs.kinds.tolist()) else [])
+        mask = fs.select(arch + (neg if task != "table5" else []))
+        kinds = fs.kinds[mask]
+        fine = np.where(kinds == SIMULATED, "box2d", kinds)
+        if task == "table4":
+            labels = np.where(np.isin(kinds, arch), ARCH, OTHER)
+        elif task == "table5":
+            labels = fine
+        else:
+            labels = np.where(np.isin(kinds, arch), fine, OTHER)
     else:
         raise ValueError(f"unknown task {task!r}")
     return mask, labels.astype(str), fs.kinds[mask]

@@ -290,7 +290,7 @@ def _draw_box2d(rng: random.Random) -> Image.Image:
         bw, bh = rng.randint(60, 130), rng.randint(30, 70)
     else:
         bw, bh = rng.randint(90, 220), rng.randint(22, 45)
-    gap = rng.randint(18, 50)
+    gap = rng.randint(8, 50)
     branches = rng.random() < 0.3
     lanes = rng.randint(2, 3) if branches else 1
     main = n * (bw if horizontal else bh) + (n + 1) * gap + 40
@@ -349,12 +349,66 @@ def _draw_box2d(rng: random.Random) -> Image.Image:
     return _finish(img, ss)
 
 
+def _draw_box_chain(rng: random.Random) -> Image.Image:
+    """A long chain of small layer boxes in one or two rows (wide, short figures)."""
+    ss = 2
+    n = rng.randint(8, 22)
+    rows = rng.choice([1, 1, 2])
+    per_row = -(-n // rows)
+    bw, bh = rng.randint(34, 75), rng.randint(16, 36)
+    gap = rng.randint(10, 28)
+    w = per_row * (bw + gap) + gap + 20
+    h = rows * (bh + 2 * gap) + 20
+    img, d = _canvas(rng, w, h, ss)
+    ink = _ink(rng)
+    types = [_colour(rng) for _ in range(3)] if rng.random() < 0.6 else [rng.choice([(255, 255, 255), _colour(rng)])]
+    f = _rfont(rng, rng.randint(7, 10) * ss)
+    lw = rng.choice([1, 1, 2]) * ss
+    rounded = rng.random() < 0.5
+    snake = rows == 2 and rng.random() < 0.5
+    boxes = []
+    for i in range(n):
+        r, c = divmod(i, per_row)
+        if snake and r % 2 == 1:
+            c = per_row - 1 - c
+        x0, y0 = 10 + gap + c * (bw + gap), 10 + gap + r * (bh + 2 * gap)
+        box = [x0 * ss, y0 * ss, (x0 + bw) * ss, (y0 + bh) * ss]
+        boxes.append(box)
+        fill = rng.choice(types)
+        if rounded:
+            d.rounded_rectangle(box, radius=5 * ss, fill=fill, outline=ink, width=lw)
+        else:
+            d.rectangle(box, fill=fill, outline=ink, width=lw)
+        _text(d, ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2), rng.choice(LAYER_WORDS), f, ink)
+    head = rng.randint(4, 7) * ss
+    for i in range(n - 1):
+        p, q = boxes[i], boxes[i + 1]
+        if abs(p[1] - q[1]) < 1:
+            if q[0] > p[0]:
+                _arrow(d, (p[2], (p[1] + p[3]) / 2), (q[0], (q[1] + q[3]) / 2), ink, lw, head)
+            else:
+                _arrow(d, (p[0], (p[1] + p[3]) / 2), (q[2], (q[1] + q[3]) / 2), ink, lw, head)
+        elif rows == 2 and not snake:
+            pass       # the second row starts a new line (a second model, or a continuation)
+        else:
+            _arrow(d, ((p[0] + p[2]) / 2, p[3]), ((q[0] + q[2]) / 2, q[1]), ink, lw, head)
+    return _finish(img, ss)
+
+
 def _rendered_box2d(rng: random.Random, ctx: dict, knobs: dict, path_tmp: Path) -> Image.Image:
     from ..render import render_diagram
     from ..simulate.grammar import generate_model
 
-    depth = rng.randint(ctx.get("depth_min", 5), ctx.get("depth_max", 40))
-    graph, _ = generate_model(depth, rng.randrange(10**6), seed=rng.randrange(10**6))
+    # log-uniform depth: as many short models (papers draw those too) as long ones
+    lo, hi = ctx.get("depth_min", 2), ctx.get("depth_max", 40)
+    depth = min(hi, max(lo, int(round(math.exp(rng.uniform(math.log(lo), math.log(hi)))))))
+    index, seed = rng.randrange(10**6), rng.randrange(10**6)
+    for extra in range(hi):
+        try:
+            graph, _ = generate_model(min(hi, depth + extra), index, seed=seed)
+            break
+        except RuntimeError:      # no valid model that short for the drawn input: one layer more
+            continue
     render_diagram(graph, knobs, path_tmp, seed=rng.randrange(2**31))
     with Image.open(path_tmp) as im:
         out = im.convert("RGB")
@@ -367,7 +421,7 @@ def draw_box2d(rng: random.Random, ctx: dict) -> Image.Image:
     if knobs and rng.random() < ctx.get("box2d_render_share", 0.5):
         ctx["source"] = "render"
         return _rendered_box2d(rng, ctx, knobs, ctx["tmp"])
-    return _draw_box2d(rng)
+    return _draw_box_chain(rng) if rng.random() < 0.3 else _draw_box2d(rng)
 
 
 def draw_simulated(rng: random.Random, ctx: dict) -> Image.Image:
