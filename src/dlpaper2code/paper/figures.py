@@ -19,6 +19,7 @@ origin), "box_px", "dpi", "caption", "number", "source" (raster/vector/mixed),
 """
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -230,11 +231,20 @@ def _limits(max_pages, max_bytes) -> dict:
 
 
 def render_page(paper: Paper, page: int, dpi: int):
-    """One page as a PIL image (poppler's pdftoppm through pdf2image)."""
+    """One page as a PIL image (poppler's pdftoppm through pdf2image); the last few pages
+    rendered are kept, so figure crops, table crops and OCR share one rendering (a copy is
+    returned: callers may draw on it)."""
+    import os
+    st = os.stat(paper.path)
+    return _render(str(paper.path), st.st_mtime_ns, st.st_size, paper.password, page, dpi).copy()
+
+
+@functools.lru_cache(maxsize=8)          # about 6 MB a page at 150 dpi
+def _render(path: str, mtime: int, size: int, password: str, page: int, dpi: int):
     from pdf2image import convert_from_path
 
-    kw = {"userpw": paper.password} if paper.password else {}
-    return convert_from_path(str(paper.path), dpi=dpi, first_page=page, last_page=page, **kw)[0]
+    kw = {"userpw": password} if password else {}
+    return convert_from_path(path, dpi=dpi, first_page=page, last_page=page, **kw)[0]
 
 
 def crop_boxes(paper: Paper, items: list[dict], out_dir: Path, dpi: int, pad: float = 2.0) -> None:
