@@ -139,3 +139,18 @@ def test_report_escapes_pdf_and_user_strings(tmp_path):
     html = (out / "report.html").read_text()
     assert "<script>" not in html and "<img src=x" not in html and "<b>name" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "evil&lt;b&gt;name.pdf" in html
+
+
+def test_fusion_of_a_figure_of_the_first_blocks_continues_with_the_table():
+    t = _table_doc()                                  # input, conv, conv, pool, (flatten), fc
+    f = _figure_doc(branching=True)
+    f["layers"] = f["layers"][:4]                     # input, a, b, concat(a, b): the first block only
+    fused, prov = fuse_graphs(t, f)
+    assert graph_issues(fused) == []
+    types = [n["layer_type"] for n in fused["layers"]]
+    assert types == ["Input", "Conv2D", "Conv2D", "Concat", "MaxPool2D", "Flatten", "Dense"]
+    by = {n["layer_name"]: n for n in fused["layers"]}
+    pool = next(n for n in fused["layers"] if n["layer_type"] == "MaxPool2D")
+    assert pool["from_layers"] == ["cat"] and pool["meta"]["source"]["edges"] == "table"
+    assert by["a"]["layer_params"]["filters"] == 16 and prov["dropped"] == []
+    assert prov["mode"].endswith("then the table's remaining layers")

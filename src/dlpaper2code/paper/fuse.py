@@ -12,8 +12,10 @@ left out) are aligned (longest matching blocks, in order):
 * the figure branches: the fused graph takes the figure's nodes and
   connections; a matched node takes the table's parameters (and the table's
   Input shape replaces the figure's); figure-only nodes (a Concat, a side
-  branch) keep the figure's parameters.  Table-only layers cannot be placed
-  in the figure's structure and are listed as ``dropped``.
+  branch) keep the figure's parameters.  The table's layers after the last
+  one the figure shows (a figure of the first blocks) continue the graph from
+  the figure's single output; other table-only layers cannot be placed in the
+  figure's structure and are listed as ``dropped``.
 
 Every node's ``meta.source`` says ``{"type", "params", "edges"}`` -> ``table`` /
 ``figure`` / ``table+figure``; ``prov`` sums it up for the report: the
@@ -112,6 +114,30 @@ def fuse_graphs(table: dict, figure: dict, *, figure_id: str = "figure") -> tupl
             rows.append(_row(n, meta, table_cell=meta.get("table_cell")))
         mode = "figure structure (branches), table parameters"
         used = {ti for ti, _ in pairs}
+        # the table's layers after the figure's part (a figure often shows the first blocks only)
+        # continue from the figure's one output
+        last = max(used) if used else None
+        tail = [i for i in range(len(tl)) if last is not None and i > last]
+        consumed = {f for n in out["layers"] for f in n.get("from_layers") or []}
+        sinks = [n for n in out["layers"] if n["layer_name"] not in consumed]
+        if tail and len(sinks) == 1:
+            names = {n["layer_name"] for n in out["layers"]}
+            prev = sinks[0]["layer_name"]
+            for i in tail:
+                node = copy.deepcopy(tl[i])
+                base, k = node["layer_name"], 2
+                while node["layer_name"] in names:
+                    node["layer_name"] = f"{base}_{k}"
+                    k += 1
+                names.add(node["layer_name"])
+                node["from_layers"] = [prev]
+                meta = node.setdefault("meta", {})
+                meta["source"] = {"type": "table", "params": "table", "edges": "table"}
+                out["layers"].append(node)
+                rows.append(_row(node, meta, table_cell=meta.get("cell")))
+                prev = node["layer_name"]
+            mode += ", then the table's remaining layers"
+            used |= set(tail)
         dropped = [tl[i]["layer_name"] for i, _ in _seq(table) if i not in used]
     out.setdefault("source", {})
     out["source"] = dict(out["source"], fused_with=figure_id, fusion=mode)
