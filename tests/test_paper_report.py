@@ -38,7 +38,7 @@ def _figure_doc(branching: bool):
 
 def test_fusion_of_a_branching_figure_takes_its_connections_and_the_tables_parameters():
     t, f = _table_doc(), _figure_doc(branching=True)
-    assert branches(f) and not branches(t) and coverage(t, f) == pytest.approx(4 / 5)
+    assert branches(f) and not branches(t) and coverage(t, f) == 1.0     # the Concat, no table shows, not counted
     fused, prov = fuse_graphs(t, f, figure_id="fig_p1_1")
     assert graph_issues(fused) == []
     by = {n["layer_name"]: n for n in fused["layers"]}
@@ -154,3 +154,23 @@ def test_fusion_of_a_figure_of_the_first_blocks_continues_with_the_table():
     assert pool["from_layers"] == ["cat"] and pool["meta"]["source"]["edges"] == "table"
     assert by["a"]["layer_params"]["filters"] == 16 and prov["dropped"] == []
     assert prov["mode"].endswith("then the table's remaining layers")
+
+
+def test_a_branching_figure_fused_with_its_table_through_the_pdf(tmp_path):
+    """Seed 3 draws the table's first block with a skip connection (raster, read by the diagram
+    reader): the graph gets the table's parameters, the figure's Concat, then the table's rest."""
+    truth = generate_paper(tmp_path, 3)
+    out = tmp_path / "out"
+    report = process_paper(tmp_path / truth["pdf"], out, targets=["pytorch"], render_graphs=False)
+    fused = [g for g in report["graphs"] if g.get("fused")]
+    assert len(fused) == 1 and fused[0]["valid"] and fused[0]["code"]["pytorch"]["ok"]
+    assert fused[0]["fused"]["mode"].startswith("figure structure") and fused[0]["fused"]["dropped"] == []
+    doc = json.loads((out / "graphs" / f"{fused[0]['name']}.json").read_text())
+    want = next(m for t in truth["tables"] if t["kind"] == "architecture" for m in t["models"])
+    assert [n["layer_type"] for n in doc["layers"] if n["layer_type"] not in ("Input", "Flatten")] \
+        == want["fused_layer_types"]
+    cat = next(n for n in doc["layers"] if n["layer_type"] == "Concat")
+    assert len(cat["from_layers"]) == 2 and cat["meta"]["source"]["edges"] == "figure"
+    convs = [n for n in doc["layers"] if n["layer_type"] == "Conv2D"]
+    assert all(n["meta"]["source"]["params"] == "table" for n in convs)
+    assert "then the table&#39;s remaining layers" in (out / "report.html").read_text()     # escaped

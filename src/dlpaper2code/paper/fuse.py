@@ -39,11 +39,15 @@ def similarity(a: dict, b: dict) -> float:
     return difflib.SequenceMatcher(None, ta, tb, autojunk=False).ratio() if ta or tb else 0.0
 
 
+MERGES = ("Concat", "Add", "Multiply", "Average", "Maximum")
+
+
 def coverage(table: dict, figure: dict) -> float:
     """Share of the figure's layers that match the table's, in order (a figure showing the
-    first blocks of the table's model scores 1)."""
-    n = len(_seq(figure))
-    return len(_align(table, figure)) / n if n else 0.0
+    first blocks of the table's model scores 1); merge nodes (Concat, Add), which a table
+    cannot show, are not counted."""
+    n = sum(1 for _, x in _seq(figure) if x["layer_type"] not in MERGES)
+    return min(1.0, len(_align(table, figure)) / n) if n else 0.0
 
 
 def branches(doc: dict) -> bool:

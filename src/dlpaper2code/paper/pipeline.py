@@ -447,7 +447,9 @@ def end_to_end(out_dir: str | Path, truth: dict | None) -> dict:
     if report["status"] == "failed":
         row.update(kind=report.get("kind"), message=report.get("message"))
     if truth is not None:
-        models = [m["layer_types"] for t in truth.get("tables", []) if t.get("kind") == "architecture"
+        # a model whose table and figure fuse into one graph is scored against the fused truth
+        models = [m.get("fused_layer_types") or m["layer_types"] for t in truth.get("tables", [])
+                  if t.get("kind") == "architecture"
                   for m in (t.get("models") or [{"layer_types": t.get("layer_types", [])}])]
         preds = _graph_types(out_dir, report)
         scores = [max((layer_sequence_accuracy(p, m) for p in preds), default=0.0) for m in models]

@@ -40,7 +40,10 @@ paper (seed % 3 == 2) sets the results table beside the training plot, whose
 tick labels sit right next to the gutter (``beside: figure``); seed % 6 == 5
 adds a landscape table on a last page of its own, turned 90° counter-clockwise
 (``layout: rotated``, ``rotation: 90``; its box is on the physical page);
-seed % 4 == 0 sets the results table's caption under it (``caption_below``).
+seed % 4 == 0 sets the results table's caption under it (``caption_below``);
+seed % 12 == 3 draws the raster architecture figure as the table's first block
+with a skip connection (a Concat) the table cannot show: the table's model
+gets ``fused_layer_types``, what a table + figure fusion should give.
 """
 from __future__ import annotations
 
@@ -789,6 +792,36 @@ def _noise_image(rng: random.Random, w=160, h=120):
     return Image.fromarray(arr.clip(0, 255).astype("uint8"))
 
 
+def _branch_figure(layers: list[dict]):
+    """A diagram of the first block of a table's model with a skip connection: the layers up to
+    the first pooling after the first pair of convolutions, the pair's outputs joined by a Concat.
+    Returns (graph doc, the fused model's layer types: the table's with that Concat) or None."""
+    pair = next((i for i in range(len(layers) - 1) if layers[i]["kind"] == layers[i + 1]["kind"] == "conv"), None)
+    if pair is None:
+        return None
+    end = next((j for j in range(pair + 2, len(layers)) if layers[j]["kind"] == "pool"), None)
+    if end is None:
+        return None
+    size = layers[0]["out"] * (layers[0]["stride"] or 1)
+    nodes = [{"layer_type": "Input", "layer_name": "input", "layer_params": {"shape": [size, size, 3]},
+              "from_layers": []}]
+    prev = "input"
+    for i, l in enumerate(layers[: end + 1]):
+        if l["kind"] == "conv":
+            node = {"layer_type": "Conv2D", "layer_name": l["name"],
+                    "layer_params": {"filters": l["filters"], "kernel_size": l["kernel"], "padding": "same"}}
+        else:
+            node = {"layer_type": "MaxPool2D", "layer_name": l["name"], "layer_params": {"pool_size": 2, "strides": 2}}
+        nodes.append(dict(node, from_layers=[prev]))
+        prev = l["name"]
+        if i == pair + 1:
+            nodes.append({"layer_type": "Concat", "layer_name": "concat", "layer_params": {},
+                          "from_layers": [layers[pair]["name"], l["name"]]})
+            prev = "concat"
+    types = [LAYER_TYPES[l["kind"]] for l in layers]
+    return {"name": "branch", "layers": nodes}, types[: pair + 2] + ["Concat"] + types[pair + 2:]
+
+
 def _box_label(layer: dict) -> str:
     return {"conv": lambda l: f"conv {l['kernel']}×{l['kernel']}, {l['filters']}",
             "pool": lambda l: "max pool /2", "fc": lambda l: f"fc {l['filters']}",
@@ -829,10 +862,18 @@ def generate_paper(out_dir, seed: int, *, dpi: int = 150, name: str | None = Non
     layers = arch_layers(rng, max_layers=14 if orientation == "row" else 10)
 
     items = []
+    fused_types = None
     with tempfile.TemporaryDirectory() as tmp:
         if arch_src in ("raster", "both"):
             depth = rng.randint(3, 6)
             graph, gdoc = generate_model(depth, seed, seed=seed)
+            branch = _branch_figure(layers) if seed % 12 == 3 else None
+            if branch is not None:
+                # the figure draws the table's first block with a skip connection the table cannot show
+                from ..graph import parse_graph
+                gdoc, fused_types = branch
+                graph = parse_graph(gdoc)
+                depth = len(gdoc["layers"]) - 1
             png = Path(tmp) / "arch.png"
             from PIL import Image
             knobs = {"look": look}
@@ -889,8 +930,9 @@ def generate_paper(out_dir, seed: int, *, dpi: int = 150, name: str | None = Non
                       {"kind": "architecture", "orientation": orientation,
                        "layers": [layer_token(l) for l in layers],
                        "layer_types": [LAYER_TYPES[l["kind"]] for l in layers],
-                       "models": [{"configuration": None,
-                                   "layer_types": [LAYER_TYPES[l["kind"]] for l in layers]}]}))
+                       "models": [dict({"configuration": None,
+                                        "layer_types": [LAYER_TYPES[l["kind"]] for l in layers]},
+                                       **({"fused_layer_types": fused_types} if fused_types else {}))]}))
         items.append(("table", 1, results_table(rng), ("booktabs", "none", "grid")[seed % 3],
                       "Classiﬁcation error on the validation set (lower is better).",
                       {"kind": "results", "orientation": "row", "layers": [], "layer_types": []}))
