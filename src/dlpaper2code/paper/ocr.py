@@ -33,6 +33,7 @@ from .pdf import Paper, PaperError
 
 ASC = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789bdfhklt()[]{}/|\\%#&?!")
 DESC = set("gjpqy()[]{},;|")
+PSM = 3                 # Tesseract page segmentation: automatic (11, sparse text, reads the corpus worse)
 MIN_CONF = 10.0         # below: Tesseract's guesses at textures and rules
 
 
@@ -64,7 +65,7 @@ def ocr_page(paper: Paper, number: int, page_w: float, page_h: float, dpi: int =
     s = 72.0 / dpi
     H, W = gray.shape
     try:
-        data = pytesseract.image_to_data(img, output_type=pytesseract.Output.DICT, config="--psm 3")
+        data = pytesseract.image_to_data(img, output_type=pytesseract.Output.DICT, config=f"--psm {PSM}")
     except Exception as exc:    # tesseract missing or failing: a clear error, the caller records it
         raise PaperError(paper.path, "ocr_failed", f"page {number}: Tesseract failed ({type(exc).__name__}: {exc})") \
             from None
