@@ -210,7 +210,7 @@ def _process(pdf: Path, tmp: Path, report: dict, t0: float, *, dpi, targets, max
     steps["figures"] = {"found": len(figures)}
     steps["tables"] = {"found": len(tables)}
     if page_images:
-        report["page_images"] = _page_images(paper, tmp / "pages", figures, tables, layouts)
+        report["page_images"] = _page_images(paper, tmp / "pages", figures, tables, layouts, dpi)
 
     # tables -> graphs
     from .table_classify import classify_table
@@ -366,7 +366,7 @@ PAGE_DPI = 60
 MAX_PAGE_IMAGES = 40
 
 
-def _page_images(paper, folder: Path, figures, tables, layouts) -> list[dict]:
+def _page_images(paper, folder: Path, figures, tables, layouts, crop_dpi: int = 150) -> list[dict]:
     """Small page images with every found figure (blue) and table (green) outlined and labelled;
     only pages with something found (at most MAX_PAGE_IMAGES)."""
     from PIL import ImageDraw
@@ -378,7 +378,9 @@ def _page_images(paper, folder: Path, figures, tables, layouts) -> list[dict]:
     out = []
     s = PAGE_DPI / 72.0
     for p in pages:
-        img = render_page(paper, p, PAGE_DPI).convert("RGB")
+        big = render_page(paper, p, crop_dpi)            # the crops' rendering, cached: scaled down
+        img = big.convert("RGB").resize((max(1, round(big.width * PAGE_DPI / crop_dpi)),
+                                         max(1, round(big.height * PAGE_DPI / crop_dpi))))
         d = ImageDraw.Draw(img)
         for it, colour in [(f, (30, 90, 220)) for f in figures] + [(t, (20, 150, 40)) for t in tables]:
             if it["page"] != p:
