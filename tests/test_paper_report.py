@@ -42,12 +42,13 @@ def test_fusion_of_a_branching_figure_takes_its_connections_and_the_tables_param
     fused, prov = fuse_graphs(t, f, figure_id="fig_p1_1")
     assert graph_issues(fused) == []
     by = {n["layer_name"]: n for n in fused["layers"]}
-    assert by["cat"]["from_layers"] == ["a", "b"]                            # the figure's skip connection
-    assert by["a"]["layer_params"]["filters"] == 16 and by["b"]["layer_params"]["kernel_size"] == 3   # the table's
-    assert by["d"]["layer_params"]["units"] == 10
+    assert by["cat"]["from_layers"] == ["c1", "c2"]              # the figure's skip connection, the table's names
+    assert by["c1"]["meta"]["figure_name"] == "a"
+    assert by["c1"]["layer_params"]["filters"] == 16 and by["c2"]["layer_params"]["kernel_size"] == 3   # the table's
+    assert by["f1"]["layer_params"]["units"] == 10
     assert by["in"]["layer_params"]["shape"] == [32, 32, 3]                   # the table's input
     src = {r["layer"]: (r["type_from"], r["params_from"], r["edges_from"]) for r in prov["layers"]}
-    assert src["a"] == ("table+figure", "table", "figure") and src["cat"] == ("figure", "figure", "figure")
+    assert src["c1"] == ("table+figure", "table", "figure") and src["cat"] == ("figure", "figure", "figure")
     assert prov["matched"] == 4 and prov["dropped"] == [] and "branches" in prov["mode"]
 
 
@@ -152,7 +153,7 @@ def test_fusion_of_a_figure_of_the_first_blocks_continues_with_the_table():
     by = {n["layer_name"]: n for n in fused["layers"]}
     pool = next(n for n in fused["layers"] if n["layer_type"] == "MaxPool2D")
     assert pool["from_layers"] == ["cat"] and pool["meta"]["source"]["edges"] == "table"
-    assert by["a"]["layer_params"]["filters"] == 16 and prov["dropped"] == []
+    assert by["c1"]["layer_params"]["filters"] == 16 and prov["dropped"] == []
     assert prov["mode"].endswith("then the table's remaining layers")
 
 

@@ -116,6 +116,20 @@ def fuse_graphs(table: dict, figure: dict, *, figure_id: str = "figure") -> tupl
             else:
                 meta["source"] = {"type": "figure", "params": "figure", "edges": "figure"}
             rows.append(_row(n, meta, table_cell=meta.get("table_cell")))
+        # matched layers take the table's names (text, where the figure's were read by OCR)
+        rename = {}
+        taken = {n["layer_name"] for n in out["layers"]}
+        for i, n in enumerate(out["layers"]):
+            ti = by_fig.get(i)
+            if ti is not None and tl[ti]["layer_name"] != n["layer_name"] and tl[ti]["layer_name"] not in taken:
+                rename[n["layer_name"]] = tl[ti]["layer_name"]
+                n.setdefault("meta", {})["figure_name"] = n["layer_name"]
+                taken.add(tl[ti]["layer_name"])
+        for n in out["layers"]:
+            n["layer_name"] = rename.get(n["layer_name"], n["layer_name"])
+            n["from_layers"] = [rename.get(f, f) for f in n.get("from_layers") or []]
+        for r in rows:
+            r["layer"] = rename.get(r["layer"], r["layer"])
         mode = "figure structure (branches), table parameters"
         used = {ti for ti, _ in pairs}
         # the table's layers after the figure's part (a figure often shows the first blocks only)
