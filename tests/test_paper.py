@@ -299,3 +299,25 @@ def test_bracket_pieces_and_unmapped_glyphs():
     assert "".join(c.text for c in chars) == "3x3"
     assert sorted((g.kind, g.x0, g.top, g.bottom) for g in graphics) == [("bracket", 2, 8, 32), ("bracket", 40, 6, 30)]
     assert all(g.is_bracket for g in graphics)
+
+
+def test_an_uncaptioned_code_frame_is_no_figure(tmp_path):
+    """A code listing in a frame (lines and rectangles, text inside, no caption) is not a figure;
+    the same frame with a caption is one."""
+    from reportlab.pdfgen import canvas
+    pdf = tmp_path / "listing.pdf"
+    c = canvas.Canvas(str(pdf), pagesize=(612, 792), invariant=1)
+    for k, caption in enumerate((None, "Figure 1: A framed drawing.")):
+        top = 650 - 250 * k
+        c.rect(100, top - 120, 300, 120, stroke=1, fill=0)
+        c.line(100, top - 20, 400, top - 20)
+        c.setFont("Courier", 7)
+        for i in range(6):
+            c.drawString(110, top - 35 - 12 * i, f"<match type='string' value='{i}'/>")
+        if caption:
+            c.setFont("Times-Roman", 9)
+            c.drawString(100, top - 135, caption)
+    c.showPage()
+    c.save()
+    figs = extract_figures(pdf)
+    assert len(figs) == 1 and figs[0]["caption"] == "Figure 1: A framed drawing."

@@ -8,8 +8,9 @@ gutter apart, do not), never across a caption.  Text that is not running text
 inside or next to.  Each ``Figure N:`` / ``Fig. N.`` caption takes the nearest
 group above it (or below, failing that) in its column; uncaptioned groups of
 the same column directly above a captioned one are fragments of it and merge.
-Groups smaller than ``min_size`` points a side, and lone ruling lines, are
-dropped.
+Groups smaller than ``min_size`` points a side, lone ruling lines, and
+uncaptioned groups made only of straight lines and rectangles (the frame of a
+code listing, an uncaptioned table) are dropped.
 
     figs = extract_figures("paper.pdf", out_dir="out/figures", dpi=150)
 
@@ -177,6 +178,8 @@ def page_figures(page: PageLayout, captions: list[Caption], table_boxes: list[li
         kinds = {g.kind == "image" for g in f["graphics"]}
         src = "raster" if kinds == {True} else "vector" if kinds == {False} else "mixed"
         c = cap_of.get(fi)
+        if c is None and all(g.kind in ("line", "rect") for g in f["graphics"]):
+            continue        # uncaptioned frames and rules: a code listing's box, an uncaptioned table
         out.append({"page": page.number, "box": [round(v, 2) for v in f["box"]],
                     "caption": c.text if c else None, "number": int(c.number) if c and c.number.isdigit() else None,
                     "source": src, "n_graphics": len(f["graphics"]), "n_labels": len(f["labels"])})
