@@ -15,7 +15,10 @@ resolution:
   non-white; OCR "words" inside them are dropped (Tesseract reads textures);
 * ruling lines: long thin runs of ink (a morphological opening with a
   horizontal or vertical line 20 points long), as ``line`` graphics;
-* drawings (diagrams, plots, brackets): the remaining ink once words,
+* tall brackets (a thin upright stroke hooked at both ends, spanning two
+  lines or more): found first and whitened before Tesseract reads the page,
+  as ``bracket`` graphics;
+* drawings (diagrams, plots): the remaining ink once words,
   pictures and rules are masked, closed by a few pixels, as ``curve``
   graphics of their connected components.
 
@@ -44,6 +47,28 @@ def _size_of(text: str, h: float) -> float:
     return h / factor
 
 
+def _brackets(gray: np.ndarray, s: float):
+    """Tall brackets ("[" or "]" over two lines or more: a thin upright stroke with hooks at
+    both ends), found before OCR and whitened, so Tesseract does not read them as letters
+    merged with the lines beside them.  Returns (pixel boxes, the cleaned image)."""
+    import cv2
+
+    ink = (gray < 160).astype(np.uint8)
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    found, clean = [], gray.copy()
+    for i in range(1, n):
+        x, y, w, h, _ = (int(v) for v in stats[i])
+        if not (1.5 <= w * s <= 8.0 and 12.0 <= h * s <= 120.0 and h >= 4 * w):
+            continue
+        sub = lab[y:y + h, x:x + w] == i
+        k = max(2, h // 12)
+        top, bottom, mid = sub[:k].any(axis=0).mean(), sub[-k:].any(axis=0).mean(), sub[h // 3: 2 * h // 3]
+        if top >= 0.6 and bottom >= 0.6 and mid.any(axis=0).mean() <= 0.6:
+            found.append((x, y, x + w, y + h))
+            clean[y:y + h, x:x + w][sub] = 255
+    return found, clean
+
+
 def tesseract_available() -> bool:
     try:
         import pytesseract
@@ -60,12 +85,16 @@ def ocr_page(paper: Paper, number: int, page_w: float, page_h: float, dpi: int =
 
     from .figures import render_page
 
+    from PIL import Image
+
     img = render_page(paper, number, dpi).convert("L")
     gray = np.asarray(img)
     s = 72.0 / dpi
     H, W = gray.shape
+    brackets, clean = _brackets(gray, s)
     try:
-        data = pytesseract.image_to_data(img, output_type=pytesseract.Output.DICT, config=f"--psm {PSM}")
+        data = pytesseract.image_to_data(Image.fromarray(clean), output_type=pytesseract.Output.DICT,
+                                         config=f"--psm {PSM}")
     except Exception as exc:    # tesseract missing or failing: a clear error, the caller records it
         raise PaperError(paper.path, "ocr_failed", f"page {number}: Tesseract failed ({type(exc).__name__}: {exc})") \
             from None
@@ -125,6 +154,9 @@ def ocr_page(paper: Paper, number: int, page_w: float, page_h: float, dpi: int =
     hr = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, L), np.uint8))
     vr = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((L, 1), np.uint8))
     graphics: list[Graphic] = [Graphic("image", p[0] * s, p[1] * s, p[2] * s, p[3] * s) for p in pictures]
+    graphics += [Graphic("bracket", b[0] * s, b[1] * s, b[2] * s, b[3] * s) for b in brackets]
+    for b in brackets:
+        ink[b[1]:b[3], b[0]:b[2]] = 0
     for mask, horizontal in ((hr, True), (vr, False)):
         n, lab, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         for i in range(1, n):

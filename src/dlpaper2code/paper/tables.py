@@ -65,7 +65,10 @@ def _span(page: PageLayout, cap: Caption, body_ids: set) -> tuple[float, float]:
     band = [s for s in page.segments if b[3] - 1 <= s.top <= b[3] + 4 * cap.size]
     other = [s for s in band if ((s.x0 > mid) if left else (s.x1 < mid))]
     mine = [s for s in band if ((s.x1 < mid) if left else (s.x0 > mid)) and s not in cap.segments]
-    if len(other) >= 2 and mine and not any(id(s) in body_ids for s in other) and \
+    # ... unless the other half has a table of its own there (two tables side by side)
+    neighbour = [s for s in page.segments if TAB_CAPTION.match(s.text) and s is not cap.segments[0]
+                 and ((s.x0 > mid - 6) if left else (s.x1 < mid + 6)) and abs(s.top - b[1]) < 200]
+    if len(other) >= 2 and mine and not neighbour and not any(id(s) in body_ids for s in other) and \
             not any(FIG_CAPTION.match(s.text) or TAB_CAPTION.match(s.text) for s in other):
         first = min(mine, key=lambda s: s.top)
         aligned = [s for s in other if abs(s.top - first.top) < 1.0 and abs(s.size - first.size) < 0.3]
