@@ -206,7 +206,8 @@ def extract_figures(pdf, out_dir=None, *, dpi: int = 150, layouts: list[PageLayo
         if pg.rotation:       # table boxes are physical; figures are found in the page's own frame
             from .layout import _turn
             tboxes = [_turn(b, pg.rotation, pg.page_width, pg.page_height) for b in tboxes]
-        for k, f in enumerate(page_figures(pg, caps, tboxes), start=1):
+        # OCR pages: thin arrows may be read as letters and masked, so parts of a drawing lie further apart
+        for k, f in enumerate(page_figures(pg, caps, tboxes, join=14.0 if pg.ocr else 6.0), start=1):
             if pg.rotation:
                 f["box"] = [round(v, 2) for v in pg.to_page(f["box"])]
                 f["rotation"] = pg.rotation
