@@ -211,3 +211,13 @@ def test_owner_only_and_scanned_through_the_command(cases, scanned, tmp_path):
     assert res.returncode == 0, res.stderr
     report = json.loads((tmp_path / "scan" / "report.json").read_text())
     assert report["ocr_pages"] == [1] and report["tables"]
+
+
+def test_ocr_page_limit_is_reported(cases, scanned, tmp_path):
+    report = process_paper(scanned[0], tmp_path / "none", max_ocr_pages=0, read_figures=False)
+    assert report["status"] == "failed" and report["kind"] == "no_text"     # nothing could be read
+    pdf, _, truth = cases["good"]
+    two = scan_paper(pdf, tmp_path / "two.pdf", dpi=100, pages=[1, 2])
+    report = process_paper(two, tmp_path / "out", max_ocr_pages=1, read_figures=False, targets=["pytorch"])
+    assert report["ocr_pages"] == [1] and report["steps"]["layout"]["unread_pages"] == [2]
+    assert "1 scanned page(s) over max_ocr_pages=1 not read" in report["steps"]["layout"]["note"]

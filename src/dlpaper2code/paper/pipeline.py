@@ -201,6 +201,10 @@ def _process(pdf: Path, tmp: Path, report: dict, t0: float, *, dpi, targets, max
                        "confidence": round(sum(confs) / len(confs) / 100, 3) if confs else (1.0 if not paper.scanned_pages else 0.0),
                        "note": ocr_note or ("text read by Tesseract on the scanned pages (confidence: its mean word "
                                             "confidence)" if confs else "text layer of the PDF")}
+    unread = [n for n in paper.scanned_pages if n not in paper.ocr_pages]
+    if unread and use_ocr:
+        steps["layout"]["note"] += f"; {len(unread)} scanned page(s) over max_ocr_pages={max_ocr_pages} not read"
+    steps["layout"]["unread_pages"] = unread
     if paper.scanned_pages and len(paper.scanned_pages) == paper.n_pages and not paper.ocr_pages:
         require_text(paper)
     tables = extract_tables(paper, tmp / "tables", dpi=dpi, layouts=layouts, crop=True)
