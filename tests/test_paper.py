@@ -321,3 +321,12 @@ def test_an_uncaptioned_code_frame_is_no_figure(tmp_path):
     c.save()
     figs = extract_figures(pdf)
     assert len(figs) == 1 and figs[0]["caption"] == "Figure 1: A framed drawing."
+
+
+def test_same_seed_same_bytes(tmp_path):
+    from dlpaper2code.paper import generate_paper, scan_paper
+    for d in ("a", "b"):
+        generate_paper(tmp_path / d, 5)            # a rotated page, a side-by-side table and plot, captions below
+        scan_paper(tmp_path / d / "synth_005.pdf", tmp_path / d / "scan.pdf", dpi=50, pages=[4])
+    for name in ("synth_005.pdf", "synth_005.json", "scan.pdf"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
