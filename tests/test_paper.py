@@ -330,3 +330,25 @@ def test_same_seed_same_bytes(tmp_path):
         scan_paper(tmp_path / d / "synth_005.pdf", tmp_path / d / "scan.pdf", dpi=50, pages=[4])
     for name in ("synth_005.pdf", "synth_005.json", "scan.pdf"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def test_ieee_style_table_caption(tmp_path):
+    """"TABLE I" on a line of its own, the title centred under it, both above the table."""
+    from reportlab.pdfgen import canvas
+    pdf = tmp_path / "ieee.pdf"
+    c = canvas.Canvas(str(pdf), pagesize=(612, 792), invariant=1)
+    c.setFont("Times-Roman", 8)
+    c.drawCentredString(306, 700, "TABLE I")
+    c.drawCentredString(306, 690, "ARCHITECTURE OF THE NETWORK")
+    c.line(200, 682, 412, 682)
+    c.setFont("Times-Roman", 7)
+    for i, (a, b) in enumerate([("layer", "configuration"), ("conv1", "conv3-64"), ("pool1", "max pool"),
+                                ("fc1", "FC-10")]):
+        c.drawString(210, 672 - 11 * i, a)
+        c.drawString(300, 672 - 11 * i, b)
+    c.line(200, 630, 412, 630)
+    c.showPage()
+    c.save()
+    tables = extract_tables(pdf)
+    assert len(tables) == 1 and tables[0]["caption"] == "TABLE I ARCHITECTURE OF THE NETWORK"
+    assert tables[0]["number"] == "I" and tables[0]["cells"][1] == ["conv1", "conv3-64"]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from .layout import PageLayout, Segment
 
 FIG_CAPTION = re.compile(r"^(?:Figure|Fig\.?|FIGURE|FIG\.?)\s*(\d+)\s*[:.|]")
-TAB_CAPTION = re.compile(r"^(?:Table|TABLE|Tab\.)\s*(\d+|[IVX]+)\s*[:.|]")
+TAB_CAPTION = re.compile(r"^(?:Table|TABLE|Tab\.)\s*(\d+|[IVX]+)\s*(?:[:.|]|$)")   # "TABLE I" alone: IEEE style
 
 
 @dataclass
@@ -91,9 +91,12 @@ def find_captions(page: PageLayout) -> list[Caption]:
             continue
         block = [s]
         last = s
+        bare = m.end() >= len(s.text.rstrip())       # "TABLE I" alone, the title centred under it (IEEE)
         while True:
             nxt = [(j, t) for j, t in enumerate(segs) if j not in used and t is not last and t.top > last.top + 1
-                   and t.top - last.bottom < 0.6 * s.size and abs(t.x0 - s.x0) < (4 if tol > 1 else 2) and abs(t.size - s.size) < tol
+                   and t.top - last.bottom < 0.6 * s.size and (abs(t.x0 - s.x0) < (4 if tol > 1 else 2)
+                                                                  or bare and abs((t.x0 + t.x1) - (s.x0 + s.x1)) < 4)
+                   and abs(t.size - s.size) < tol
                    and not FIG_CAPTION.match(t.text) and not TAB_CAPTION.match(t.text)]
             if not nxt:
                 break
