@@ -103,6 +103,8 @@ def test_figure_filter_hook_fusion_and_report(paper2, tmp_path):
     for src in re.findall(r'src="([^"]+)"', html):
         assert (out / src).is_file(), src
     assert any(p["items"] for p in report["page_images"]) and len(re.findall(r'src="pages/', html)) >= 2
+    used = {u for p in report["page_images"] for u in p["used"]}
+    assert used == {fused[0]["table"], fused[0]["confirmed_by"]["figure"]}      # drawn in red on the pages
     assert re.search(r'src="tables/tab_p\d+_\d+\.png"', html) and re.search(r'src="graphs/[^"]+\.png"', html)
     # scored against the truth: the model, and the figures (the raster one was filtered out: not read)
     from dlpaper2code.paper.pipeline import end_to_end

@@ -213,8 +213,6 @@ def _process(pdf: Path, tmp: Path, report: dict, t0: float, *, dpi, targets, max
     report["seconds"]["extract"] = round(time.perf_counter() - t, 3)
     steps["figures"] = {"found": len(figures)}
     steps["tables"] = {"found": len(tables)}
-    if page_images:
-        report["page_images"] = _page_images(paper, tmp / "pages", figures, tables, layouts, dpi)
 
     # tables -> graphs
     from .table_classify import classify_table
@@ -346,6 +344,10 @@ def _process(pdf: Path, tmp: Path, report: dict, t0: float, *, dpi, targets, max
         shutil.copyfile(tmp / "graphs" / f"{primary}.json", tmp / "graph.json")
     report["graphs"] = graphs
     report["primary_graph"] = primary
+    if page_images:
+        used = {g.get("table") for g in graphs} | {g.get("figure") for g in graphs} | \
+            {(g.get("confirmed_by") or {}).get("figure") for g in graphs}
+        report["page_images"] = _page_images(paper, tmp / "pages", figures, tables, layouts, dpi, used - {None})
     steps["graphs"] = {"candidates": len(graphs), "valid": sum(g["valid"] for g in graphs)}
     steps["code"] = {t_: sum(1 for g in graphs if g["code"].get(t_, {}).get("ok")) for t_ in targets}
     report["seconds"]["graphs_and_code"] = round(time.perf_counter() - t, 3)
@@ -370,9 +372,12 @@ PAGE_DPI = 60
 MAX_PAGE_IMAGES = 40
 
 
-def _page_images(paper, folder: Path, figures, tables, layouts, crop_dpi: int = 150) -> list[dict]:
-    """Small page images with every found figure (blue) and table (green) outlined and labelled;
-    only pages with something found (at most MAX_PAGE_IMAGES)."""
+def _page_images(paper, folder: Path, figures, tables, layouts, crop_dpi: int = 150,
+                 used: set | None = None) -> list[dict]:
+    """Small page images with every found figure (blue) and table (green) outlined and labelled,
+    those a model came from in red, thicker; only pages with something found (at most
+    MAX_PAGE_IMAGES)."""
+    used = used or set()
     from PIL import ImageDraw
 
     from .figures import render_page
@@ -389,15 +394,18 @@ def _page_images(paper, folder: Path, figures, tables, layouts, crop_dpi: int = 
         for it, colour in [(f, (30, 90, 220)) for f in figures] + [(t, (20, 150, 40)) for t in tables]:
             if it["page"] != p:
                 continue
+            if it["id"] in used:
+                colour = (210, 30, 30)
             x0, t0, x1, t1 = (v * s for v in it["box"])
-            d.rectangle([x0 - 1, t0 - 1, x1 + 1, t1 + 1], outline=colour, width=2)
+            d.rectangle([x0 - 1, t0 - 1, x1 + 1, t1 + 1], outline=colour, width=3 if it["id"] in used else 2)
             lx, ly = x0 + 2, max(0, t0 - 11)
             d.rectangle(d.textbbox((lx, ly), it["id"]), fill=(255, 255, 255))
             d.text((lx, ly), it["id"], fill=colour)
         name = f"page_{p}.png"
         img.save(folder / name)
         out.append({"page": p, "png": f"pages/{name}",
-                    "items": [it["id"] for it in figures + tables if it["page"] == p]})
+                    "items": [it["id"] for it in figures + tables if it["page"] == p],
+                    "used": sorted(it["id"] for it in figures + tables if it["page"] == p and it["id"] in used)})
     return out
 
 
