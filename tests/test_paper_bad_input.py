@@ -221,3 +221,13 @@ def test_ocr_page_limit_is_reported(cases, scanned, tmp_path):
     report = process_paper(two, tmp_path / "out", max_ocr_pages=1, read_figures=False, targets=["pytorch"])
     assert report["ocr_pages"] == [1] and report["steps"]["layout"]["unread_pages"] == [2]
     assert "1 scanned page(s) over max_ocr_pages=1 not read" in report["steps"]["layout"]["note"]
+
+
+def test_password_and_no_ocr_flags_of_the_command(cases, scanned, tmp_path):
+    res = _cli(cases["user_password"][0], "-o", tmp_path / "pw", "--no-figures", "-t", "pytorch",
+               "--password", "user-secret")
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "pw" / "graph.json").is_file()
+    res = _cli(scanned[0], "-o", tmp_path / "noocr", "--no-figures", "--no-ocr")
+    assert res.returncode == 1 and "scanned" in res.stderr, res.stderr
+    assert json.loads((tmp_path / "noocr" / "report.json").read_text())["kind"] == "no_text"

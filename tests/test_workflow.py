@@ -290,6 +290,10 @@ STANDIN = {
         def evaluate_corpus(folder, iou_min):
             return {"figure_recall": 1.0, "per_paper": []}
     """,
+    "paper/metrics.py": """
+        def evaluate_scanned(folder, n, iou_min):
+            return {"scanned_papers": n}
+    """,
     "paper/pipeline.py": """
         import json, pathlib
         def process_paper(pdf, out, **kw):
@@ -361,7 +365,8 @@ def test_failed_graph_is_recorded_and_fails_the_summary(workflow_copy):
     # every corpus paper processed, each with its ground truth
     n_papers = load_params()["paper"]["corpus_size"]
     assert yaml.safe_load((work / "results/metrics/papers.json").read_text()) == {
-        "papers": n_papers, "with_truth": n_papers, "figure_recall": 1.0}
+        "papers": n_papers, "with_truth": n_papers, "figure_recall": 1.0,
+        "scanned_papers": load_params()["paper"]["scanned_eval"]}
     # no temporary leftovers
     assert not list((work / "results").rglob("*.tmp"))
 

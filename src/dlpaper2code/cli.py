@@ -331,7 +331,8 @@ def cmd_paper(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     report = process_paper(pdf, args.output, dpi=args.dpi, targets=targets, max_pages=args.max_pages,
-                           max_bytes=int(args.max_mb * 2**20), read_figures=not args.no_figures)
+                           max_bytes=int(args.max_mb * 2**20), read_figures=not args.no_figures,
+                           ocr=not args.no_ocr, max_ocr_pages=args.max_ocr_pages, password=args.password)
     if report["status"] == "failed":
         print(f"error: {report['message']}", file=sys.stderr)
         return 1
@@ -450,6 +451,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-pages", type=int, default=200)
     p.add_argument("--max-mb", type=float, default=64)
     p.add_argument("--no-figures", action="store_true", help="do not pass figures to the diagram reader")
+    p.add_argument("--no-ocr", action="store_true", help="refuse pages without a text layer instead of OCR")
+    p.add_argument("--max-ocr-pages", type=int, default=30, help="scanned pages read by OCR (default 30)")
+    p.add_argument("--password", default="", help="user password of an encrypted PDF")
     p.set_defaults(func=cmd_paper)
 
     p = sub.add_parser("layers", help="list the layer vocabulary")

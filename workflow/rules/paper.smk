@@ -42,6 +42,11 @@ rule paper:
         max_pages=PAPERS_CFG["max_pages"],
         max_mb=PAPERS_CFG["max_mb"],
         read_figures=PAPERS_CFG["read_figures"],
+        ocr=PAPERS_CFG["ocr"],
+        ocr_dpi=PAPERS_CFG["ocr_dpi"],
+        max_ocr_pages=PAPERS_CFG["max_ocr_pages"],
+        fuse_ratio=PAPERS_CFG["fuse_ratio"],
+        min_figure_layers=PAPERS_CFG["min_figure_layers"],
     log:
         f"{LOG_DIR}/paper/{{paper}}.log",
     threads: 1
@@ -63,6 +68,7 @@ rule paper_summary:
     params:
         input_dir=PAPERS_CFG["input_dir"],
         iou_min=PAPERS_CFG["iou_min"],
+        scanned_eval=PAPERS_CFG["scanned_eval"],
     log:
         f"{LOG_DIR}/paper/summary.log",
     script:

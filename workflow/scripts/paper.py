@@ -20,11 +20,8 @@ with logged(snakemake) as log:
     p = snakemake.params
     src = Path(snakemake.input.src)
     pdf = src / f"{snakemake.wildcards.paper}.pdf" if src.is_dir() else src
-    # optional keys (params.yaml paper.ocr, paper.ocr_dpi, paper.max_ocr_pages, paper.fuse_ratio,
-    # paper.min_figure_layers): the package defaults until the rule passes them
-    extra = {k: getattr(p, k) for k in ("ocr", "ocr_dpi", "max_ocr_pages", "fuse_ratio", "min_figure_layers")
-             if hasattr(p, k)}
     report = process_paper(pdf, snakemake.output[0], dpi=p.dpi, targets=list(p.targets),
                            max_pages=p.max_pages, max_bytes=int(p.max_mb * 2**20), read_figures=p.read_figures,
-                           **extra)
+                           ocr=p.ocr, ocr_dpi=p.ocr_dpi, max_ocr_pages=p.max_ocr_pages, fuse_ratio=p.fuse_ratio,
+                           min_figure_layers=p.min_figure_layers)
     log.info("%s: %s %s", pdf, report["status"], report.get("message", ""))

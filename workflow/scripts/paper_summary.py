@@ -27,7 +27,7 @@ with logged(snakemake) as log:
     if truth_dir is not None:
         ext = evaluate_corpus(truth_dir, iou_min=p.iou_min)
         metrics.update({k: v for k, v in ext.items() if k not in ("per_paper", "counts")})
-        n_scan = getattr(p, "scanned_eval", 0)      # params.yaml paper.scanned_eval, once the rule passes it
+        n_scan = p.scanned_eval          # OCR quality on scanned copies of the first N corpus papers
         if n_scan:
             from dlpaper2code.paper.metrics import evaluate_scanned
             metrics.update(evaluate_scanned(truth_dir, n_scan, iou_min=p.iou_min))
