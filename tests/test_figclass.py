@@ -18,11 +18,12 @@ from dlpaper2code.figclass import classify, compare, features, generate
 REPO = Path(__file__).resolve().parents[1]
 
 # A small configuration trained and scored end to end.  Its accuracy floors are
-# set from measurements on this configuration (seed 0; see the module's note in
-# the report): coarse MLP test 0.97 measured, fine 0.9, table 3 1.0 -- the floors
-# leave room for the few test images (every 1 of 23 coarse test images = 4.3%).
+# set from measurements on this configuration (seed 0, EfficientNet-Lite0, MLP
+# test accuracy): table 3 0.970 (33 test images), table 4 0.944 (36), table 5
+# 0.833 (18), two stages 0.861 (36).  The floors allow two or three more misses
+# than measured; table 3's floor is above its majority class (30 of 33 "other").
 SMALL = {"n_per_style": 16, "n_negative": 72, "n_simulated": 16, "seed": 0}
-FLOOR = {"table3_mlp": 0.90, "table4_mlp": 0.85, "table5_mlp": 0.75, "six_two_stage_mlp": 0.75}
+FLOOR = {"table3_mlp": 0.94, "table4_mlp": 0.85, "table5_mlp": 0.70, "six_two_stage_mlp": 0.75}
 
 
 def _params() -> dict:
@@ -298,6 +299,9 @@ def test_classify_figure_command(small_run, tmp_path, capsys):
     res = classify.classify_images([imgs["neurons"]], root / "clf.joblib")
     probs = res[0]["probabilities"]
     assert abs(sum(probs.values()) - 1.0) < 1e-6 and set(probs) == set(generate.STYLES) | {"other"}
+    picked = classify.pick_figures([imgs["box3d"], imgs["line"]], root / "clf.joblib")
+    assert [p["keep"] for p in picked] == [True, False] and not picked[0]["read_as_diagram"]
+    assert classify.pick_figures([imgs["line"]], tmp_path / "none.joblib") is None
 
 
 def test_classify_figure_missing_model(tmp_path, capsys):
@@ -340,7 +344,6 @@ def test_figclass_rules_dry_run(tmp_path):
                     ("figclass_summary", 1), ("figclass_train", 1)]:
         assert any(line.split()[:2] == [rule, str(n)] for line in text.splitlines()), (rule, n, text[-2000:])
     smk = (REPO / "workflow/rules/figclass.smk").read_text()
-    for key in params["figclass"]:
-        if key not in ("backbones", "negative_kinds"):     # these shape the DAG instead
-            assert f'{key}=FIG["{key}"]' in smk, key
+    for key in params["figclass"]:          # every key reaches a rule (so DVC tracks it)
+        assert f'{key}=FIG["{key}"]' in smk, key
     assert "count=" not in smk

@@ -98,6 +98,8 @@ rule figclass_summary:
     output:
         tables=f"{FIG_DIR}/tables.md",
         metrics=f"{METRICS_DIR}/figclass.json",
+    params:
+        backbones=FIG["backbones"],
     log:
         f"{LOG_DIR}/figclass/summary.log",
     script:

@@ -25,12 +25,18 @@ ARCH_CAPTION = re.compile(r"architecture|block diagram|each box is a layer|overv
 
 
 def bench_speed(backbone: str = "efficientnet_lite0", n: int = 64, batch_size: int = 16, threads: int = 2,
-                size: int = 224, fit: str = "pad", weights=None, tmp_dir=None) -> dict:
-    """Images per second (load + resize + network) on `n` generated figures of every kind."""
+                size: int = 224, fit: str = "pad", weights=None, tmp_dir=None, random_weights: bool = False) -> dict:
+    """Images per second (load + resize + network) on `n` generated figures of every kind
+    (`random_weights`: time the network without its weights file, e.g. VGG19 here)."""
     import tempfile
 
     features.set_threads(threads)
-    bb = features.load_backbone(backbone, weights)
+    if random_weights and backbone != "baseline":
+        build = {"vgg19": features._build_vgg19, "efficientnet_lite0": features._build_effnet_lite0}[backbone]
+        net = build().eval()
+        bb = features.Backbone(backbone, net.dim, "random", net)
+    else:
+        bb = features.load_backbone(backbone, weights)
     with tempfile.TemporaryDirectory(dir=tmp_dir) as tmp:
         paths = []
         kinds = [k for k in generate.KINDS if k not in ("simulated", "box2d")]   # no Graphviz needed
@@ -44,7 +50,8 @@ def bench_speed(backbone: str = "efficientnet_lite0", n: int = 64, batch_size: i
         _, stats = features.extract_features(paths, bb, size=size, fit=fit, batch_size=batch_size)
         wall = time.perf_counter() - t0
     return {"backbone": backbone, "images": n, "threads": threads, "batch_size": batch_size,
-            "images_per_s": round(n / wall, 2), "network_images_per_s": round(n / stats.network_seconds, 2)}
+            "images_per_s": round(n / wall, 2), "network_images_per_s": round(n / stats.network_seconds, 2),
+            "random_weights": bool(random_weights)}
 
 
 def paper_figures(papers_dir) -> list[dict]:
@@ -91,12 +98,14 @@ def main(argv=None) -> int:
     s.add_argument("--batch-size", type=int, default=16)
     s.add_argument("--threads", type=int, default=2)
     s.add_argument("--weights")
+    s.add_argument("--random-weights", action="store_true", help="time the network without its weights file")
     p = sub.add_parser("papers")
     p.add_argument("papers_dir")
     p.add_argument("--model")
     args = ap.parse_args(argv)
     if args.what == "speed":
-        print(json.dumps(bench_speed(args.backbone, args.n, args.batch_size, args.threads, weights=args.weights)))
+        print(json.dumps(bench_speed(args.backbone, args.n, args.batch_size, args.threads, weights=args.weights,
+                                      random_weights=args.random_weights)))
         return 0
     r = eval_paper_figures(args.papers_dir, args.model)
     print(f"{r['figures']} figures: coarse accuracy {r['coarse_accuracy']:.3f}, architecture recall "

@@ -13,8 +13,9 @@ Backbones (``BACKBONES``):
   histograms (cheap, for comparison).
 
 Images are resized to ``size`` x ``size`` (``fit="pad"``: the long side to
-``size``, padded with white to a square; ``"squash"``: stretched, as the paper
-did), then batched through the network in inference mode.
+``size``, padded with white to a square; ``"fold"``: the same after cutting an
+elongated image into pieces laid side by side; ``"squash"``: stretched, as the
+paper did), then batched through the network in inference mode.
 """
 from __future__ import annotations
 
@@ -70,8 +71,33 @@ def load_image(path) -> Image.Image:
         raise FigureImageError(f"{path}: not a readable image ({type(exc).__name__}: {exc})") from exc
 
 
+def fold(img: Image.Image, max_ratio: float = 2.0) -> Image.Image:
+    """An elongated image cut into k pieces along its long side, laid side by side
+    (tall images) or stacked (wide ones) with a white gutter, so that a square
+    resize keeps its details: a 1000 x 80 chain of boxes becomes about 330 x 260."""
+    w, h = img.size
+    ratio = max(w, h) / max(1, min(w, h))
+    if ratio <= max_ratio:
+        return img
+    k = max(2, int(round(math.sqrt(ratio))))
+    gutter = max(2, min(w, h) // 10)
+    if w >= h:
+        step = -(-w // k)
+        out = Image.new("RGB", (step, k * h + (k - 1) * gutter), (255, 255, 255))
+        for i in range(k):
+            out.paste(img.crop((i * step, 0, min(w, (i + 1) * step), h)), (0, i * (h + gutter)))
+    else:
+        step = -(-h // k)
+        out = Image.new("RGB", (k * w + (k - 1) * gutter, step), (255, 255, 255))
+        for i in range(k):
+            out.paste(img.crop((0, i * step, w, min(h, (i + 1) * step))), (i * (w + gutter), 0))
+    return out
+
+
 def prepare(img: Image.Image, size: int = 224, fit: str = "pad") -> np.ndarray:
-    """`img` as a size x size x 3 uint8 array."""
+    """`img` as a size x size x 3 uint8 array (fit: pad, fold or squash)."""
+    if fit == "fold":
+        img, fit = fold(img), "pad"
     if fit == "squash":
         out = img.resize((size, size), Image.BILINEAR, reducing_gap=2.0)
     elif fit == "pad":
@@ -82,7 +108,7 @@ def prepare(img: Image.Image, size: int = 224, fit: str = "pad") -> np.ndarray:
         out = Image.new("RGB", (size, size), (255, 255, 255))
         out.paste(small, ((size - nw) // 2, (size - nh) // 2))
     else:
-        raise ValueError(f"fit must be 'pad' or 'squash', got {fit!r}")
+        raise ValueError(f"fit must be 'pad', 'fold' or 'squash', got {fit!r}")
     return np.array(out, dtype=np.uint8)
 
 
