@@ -347,3 +347,15 @@ def test_figclass_rules_dry_run(tmp_path):
     for key in params["figclass"]:          # every key reaches a rule (so DVC tracks it)
         assert f'{key}=FIG["{key}"]' in smk, key
     assert "count=" not in smk
+
+
+def test_fold_keeps_elongated_figures_readable():
+    wide = Image.new("RGB", (1000, 80), "white")
+    ImageDraw = __import__("PIL.ImageDraw", fromlist=["Draw"])
+    ImageDraw.Draw(wide).rectangle([0, 0, 999, 79], outline="black")
+    f = features.fold(wide)
+    assert max(f.size) / min(f.size) < 2.0 and f.height > 80
+    assert features.fold(Image.new("RGB", (300, 200))).size == (300, 200)     # not elongated: unchanged
+    tall = features.fold(Image.new("RGB", (100, 900)))
+    assert tall.width > tall.height / 2
+    assert features.prepare(wide, 224, "fold").shape == (224, 224, 3)
