@@ -36,6 +36,9 @@ def train_classifier(fs, *, classifier: str = "mlp", seed: int = 0, split=(0.6, 
                      weights: str = "") -> tuple[dict, dict]:
     """Fit the two stages on the train + validation images of the six-class split;
     score them on its test images.  Returns (bundle to save, info)."""
+    if classifier == "svm":
+        raise ValueError("figclass.model: the saved classifier needs class probabilities; SVC here has none "
+                         "(choose mlp, lr, rf, dt or nb)")
     mask, six, strata = task_data(fs, "six")
     X = fs.X[mask]
     sp = split_indices(strata, seed, split)
