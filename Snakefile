@@ -21,6 +21,7 @@ include: "workflow/rules/verify.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/read.smk"
 include: "workflow/rules/paper.smk"
+include: "workflow/rules/figclass.smk"
 include: "workflow/rules/bench.smk"
 include: "workflow/rules/bench_read.smk"
 
@@ -35,3 +36,5 @@ rule all:
         rules.simulate_summary.output,
         rules.read_summary.output,
         rules.paper_summary.output,
+        rules.figclass_summary.output,
+        rules.figclass_train.output,

@@ -359,3 +359,27 @@ def test_fold_keeps_elongated_figures_readable():
     tall = features.fold(Image.new("RGB", (100, 900)))
     assert tall.width > tall.height / 2
     assert features.prepare(wide, 224, "fold").shape == (224, 224, 3)
+
+
+def test_paper_route_picks_figures_with_the_classifier(small_run, tmp_path):
+    """The trained classifier as process_paper's figure_filter: every figure gets a class and a verdict."""
+    from dlpaper2code.cli import main
+    from dlpaper2code.paper.pipeline import process_paper
+    from dlpaper2code.paper.synth import generate_paper
+
+    root = small_run[0]
+    generate_paper(tmp_path, seed=1, name="p")
+    pdf = tmp_path / "p.pdf"
+    filt = classify.paper_figure_filter(root / "clf.joblib", min_probability=0.2)
+    report = process_paper(pdf, tmp_path / "out", figure_filter=filt, targets=["pytorch"], render_graphs=False)
+    figs = report["figures"]
+    assert figs and all("classification" in f for f in figs), figs
+    for f in figs:
+        c = f["classification"]
+        assert c["class"] in set(generate.STYLES) | {"other"} and 0 <= c["architecture_probability"] <= 1
+        assert f["tried"] == (c["architecture_probability"] >= 0.2), f
+        assert ("figure classifier" in f.get("filter", "")) or ("figure classifier" in f.get("why", ""))
+    # the command: a missing classifier is a clear error, not a silent "try everything"
+    rc = main(["paper", str(pdf), "-o", str(tmp_path / "cli"), "-t", "pytorch",
+               "--figure-classifier", str(tmp_path / "none.joblib")])
+    assert rc == 2 and not (tmp_path / "cli").exists()

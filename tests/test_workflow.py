@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -91,8 +92,8 @@ def test_dvc_yaml_stages_cover_the_workflow():
     assert set(doc["metrics"]) == {"results/metrics/verify.json", "results/metrics/codegen_bench.json",
                                    "results/metrics/simulate.json", "results/metrics/simulate_bench.json",
                                    "results/metrics/read.json", "results/metrics/papers.json",
-                                   "results/metrics/read_bench.json"}
-    assert doc["plots"] == ["results/plots/read_accuracy.png"]
+                                   "results/metrics/read_bench.json", "results/metrics/figclass.json"}
+    assert doc["plots"] == ["results/plots/read_accuracy.png", "results/plots/figclass"]
     assert "results/simulated" in stages["simulate"]["outs"]
     assert {"simulate.models_per_depth", "simulate.seed", "simulate.styles", "render"} <= set(stages["simulate"]["params"])
 
@@ -306,6 +307,69 @@ STANDIN = {
         def summarize_papers(rows):
             return {"papers": len(rows), "with_truth": sum(r["truth"] for r in rows)}
     """,
+    "figclass/__init__.py": "",
+    "figclass/generate.py": """
+        import pathlib
+        def kind_count(kind, n_per_style, n_negative, n_simulated, negative_kinds):
+            return 2
+        def render_context(styles, simulated_styles, box2d_style, share, degrade_p):
+            return None
+        def write_kind(out, kind, n, seed, ctx, progress=None):
+            (pathlib.Path(out) / "manifest.csv").write_text("file,kind\\n" + "".join(f"{kind}{i}.png,{kind}\\n" for i in range(n)))
+            return list(range(n))
+        def read_manifest(folder):
+            lines = (pathlib.Path(folder) / "manifest.csv").read_text().splitlines()[1:]
+            return [{"file": l.split(",")[0], "kind": l.split(",")[1], "sha256": ""} for l in lines]
+    """,
+    "figclass/features.py": """
+        import pathlib
+        class ExtractStats:
+            def __init__(self, images, seconds, network_seconds, batch_size):
+                self.images, self.seconds, self.network_seconds = images, seconds, network_seconds
+            images_per_s = 1.0
+            def as_dict(self): return {"images": self.images, "images_per_s": 1.0}
+        class Backbone:
+            dim = 3
+        def set_threads(n): pass
+        def load_backbone(name, weights=None): return Backbone()
+        def features_for_manifest(rows, backbone, size, fit, batch_size):
+            return [r["kind"] for r in rows], ExtractStats(len(rows), 0.0, 0.0, batch_size)
+        def save_features(out, X, files, kinds, shas, name):
+            pathlib.Path(out).write_text(",".join(kinds))
+    """,
+    "figclass/compare.py": """
+        import json, pathlib
+        TASK_ORDER = ["table3"]
+        class Array:
+            shape = (0, 3)
+        class Features:
+            X = Array()
+            def __init__(self, kinds): self.kinds = kinds
+        def load_features(paths, name):
+            return Features([k for p in paths for k in pathlib.Path(p).read_text().split(",")])
+        def compare(fs, **kw):
+            return {"images": len(fs.kinds), "tasks": {}}
+        def write_outputs(result, out_dir, plots):
+            out_dir = pathlib.Path(out_dir)
+            for t in ("table3", "table4", "table5", "stages"):
+                for ext in ("md", "csv"):
+                    (out_dir / f"{t}.{ext}").write_text(t)
+            for f in plots.values():
+                pathlib.Path(f).parent.mkdir(parents=True, exist_ok=True)
+                pathlib.Path(f).write_text("png")
+            (out_dir / "comparison.json").write_text(json.dumps({"backbone": out_dir.name, "dim": 3, **result}))
+        def table_markdown(result, task): return task
+        def summary_metrics(results, speeds):
+            return {r["backbone"]: r["images"] for r in results}
+    """,
+    "figclass/classify.py": """
+        import json, pathlib
+        def train_classifier(fs, **kw): return {"images": len(fs.kinds)}, {"images": len(fs.kinds)}
+        def save_classifier(bundle, path): pathlib.Path(path).write_text(json.dumps(bundle))
+        def paper_figure_filter(path, min_probability):
+            assert json.loads(pathlib.Path(path).read_text())["images"] > 0
+            return lambda fig, crop: True
+    """,
     "simulate/bench.py": """
         def bench_simulate(depths, count, seed, styles, full_styles=None, cores=16):
             return {"models": len(depths) * count}
@@ -367,6 +431,12 @@ def test_failed_graph_is_recorded_and_fails_the_summary(workflow_copy):
     assert yaml.safe_load((work / "results/metrics/papers.json").read_text()) == {
         "papers": n_papers, "with_truth": n_papers, "figure_recall": 1.0,
         "scanned_papers": load_params()["paper"]["scanned_eval"]}
+    # every figure kind generated and featurised once per backbone, the classifier trained on all of them
+    fig = load_params()["figclass"]
+    n_kinds = 5 + 1 + len(fig["negative_kinds"])
+    assert yaml.safe_load((work / "results/metrics/figclass.json").read_text()) == {
+        b: 2 * n_kinds for b in fig["backbones"]}
+    assert json.loads((work / "results/figclass/classifier.joblib").read_text()) == {"images": 2 * n_kinds}
     # no temporary leftovers
     assert not list((work / "results").rglob("*.tmp"))
 

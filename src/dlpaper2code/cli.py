@@ -330,9 +330,22 @@ def cmd_paper(args) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    figure_filter = None
+    model = args.figure_classifier
+    if model is None and not args.no_classifier and Path(DEFAULT_FIGURE_CLASSIFIER).is_file():
+        model = DEFAULT_FIGURE_CLASSIFIER
+    if model and not args.no_classifier and not args.no_figures:
+        from .figclass.classify import ClassifierMissing, paper_figure_filter
+
+        try:
+            figure_filter = paper_figure_filter(model, min_probability=args.figure_min_probability)
+        except ClassifierMissing as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     report = process_paper(pdf, args.output, dpi=args.dpi, targets=targets, max_pages=args.max_pages,
                            max_bytes=int(args.max_mb * 2**20), read_figures=not args.no_figures,
-                           ocr=not args.no_ocr, max_ocr_pages=args.max_ocr_pages, password=args.password)
+                           ocr=not args.no_ocr, max_ocr_pages=args.max_ocr_pages, password=args.password,
+                           figure_filter=figure_filter)
     if report["status"] == "failed":
         print(f"error: {report['message']}", file=sys.stderr)
         return 1
@@ -344,6 +357,7 @@ def cmd_paper(args) -> int:
 
 
 DEFAULT_PARAMS = "params.yaml"
+DEFAULT_FIGURE_CLASSIFIER = "results/figclass/classifier.joblib"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -354,6 +368,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .web.cli import add_parser as add_web_parsers
 
     add_web_parsers(sub)          # serve, import-papers (dlpaper2code.web)
+    from .figclass.classify import add_parser as add_classify_parser
+
+    add_classify_parser(sub)      # classify-figure (dlpaper2code.figclass)
 
     p = sub.add_parser("validate", help="validate graph JSON files and print each layer's output shape")
     p.add_argument("graphs", nargs="+")
@@ -454,6 +471,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-ocr", action="store_true", help="refuse pages without a text layer instead of OCR")
     p.add_argument("--max-ocr-pages", type=int, default=30, help="scanned pages read by OCR (default 30)")
     p.add_argument("--password", default="", help="user password of an encrypted PDF")
+    p.add_argument("--figure-classifier", metavar="MODEL", help="figure classifier that picks the figures to read "
+                   f"(default {DEFAULT_FIGURE_CLASSIFIER} when present, made by the figclass stage)")
+    p.add_argument("--figure-min-probability", type=float, default=0.2,
+                   help="skip a figure when the classifier's P(architecture) is below this (default 0.2)")
+    p.add_argument("--no-classifier", action="store_true", help="try every figure")
     p.set_defaults(func=cmd_paper)
 
     p = sub.add_parser("layers", help="list the layer vocabulary")

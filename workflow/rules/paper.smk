@@ -34,6 +34,7 @@ rule paper:
         # the corpus folder (one job makes it), or the PDF itself in a user folder
         src=f"{PAPER_DIR}/{{paper}}.pdf" if PAPERS_CFG["input_dir"] else CORPUS_DIR,
         code=CODE,
+        classifier=PAPERS_CFG["figure_classifier"] or [],
     output:
         directory("results/papers/{paper}"),
     params:
@@ -47,6 +48,7 @@ rule paper:
         max_ocr_pages=PAPERS_CFG["max_ocr_pages"],
         fuse_ratio=PAPERS_CFG["fuse_ratio"],
         min_figure_layers=PAPERS_CFG["min_figure_layers"],
+        figure_min_probability=PAPERS_CFG["figure_min_probability"],
     log:
         f"{LOG_DIR}/paper/{{paper}}.log",
     threads: 1

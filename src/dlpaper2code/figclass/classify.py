@@ -154,6 +154,30 @@ def classify_arrays(arrays: list[np.ndarray], bundle: dict, backbone=None) -> li
     return predict_bundle(bundle, backbone.batch(batch))
 
 
+def paper_figure_filter(model=None, *, min_probability: float = 0.2):
+    """A ``figure_filter`` for :func:`dlpaper2code.paper.pipeline.process_paper`.
+
+    The classifier and its backbone are loaded once (ClassifierMissing names the
+    file and the command that makes it).  A figure is tried unless the
+    classifier is fairly sure it is not an architecture figure
+    (P(architecture) < `min_probability`): a wrongly skipped model figure costs
+    more than reading a plot that yields no diagram."""
+    bundle = load_classifier(model)
+    backbone = load_backbone(bundle["backbone"], bundle.get("weights") or None)
+
+    def figure_filter(fig: dict, crop) -> tuple[bool, str]:
+        r = classify_arrays([np.asarray(load_image(crop))], bundle, backbone)[0]
+        p = r["architecture_probability"]
+        what = f"figure classifier: {r['class']} (p={r['probability']:.2f}, P(architecture)={p:.2f})"
+        fig["classification"] = {"class": r["class"], "style": None if r["class"] == OTHER else r["class"],
+                                 "probability": round(r["probability"], 4), "architecture_probability": round(p, 4)}
+        if p < min_probability:
+            return False, f"{what} < {min_probability}: skipped"
+        return True, what
+
+    return figure_filter
+
+
 # ----------------------------------------------------------------------------- CLI
 
 def add_parser(subparsers):

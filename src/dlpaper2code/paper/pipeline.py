@@ -258,6 +258,8 @@ def _process(pdf: Path, tmp: Path, report: dict, t0: float, *, dpi, targets, max
             figure_info.append(dict(base, why="no crop was written"))
             continue
         ok, why = _filter(figure_filter, fig, crop)
+        if fig.get("classification"):             # the figure classifier's class and probabilities
+            base["classification"] = fig["classification"]
         if not ok:
             figure_info.append(dict(base, why=why))
             continue
