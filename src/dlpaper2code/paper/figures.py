@@ -27,18 +27,12 @@ from pathlib import Path
 from .common import FIG_CAPTION, Caption, find_captions, gap, hoverlap, union
 from .layout import Graphic, PageLayout, read_layout
 from .pdf import Paper, open_paper
+from ..dsu import DisjointSet
 
 
 def _cluster(boxes: list[list[float]], join: float, blockers: list[list[float]]) -> list[list[int]]:
     n = len(boxes)
-    parent = list(range(n))
-
-    def find(i):
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
+    clusters = DisjointSet(n)
     order = sorted(range(n), key=lambda i: boxes[i][0])
     for a_i, i in enumerate(order):
         a = boxes[i]
@@ -47,11 +41,8 @@ def _cluster(boxes: list[list[float]], join: float, blockers: list[list[float]])
             if b[0] > a[2] + join:
                 break
             if gap(a, b) <= join and not _blocked(a, b, blockers):
-                parent[find(i)] = find(j)
-    groups: dict[int, list[int]] = {}
-    for i in range(n):
-        groups.setdefault(find(i), []).append(i)
-    return list(groups.values())
+                clusters.merge(i, j)
+    return clusters.groups()
 
 
 def _blocked(a, b, blockers) -> bool:

@@ -46,6 +46,7 @@ from pathlib import Path
 from .common import Caption, FIG_CAPTION, TAB_CAPTION, body_lines, columns, find_captions, hoverlap, union
 from .layout import SUPERSCRIPTS, PageLayout, Segment, _norm, read_layout
 from .pdf import Paper, open_paper
+from ..dsu import DisjointSet
 
 HEADER_WORDS = re.compile(r"\b(layer|layers|type|kernel|support|filt|filts|filters|stride|pad|output|size|"
                           r"channels|#channels|operator|name|data|patch|input|units)\b", re.I)
@@ -109,16 +110,8 @@ def _logical_rows(lines, brackets, hrules, pitch: bool = True) -> list[list[int]
     cell and the cells centred beside it), or when rules separate the rows (hlines or grid) and
     no rule lies between them."""
     n = len(lines)
-    parent = list(range(n))
-
-    def find(i):
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    def join(i, j):
-        parent[find(i)] = find(j)
+    rows = DisjointSet(n)
+    join = rows.merge
     centres = [_centre(ln) for ln in lines]
     for b in brackets:
         idx = [i for i in range(n) if b.top - 1 <= centres[i] <= b.bottom + 1]
@@ -140,10 +133,7 @@ def _logical_rows(lines, brackets, hrules, pitch: bool = True) -> list[list[int]
             for i in range(n - 1):
                 if band[i] == band[i + 1]:
                     join(i, i + 1)
-    groups: dict[int, list[int]] = {}
-    for i in range(n):
-        groups.setdefault(find(i), []).append(i)
-    return sorted(groups.values())
+    return sorted(rows.groups())
 
 
 def _read_table(page, cap, body_ids, cap_ids, direction):

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
+from ..dsu import DisjointSet
 
 
 @dataclass
@@ -306,14 +307,7 @@ def _strip_closed(strip: np.ndarray, axis: int) -> bool:
 
 def group_parts(ink: Ink, parts: list[Part]) -> list[Node]:
     n = len(parts)
-    parent = list(range(n))
-
-    def find(i):
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
+    joined = DisjointSet(n)
     max_gap = int(round(3 * ink.line_width + 4))
     boxes = np.array([p.box for p in parts]) if parts else np.zeros((0, 4))
     for i in range(n):
@@ -324,12 +318,10 @@ def group_parts(ink: Ink, parts: list[Part]) -> list[Node]:
             if _contains(a, b) or _contains(b, a):
                 continue
             if _gap_is_ink(ink.dark, parts[i], parts[j], max_gap):
-                parent[find(i)] = find(j)
-    groups: dict[int, list[Part]] = {}
-    for i in range(n):
-        groups.setdefault(find(i), []).append(parts[i])
+                joined.merge(i, j)
     nodes = []
-    for members in groups.values():
+    for group in joined.groups():
+        members = [parts[i] for i in group]
         x0 = min(p.box[0] for p in members)
         y0 = min(p.box[1] for p in members)
         x1 = max(p.box[2] for p in members)
