@@ -161,7 +161,9 @@ def paper_figure_filter(model=None, *, min_probability: float = 0.2):
     file and the command that makes it).  A figure is tried unless the
     classifier is fairly sure it is not an architecture figure
     (P(architecture) < `min_probability`): a wrongly skipped model figure costs
-    more than reading a plot that yields no diagram."""
+    more than reading a plot that yields no diagram.  Vector drawings are always
+    tried (the classifier misses tight chains of boxes; reading the PDF's shapes
+    is cheap); the verdict is recorded either way."""
     bundle = load_classifier(model)
     backbone = load_backbone(bundle["backbone"], bundle.get("weights") or None)
 
@@ -171,9 +173,11 @@ def paper_figure_filter(model=None, *, min_probability: float = 0.2):
         what = f"figure classifier: {r['class']} (p={r['probability']:.2f}, P(architecture)={p:.2f})"
         fig["classification"] = {"class": r["class"], "style": None if r["class"] == OTHER else r["class"],
                                  "probability": round(r["probability"], 4), "architecture_probability": round(p, 4)}
-        if p < min_probability:
-            return False, f"{what} < {min_probability}: skipped"
-        return True, what
+        if p >= min_probability:
+            return True, what
+        if fig.get("source") == "vector":      # cheap to read from the PDF's own shapes: never skipped
+            return True, f"{what}, but a vector drawing is read from the PDF's shapes whatever its class"
+        return False, f"{what} < {min_probability}: skipped"
 
     return figure_filter
 
