@@ -53,6 +53,7 @@ import os
 import random
 import tempfile
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 W, H = 612.0, 792.0            # US letter
@@ -65,6 +66,16 @@ CAP_SIZE, CAP_LEADING = 9.0, 10.8
 ITEM_GAP = 12.0
 FLOAT_SEP = 8.0                 # extra space above a figure or table that follows running text
 LOOKS = ("keras3", "keras2", "caffe")
+
+
+def _rule_drawer(c, tx: float, tw: float, boxes: list) -> Callable[[float, float], None]:
+    """hline(y, lw): a horizontal table rule across [tx, tx + tw] at y (top-down
+    points), drawn on canvas `c`, its box appended to `boxes` (ground truth)."""
+    def hline(y, lw):
+        c.setLineWidth(lw)
+        c.line(tx, H - y, tx + tw, H - y)
+        boxes.append([tx, y - lw / 2, tx + tw, y + lw / 2])
+    return hline
 
 _FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/share/fonts/TTF")
 _WORDS = ("the network model layer training data we our method features accuracy results convolutional "
@@ -537,11 +548,7 @@ class _Doc:
             tx = x + (w - tw) / 2
             boxes = []
             c.setStrokeColorRGB(0, 0, 0)
-
-            def hline(y, lw):
-                c.setLineWidth(lw)
-                c.line(tx, H - y, tx + tw, H - y)
-                boxes.append([tx, y - lw / 2, tx + tw, y + lw / 2])
+            hline = _rule_drawer(c, tx, tw, boxes)
             if rules == "grid":
                 for i in range(len(cells) + 1):
                     hline(t0 + i * rowh, 0.5)
@@ -655,11 +662,7 @@ class _Doc:
                 xs.append(xs[-1] + cw)
             boxes = []
             c.setStrokeColorRGB(0, 0, 0)
-
-            def hline(y, lw):
-                c.setLineWidth(lw)
-                c.line(tx, H - y, tx + tw, H - y)
-                boxes.append([tx, y - lw / 2, tx + tw, y + lw / 2])
+            hline = _rule_drawer(c, tx, tw, boxes)
             ys = [t0]
             for rh in rowhs:
                 ys.append(ys[-1] + rh)
