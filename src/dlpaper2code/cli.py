@@ -319,6 +319,7 @@ def fetch_arxiv(arxiv_id: str, dest_dir: Path, url_template: str | None = None, 
 
 def cmd_paper(args) -> int:
     from .codegen import expand_targets
+    from .figclass.classify import DEFAULT_MODEL, ClassifierMissing, paper_figure_filter
     from .paper.pipeline import process_paper
 
     if bool(args.pdf) == bool(args.arxiv):
@@ -332,11 +333,9 @@ def cmd_paper(args) -> int:
         return 2
     figure_filter = None
     model = args.figure_classifier
-    if model is None and not args.no_classifier and Path(DEFAULT_FIGURE_CLASSIFIER).is_file():
-        model = DEFAULT_FIGURE_CLASSIFIER
+    if model is None and not args.no_classifier and Path(DEFAULT_MODEL).is_file():
+        model = DEFAULT_MODEL
     if model and not args.no_classifier and not args.no_figures:
-        from .figclass.classify import ClassifierMissing, paper_figure_filter
-
         try:
             figure_filter = paper_figure_filter(model, min_probability=args.figure_min_probability)
         except ClassifierMissing as exc:
@@ -357,7 +356,6 @@ def cmd_paper(args) -> int:
 
 
 DEFAULT_PARAMS = "params.yaml"
-DEFAULT_FIGURE_CLASSIFIER = "results/figclass/classifier.joblib"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -368,7 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .web.cli import add_parser as add_web_parsers
 
     add_web_parsers(sub)          # serve, import-papers (dlpaper2code.web)
-    from .figclass.classify import add_parser as add_classify_parser
+    from .figclass.classify import DEFAULT_MODEL as DEFAULT_FIGURE_CLASSIFIER, add_parser as add_classify_parser
 
     add_classify_parser(sub)      # classify-figure (dlpaper2code.figclass)
 

@@ -226,6 +226,19 @@ def repair_with_shapes(boxes: list[Box], edges: list[tuple[int, int, float]],
     return out
 
 
+def _width(b: Box, out, key: str, default: int, p: dict, guessed: list[str], rank: int | None = None) -> None:
+    """p[key] = the layer's width: the last dimension of its output shape (of
+    `rank` dimensions, when given), else the number on its Caffe arrow, else
+    `default`, recorded as guessed."""
+    if out and (rank is None or len(out) == rank):
+        p[key] = out[-1]
+    elif b.edge_label:
+        p[key] = b.edge_label
+    else:
+        p[key] = default
+        guessed.append(key)
+
+
 def infer_params(b: Box, in_shape: tuple[int, ...] | None) -> None:
     """Hyper-parameters from what the box shows."""
     r, t = b.reading, b.layer_type
@@ -242,13 +255,7 @@ def infer_params(b: Box, in_shape: tuple[int, ...] | None) -> None:
             p["shape"], p["dtype"] = [224, 224, 3], "float32"
             guessed.append("shape")
     elif t == "Conv2D":
-        if out and len(out) == 3:
-            p["filters"] = out[-1]
-        elif b.edge_label:
-            p["filters"] = b.edge_label
-        else:
-            p["filters"] = 32
-            guessed.append("filters")
+        _width(b, out, "filters", 32, p, guessed, rank=3)
         if "kernel" in r.caffe:
             p["kernel_size"] = r.caffe["kernel"]
             p["strides"] = r.caffe.get("stride", 1)
@@ -268,26 +275,14 @@ def infer_params(b: Box, in_shape: tuple[int, ...] | None) -> None:
             p["pool_size"], p["strides"] = k, s
             guessed += ["pool_size", "strides"]
     elif t == "Dense":
-        if out:
-            p["units"] = out[-1]
-        elif b.edge_label:
-            p["units"] = b.edge_label
-        else:
-            p["units"] = 10
-            guessed.append("units")
+        _width(b, out, "units", 10, p, guessed)
     elif t == "Dropout":
         p["rate"] = 0.5
         guessed.append("rate")
     elif t == "Embedding":
         p["input_dim"] = 10000
         guessed.append("input_dim")
-        if out:
-            p["output_dim"] = out[-1]
-        elif b.edge_label:
-            p["output_dim"] = b.edge_label
-        else:
-            p["output_dim"] = 64
-            guessed.append("output_dim")
+        _width(b, out, "output_dim", 64, p, guessed)
     elif t in ("SimpleRNN", "LSTM", "GRU"):
         if out:
             p["units"] = out[-1]
