@@ -186,9 +186,14 @@ def compatible(src: Box, dst: Box) -> bool | None:
 
 
 def repair_with_shapes(boxes: list[Box], edges: list[tuple[int, int, float]],
-                       alternatives: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
+                       alternatives: list[tuple[int, int, float]],
+                       siblings: dict[int, frozenset[int]] | None = None) -> list[tuple[int, int, float]]:
     """Swap an arrow the shapes contradict for a close second the shapes
-    accept; give a Concat the inputs whose channels add up to its own."""
+    accept; give a Concat the inputs whose channels add up to its own.
+
+    `siblings` maps a box to the boxes that share a tangle of ink with it
+    (crossing or merged arrows): when such a tangle gives a Concat a wrong
+    tail, or none, the right one is among them (see `concat_slots`)."""
     by = {b.index: b for b in boxes}
     layer = {b.index for b in boxes if b.role == "layer"}
     alts = [a for a in alternatives if a[0] in layer and a[1] in layer]
@@ -203,6 +208,10 @@ def repair_with_shapes(boxes: list[Box], edges: list[tuple[int, int, float]],
         cur = incoming.get(v, [])
         cand = [a for a in alts if a[1] == v and not any(e[0] == a[0] for e in cur)]
         if dst.layer_type == "Concat":
+            fixed = concat_slots(by, dst, cur, cand, siblings or {})
+            if fixed is not None:
+                out = [e for e in out if e[1] != v] + fixed
+                continue
             want = dst.reading.out_shape[-1]
             srcs = [by[e[0]].reading.out_shape for e in cur]
             if any(s_ is None for s_ in srcs) or sum(s_[-1] for s_ in srcs) == want:
@@ -223,7 +232,94 @@ def repair_with_shapes(boxes: list[Box], edges: list[tuple[int, int, float]],
         good_alts = sorted((a for a in cand if compatible(by[a[0]], dst)), key=lambda a: -a[2])
         if (bad and len(bad) == len(cur) or not cur) and good_alts:
             out = [e for e in out if e not in bad] + [good_alts[0]]
+    return retail_dangling(by, layer, out, siblings or {})
+
+
+def retail_dangling(by: dict[int, Box], layer: set[int], edges: list[tuple[int, int, float]],
+                    siblings: dict[int, frozenset[int]]) -> list[tuple[int, int, float]]:
+    """A layer that feeds nothing (other than the last one) lost its arrow
+    in a tangle: give it the arrow of a box in the same tangle whose output
+    shape is the same and which has another consumer left, when exactly one
+    such arrow runs downstream of it (a Dense and the Dropout after it, two
+    parallel lines a pixel apart)."""
+    fed = defaultdict(list)
+    for e in edges:
+        fed[e[0]].append(e)
+    sinks = [i for i in layer if not fed.get(i)]
+    if len(sinks) < 2:
+        return edges
+    last = max(sinks, key=lambda i: by[i].rank)
+    out = list(edges)
+    for lay in sorted(sinks, key=lambda i: by[i].rank):
+        if lay == last:
+            continue
+        shape = by[lay].reading.out_shape
+        near = siblings.get(lay, frozenset())
+        if shape is None or not near:
+            continue
+        options = [e for e in out if e[1] in near and e[0] != lay and by[e[1]].rank > by[lay].rank
+                   and by[e[0]].reading.out_shape == shape and len(fed[e[0]]) >= 2
+                   and not any(f[0] == lay and f[1] == e[1] for f in out)]
+        if len(options) != 1:
+            continue
+        e = options[0]
+        out.remove(e)
+        fed[e[0]].remove(e)
+        new = (lay, e[1], min(e[2], 0.5))
+        out.append(new)
+        fed[lay].append(new)
     return out
+
+
+def concat_slots(by: dict[int, Box], dst: Box, cur: list[tuple[int, int, float]],
+                 cand: list[tuple[int, int, float]],
+                 siblings: dict[int, frozenset[int]]) -> list[tuple[int, int, float]] | None:
+    """The inputs of a Concat whose input cell lists its input shapes (Keras
+    3 and Keras 2 print one shape per input): each listed shape is one slot.
+    Arrows fill the slots of their source's output shape, surest first; a
+    slot left empty takes an alternative arrow, else a box that shares a
+    tangle of arrows with the Concat, whose output shape fits and which lies
+    upstream.  None when the shapes are unread, do not add up to
+    the output (a misread), already agree, or cannot be filled one way only."""
+    want = dst.reading.in_shapes
+    out_shape = dst.reading.out_shape
+    if not want or len(want) < 2 or out_shape is None:
+        return None
+    if any(len(w) != len(out_shape) or w[:-1] != out_shape[:-1] for w in want) \
+            or sum(w[-1] for w in want) != out_shape[-1]:
+        return None
+    srcs = [by[e[0]].reading.out_shape for e in cur]
+    if len(cur) == len(want) and Counter(srcs) == Counter(want):
+        return None
+    free = Counter(want)
+    keep, dropped = [], []
+    for e in sorted(cur, key=lambda e: -e[2]):
+        u = by[e[0]].reading.out_shape
+        if u is not None and free[u] > 0:
+            free[u] -= 1
+            keep.append(e)
+        else:
+            dropped.append(e)
+    missing = list(free.elements())
+    if not missing:
+        return keep
+    taken = {e[0] for e in keep}
+    pool = siblings.get(dst.index, frozenset())
+    for shape in sorted(set(missing), key=missing.index):
+        need = missing.count(shape)
+        alt = sorted({a[0]: a for a in cand if a[0] not in taken
+                      and by[a[0]].reading.out_shape == shape}.values(), key=lambda a: -a[2])
+        picks = alt[:need]
+        if len(picks) < need:
+            near = [i for i in pool if i not in taken and i != dst.index and i not in {a[0] for a in picks}
+                    and by[i].role == "layer" and by[i].reading.out_shape == shape and by[i].rank < dst.rank]
+            if len(near) != need - len(picks):
+                return None
+            picks += [(i, dst.index, 0.5) for i in near]
+        for a in picks:
+            taken.add(a[0])
+            keep.append((a[0], dst.index, a[2]))
+    return keep
 
 
 def _width(b: Box, out, key: str, default: int, p: dict, guessed: list[str], rank: int | None = None) -> None:
@@ -355,13 +451,13 @@ def toposort(layers: list[Box], edges: list[tuple[int, int, float]]) -> list[Box
 
 
 def build_graph(boxes: list[Box], arrows: list[tuple[int, int, float]], look: str,
-                name: str = "diagram", alternatives: list[tuple[int, int, float]] | None = None
+                name: str = "diagram", alternatives: list[tuple[int, int, float]] | None = None,
+                siblings: dict[int, frozenset[int]] | None = None
                 ) -> tuple[dict, list[tuple[int, int, float]], list[Box]]:
     """Graph document, layer edges (box indices) and the layers in order."""
     assign_roles(boxes, look)
     edges = layer_edges(boxes, arrows, look)
-    if alternatives:
-        edges = repair_with_shapes(boxes, edges, alternatives)
+    edges = repair_with_shapes(boxes, edges, alternatives or [], siblings)
     edges = enforce_arity(boxes, edges)
     layers = [b for b in boxes if b.role == "layer"]
     order = toposort(layers, edges)

@@ -605,6 +605,7 @@ def find_arrows(ink: Ink, nodes: list[Node], flow: str | None = None) -> tuple[l
                 arrows.append(Arrow(u, v, confidence=max(0.1, 1.0 - c / 250.0), piece=p.label))
     info = {"flow": flow, "flow_confidence": confidence, "pieces": len(pieces), "complex": len(complex_),
             "touching": {p.label for p in pieces}, "labels": lab, "nid": nid,
+            "piece_nodes": {p.label: frozenset(t.node for t in p.terminals) for p in complex_},
             "alternatives": [(u, v, max(0.05, 1.0 - c / 250.0)) for u, v, c in alternatives if (u, v) not in seen]}
     return arrows, flow, info
 

@@ -152,10 +152,10 @@ def read_box(cells: list[tuple[str, str, tuple[int, int, int, int]]]) -> Reading
     texts = [c[1] for c in cells if c[1].strip()]
     r.text = "\n".join(texts)
     full = " ".join(t.replace("\n", " ") for t in texts)
-    header = None
-    panel = [c for c in cells if c[0] == "panel" and c[1].strip()]
+    # dark header panels, the largest first (a header may also be found cut in two)
+    panel = sorted((c for c in cells if c[0] == "panel" and c[1].strip()),
+                   key=lambda c: -(c[2][2] - c[2][0]) * (c[2][3] - c[2][1]))
     if panel:
-        header = panel[0][1]
         r.style = "keras3"
     # Keras 3 shape cells
     in_cell = [c for c in cells if re.match(r"\s*[il1]nput\s*shape", c[1], re.IGNORECASE)]
@@ -175,9 +175,7 @@ def read_box(cells: list[tuple[str, str, tuple[int, int, int, int]]]) -> Reading
         r.style = "keras2"
         _keras2_shapes(r, lab_in, lab_out, shape_cells)
     # name and type
-    candidates = []
-    if header:
-        candidates.append(header)
+    candidates = [c[1] for c in panel]
     for c in cells:
         t = c[1].strip()
         if not t or c in in_cell or c in out_cell or c in lab_in or c in lab_out or c in shape_cells:
@@ -186,7 +184,10 @@ def read_box(cells: list[tuple[str, str, tuple[int, int, int, int]]]) -> Reading
             continue
         candidates.append(t)
     name, type_raw = None, None
-    for cand in candidates:
+    # a cell that reads 'name (Type)' outright wins over a scrap of a header
+    # cut in two ('out)' above 'dropout_8 (Dropout)')
+    clear = [c for c in candidates if _NAME_TYPE.search(re.sub(r"[ \t]*_[ \t]*", "_", c))]
+    for cand in clear + [c for c in candidates if c not in clear]:
         name, type_raw = _split_name_type(cand)
         if type_raw or name:
             break
@@ -217,6 +218,9 @@ def read_box(cells: list[tuple[str, str, tuple[int, int, int, int]]]) -> Reading
     return r
 
 
+_NAME_TYPE = re.compile(r"^[ \t]*(?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)\s*\(\s*(?P<type>[A-Za-z][A-Za-z0-9 _]*?)\s*\)", re.MULTILINE)
+
+
 def _split_name_type(text: str) -> tuple[str | None, str | None]:
     """(layer name, type word) of a label: 'name (Type)', 'name: Class',
     'name' over '(Type)' (Caffe, left to right), or a bare name (a blob)."""
@@ -225,8 +229,8 @@ def _split_name_type(text: str) -> tuple[str | None, str | None]:
     if not lines:
         return None, None
     for line in lines:
-        m = re.search(r"(?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)\s*\(\s*(?P<type>[A-Za-z][A-Za-z0-9 _]*?)\s*\)", line)
-        if m and m.start() == 0:
+        m = _NAME_TYPE.match(line)
+        if m:
             return _clean_name(m.group("name")), m.group("type").strip() or None
     joined = " ".join(lines)
     # name [words] (Type ...), on one line or two, possibly followed by Caffe
