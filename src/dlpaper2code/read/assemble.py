@@ -7,6 +7,9 @@
 * Each layer accepts as many inputs as its type allows (Concat: any number,
   Input: none, others: one); a surplus arrow is dropped, the one whose
   source's output shape disagrees with the layer's input shape first.
+* Shapes put right what a tangle of crossing arrows got wrong: a Concat
+  whose input cell lists its input shapes gets one input per listed shape,
+  and a layer that feeds nothing takes the arrow of its same-shape twin.
 * Hyper-parameters come from the text: output shapes (filters, units,
   output_dim, return_sequences, the Input shape), input and output sizes
   (Conv2D kernel, stride 1 and valid padding as Keras draws them), Caffe
