@@ -20,8 +20,9 @@ from dlpaper2code.simulate.dataset import ShardOptions, write_shard
 ROOT = Path(__file__).resolve().parents[1]
 STYLES = yaml.safe_load((ROOT / "params.yaml").read_text())["render"]["styles"]
 # floors measured on this set, kept a little under what the reader reaches
-FLOORS = {"keras3": (0.99, 0.98), "keras2": (0.99, 0.98), "caffe": (0.99, 0.98), "varied": (0.85, 0.80)}
-# varied is below its goal (97% / 95%) today: 89% / 85% on this set
+FLOORS = {"keras3": (0.99, 0.98), "keras2": (0.99, 0.98), "caffe": (0.99, 0.98), "varied": (0.97, 0.93)}
+# measured on this set: 100% / 100% on keras3, keras2 and caffe; varied 100% / 95.3%
+# (its goal is 97% / 95%, met on the 1,008-model held-back set: 99.6% / 98.1%)
 
 
 @pytest.fixture(scope="module")
