@@ -102,8 +102,9 @@ def test_a_header_found_cut_in_two_still_names_the_layer():
 # Deep models of the held-back bench set (seed 1000) whose Keras 3 drawings the
 # reader once got wrong: a skip arrow into a Concatenate crossing another one
 # beside a box (30, 0), a Dropout whose arrow was read from the Dense before it
-# (35, 8), a header found in two pieces (39, 22).
-TANGLED = [(30, 0), (35, 8), (39, 22)]
+# (35, 8), a header found in two pieces (39, 22), an arrow leaving a box's side
+# right where another line crosses, whose ink passed for an arrowhead (21, 11).
+TANGLED = [(30, 0), (35, 8), (39, 22), (21, 11)]
 
 
 @pytest.fixture(scope="module")

@@ -431,10 +431,15 @@ def decode_complex(piece: Piece, lab: np.ndarray, nodes: list[Node], nid: np.nda
         # against this image's heads and tails (from the two-box pieces)
         head_m, tail_m, radius = arrow_mass
         cut = math.sqrt(head_m * tail_m)
+        junctions = [g.vertices[k] for k in range(len(g.vertices)) if degree[k] >= 3]
         for v in terms:
             if roles[v] != "either":
                 continue
             ty, tx = term_point[v][0] + Y0, term_point[v][1] + X0
+            if any(math.hypot(jy + Y0 - ty, jx + X0 - tx) <= radius + 2 * ink.line_width for jy, jx in junctions):
+                # a line crossing right beside the box: its ink would pass
+                # for an arrowhead, so the role stays open
+                continue
             m = _mass(lab, piece.label, (ty, tx), radius)
             if m >= cut * 1.15:
                 roles[v] = "head"
