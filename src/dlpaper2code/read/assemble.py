@@ -261,8 +261,7 @@ def retail_dangling(by: dict[int, Box], layer: set[int], edges: list[tuple[int, 
         if shape is None or not near:
             continue
         options = [e for e in out if e[1] in near and e[0] != lay and by[e[1]].rank > by[lay].rank
-                   and by[e[0]].reading.out_shape == shape and len(fed[e[0]]) >= 2
-                   and not any(f[0] == lay and f[1] == e[1] for f in out)]
+                   and by[e[0]].reading.out_shape == shape and len(fed[e[0]]) >= 2]
         if len(options) != 1:
             continue
         e = options[0]
@@ -295,14 +294,12 @@ def concat_slots(by: dict[int, Box], dst: Box, cur: list[tuple[int, int, float]]
     if len(cur) == len(want) and Counter(srcs) == Counter(want):
         return None
     free = Counter(want)
-    keep, dropped = [], []
+    keep = []
     for e in sorted(cur, key=lambda e: -e[2]):
         u = by[e[0]].reading.out_shape
         if u is not None and free[u] > 0:
             free[u] -= 1
             keep.append(e)
-        else:
-            dropped.append(e)
     missing = list(free.elements())
     if not missing:
         return keep

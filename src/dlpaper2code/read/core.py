@@ -141,12 +141,8 @@ def _read(bgr: np.ndarray, name: str, seconds: dict, t0: float) -> dict:
         arrow = fit[0] if fit else (near[0] if near else None)
         if arrow is not None and boxes[arrow.source].edge_label is None:
             boxes[arrow.source].edge_label = value
-    siblings: dict[int, frozenset[int]] = {}
-    for group in info.get("piece_nodes", {}).values():
-        for i in group:
-            siblings[i] = siblings.get(i, frozenset()) | group
     graph, edges, order = build_graph(boxes, [(a.source, a.target, a.confidence) for a in arrows], look,
-                                      alternatives=info.get("alternatives"), siblings=siblings)
+                                      alternatives=info.get("alternatives"), siblings=info.get("siblings"))
     seconds["assemble"] = round(clock() - t, 4)
     seconds["total"] = round(clock() - t0, 4)
     n_layers = sum(1 for b in boxes if b.role == "layer")

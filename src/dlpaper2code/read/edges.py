@@ -608,9 +608,14 @@ def find_arrows(ink: Ink, nodes: list[Node], flow: str | None = None) -> tuple[l
             if (u, v) not in seen:
                 seen.add((u, v))
                 arrows.append(Arrow(u, v, confidence=max(0.1, 1.0 - c / 250.0), piece=p.label))
+    # boxes that share a tangle of ink (crossing or merged arrows) with each box
+    siblings: dict[int, frozenset[int]] = {}
+    for p in complex_:
+        group = frozenset(t.node for t in p.terminals)
+        for i in group:
+            siblings[i] = siblings.get(i, frozenset()) | group
     info = {"flow": flow, "flow_confidence": confidence, "pieces": len(pieces), "complex": len(complex_),
-            "touching": {p.label for p in pieces}, "labels": lab, "nid": nid,
-            "piece_nodes": {p.label: frozenset(t.node for t in p.terminals) for p in complex_},
+            "labels": lab, "nid": nid, "siblings": siblings,
             "alternatives": [(u, v, max(0.05, 1.0 - c / 250.0)) for u, v, c in alternatives if (u, v) not in seen]}
     return arrows, flow, info
 

@@ -186,7 +186,7 @@ def read_box(cells: list[tuple[str, str, tuple[int, int, int, int]]]) -> Reading
     name, type_raw = None, None
     # a cell that reads 'name (Type)' outright wins over a scrap of a header
     # cut in two ('out)' above 'dropout_8 (Dropout)')
-    clear = [c for c in candidates if _NAME_TYPE.search(re.sub(r"[ \t]*_[ \t]*", "_", c))]
+    clear = [c for c in candidates if _name_type_line(_lines(c))]
     for cand in clear + [c for c in candidates if c not in clear]:
         name, type_raw = _split_name_type(cand)
         if type_raw or name:
@@ -218,20 +218,33 @@ def read_box(cells: list[tuple[str, str, tuple[int, int, int, int]]]) -> Reading
     return r
 
 
-_NAME_TYPE = re.compile(r"^[ \t]*(?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)\s*\(\s*(?P<type>[A-Za-z][A-Za-z0-9 _]*?)\s*\)", re.MULTILINE)
+_NAME_TYPE = re.compile(r"(?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)\s*\(\s*(?P<type>[A-Za-z][A-Za-z0-9 _]*?)\s*\)")
+
+
+def _lines(text: str) -> list[str]:
+    """A label's non-empty lines, OCR spaces around underscores closed ('max _pooling2d')."""
+    text = re.sub(r"\s*_\s*", "_", text.strip())
+    return [ln.strip() for ln in text.split("\n") if ln.strip()]
+
+
+def _name_type_line(lines: list[str]) -> re.Match | None:
+    """The first line that starts 'name (Type)'."""
+    for line in lines:
+        m = _NAME_TYPE.match(line)
+        if m:
+            return m
+    return None
 
 
 def _split_name_type(text: str) -> tuple[str | None, str | None]:
     """(layer name, type word) of a label: 'name (Type)', 'name: Class',
     'name' over '(Type)' (Caffe, left to right), or a bare name (a blob)."""
-    text = re.sub(r"\s*_\s*", "_", text.strip())          # OCR spaces around underscores: 'max _pooling2d'
-    lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
+    lines = _lines(text)
     if not lines:
         return None, None
-    for line in lines:
-        m = _NAME_TYPE.match(line)
-        if m:
-            return _clean_name(m.group("name")), m.group("type").strip() or None
+    m = _name_type_line(lines)
+    if m:
+        return _clean_name(m.group("name")), m.group("type").strip() or None
     joined = " ".join(lines)
     # name [words] (Type ...), on one line or two, possibly followed by Caffe
     # parameters; the closing parenthesis may be lost
