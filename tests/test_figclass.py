@@ -299,9 +299,6 @@ def test_classify_figure_command(small_run, tmp_path, capsys):
     res = classify.classify_images([imgs["neurons"]], root / "clf.joblib")
     probs = res[0]["probabilities"]
     assert abs(sum(probs.values()) - 1.0) < 1e-6 and set(probs) == set(generate.STYLES) | {"other"}
-    picked = classify.pick_figures([imgs["box3d"], imgs["line"]], root / "clf.joblib")
-    assert [p["keep"] for p in picked] == [True, False] and not picked[0]["read_as_diagram"]
-    assert classify.pick_figures([imgs["line"]], tmp_path / "none.joblib") is None
 
 
 def test_classify_figure_missing_model(tmp_path, capsys):

@@ -212,18 +212,3 @@ def cmd_classify_figure(args) -> int:
             print(f"{r['image']}\t{r['class']}\t{r['probability']:.3f}")
         bad += "error" in r
     return 1 if bad else 0
-
-
-def pick_figures(paths, model=None) -> list[dict] | None:
-    """For the paper route: classify figure crops and mark those worth reading
-    (``keep``: an architecture figure; ``read_as_diagram``: a 2D-box figure, the
-    style the diagram reader handles).  None when no classifier has been trained
-    (the caller then tries every figure)."""
-    path = Path(model or DEFAULT_MODEL)
-    if not path.is_file():
-        return None
-    out = []
-    for r in classify_images(paths, path):
-        keep = r.get("class") not in (None, OTHER)
-        out.append({**r, "keep": keep, "read_as_diagram": r.get("class") == "box2d"})
-    return out
