@@ -106,6 +106,13 @@ def test_figure_filter_hook_fusion_and_report(paper2, tmp_path):
     used = {u for p in report["page_images"] for u in p["used"]}
     assert used == {fused[0]["table"], fused[0]["confirmed_by"]["figure"]}      # drawn in red on the pages
     assert re.search(r'src="tables/tab_p\d+_\d+\.png"', html) and re.search(r'src="graphs/[^"]+\.png"', html)
+    # each section once, the page images closed before the models (with page images and without)
+    from dlpaper2code.paper.pipeline import render_report
+    for page in (html, render_report(dict(report, page_images=[]), out)):
+        for section in ("Models found", "Tables", "Figures", "Timing"):
+            assert page.count(f"<h2>{section}</h2>") == 1, section
+        assert page.count("<figcaption>") == page.count("</figcaption>")
+    assert html.index("<h2>Where things were found</h2>") < html.rindex("</figcaption>") < html.index("<h2>Models found</h2>")
     # scored against the truth: the model, and the figures (the raster one was filtered out: not read)
     from dlpaper2code.paper.pipeline import end_to_end
     row = end_to_end(out, truth)
