@@ -106,10 +106,10 @@ serve: setup
 	$(PY) -m dlpaper2code.web serve --port $(PORT) --db $(WEB_DB) --import results/papers
 
 dvc: setup
-	$(PY) -m dlpaper2code.workflow_sync
+	$(PY) -m dlpaper2code.workflow.sync
 
 dvc-check: setup
-	$(PY) -m dlpaper2code.workflow_sync --check
+	$(PY) -m dlpaper2code.workflow.sync --check
 
 repro: setup
 	$(BIN)/dvc repro

@@ -1,7 +1,7 @@
 # dlpaper2code reproducible workflow (Snakemake >= 8).
 #
 # This file and workflow/rules/*.smk are the single source of truth: dvc.yaml is
-# generated from them by `python -m dlpaper2code.workflow_sync` (`make dvc`).
+# generated from them by `python -m dlpaper2code.workflow.sync` (`make dvc`).
 # Every parameter lives once, in params.yaml (override: --configfile / --config).
 
 from snakemake.utils import min_version, validate

@@ -13,7 +13,7 @@ import pytest
 # one must fail here, not skip.
 import caffe2onnx  # noqa: E402,F401
 
-from dlpaper2code.caffe import (  # noqa: E402
+from dlpaper2code.emit.caffe import (  # noqa: E402
     PYCAFFE_SHIM_DIR,
     CaffeSchemaError,
     CaffeShapeError,
@@ -28,7 +28,7 @@ from dlpaper2code.caffe import (  # noqa: E402
     parse_prototxt,
     to_prototxt,
 )
-from dlpaper2code.caffe import schema  # noqa: E402
+from dlpaper2code.emit.caffe import schema  # noqa: E402
 
 HAS_ROUND_MODE = has_field("PoolingParameter", "round_mode")
 

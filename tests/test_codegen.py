@@ -5,10 +5,10 @@ import json
 import pytest
 
 from dlpaper2code.cli import main as cli
-from dlpaper2code.codegen import TARGETS, emit, identifier, load_target, write_code
-from dlpaper2code.errors import EmitError
-from dlpaper2code.graph import load_graph, parse_graph
-from dlpaper2code.vocab import load_vocabulary
+from dlpaper2code.emit.codegen import TARGETS, emit, identifier, load_target, write_code
+from dlpaper2code.core.errors import EmitError
+from dlpaper2code.core.graph import load_graph, parse_graph
+from dlpaper2code.core.vocab import load_vocabulary
 
 from conftest import EXTRA, ZOO
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from PIL import Image
 
-from dlpaper2code.flow_eval import boxplots, format_summary, load_rows, summarize, write_rows
+from dlpaper2code.eval.reader_flow import boxplots, format_summary, load_rows, summarize, write_rows
 
 
 def _rows():

@@ -3,10 +3,10 @@ import json
 
 import pytest
 
-from dlpaper2code.errors import ISSUE_KINDS, GraphError
-from dlpaper2code.graph import load_graph, parse_graph
-from dlpaper2code.shapes import RULES
-from dlpaper2code.vocab import load_vocabulary
+from dlpaper2code.core.errors import ISSUE_KINDS, GraphError
+from dlpaper2code.core.graph import load_graph, parse_graph
+from dlpaper2code.core.shapes import RULES
+from dlpaper2code.core.vocab import load_vocabulary
 
 from conftest import ZOO
 

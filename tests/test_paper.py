@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from dlpaper2code.paper import (PaperError, evaluate_corpus, extract_figures, extract_tables, generate_corpus,
+from dlpaper2code.eval.paper_metrics import evaluate_corpus
+from dlpaper2code.paper import (PaperError, extract_figures, extract_tables, generate_corpus,
                                 open_paper, read_layout, require_text)
 from dlpaper2code.paper.common import iou
 
@@ -290,12 +291,12 @@ def test_a_batch_of_bad_files_never_crashes(tmp_path):
 def test_bracket_pieces_and_unmapped_glyphs():
     """TeX sets a bracket over several lines from pieces ("⎡", "⎢", "⎣") or as one big glyph that
     may have no Unicode mapping ("(cid:N)"): each becomes one bracket graphic, nothing in the text."""
-    from dlpaper2code.paper.layout import Char, _tall_brackets
+    from dlpaper2code.paper.page import Char, mark_tall_brackets
     chars = [Char("3", 10, 10, 15, 18, 8.0), Char("x", 15, 10, 20, 18, 8.0), Char("3", 20, 10, 25, 18, 8.0),
              Char("⎡", 2, 8, 7, 16, 8.0), Char("⎢", 2, 16, 7, 24, 8.0), Char("⎣", 2, 24, 7, 32, 8.0),
              Char("(cid:3)", 40, 6, 47, 30, 24.0), Char("(cid:7)", 60, 10, 64, 18, 8.0)]
     graphics = []
-    _tall_brackets(chars, graphics)
+    mark_tall_brackets(chars, graphics)
     assert "".join(c.text for c in chars) == "3x3"
     assert sorted((g.kind, g.x0, g.top, g.bottom) for g in graphics) == [("bracket", 2, 8, 32), ("bracket", 40, 6, 30)]
     assert all(g.is_bracket for g in graphics)

@@ -14,9 +14,9 @@ import pytest
 import yaml
 from PIL import Image
 
-from dlpaper2code.graph import parse_graph
-from dlpaper2code.read import read_diagram, score_diagram, shown_params, summarize
-from dlpaper2code.read.score import score_set
+from dlpaper2code.core.graph import parse_graph
+from dlpaper2code.read import read_diagram
+from dlpaper2code.eval.reader_score import score_diagram, score_set, shown_params, summarize
 from dlpaper2code.render import render_diagram
 from dlpaper2code.simulate.dataset import ShardOptions, write_shard
 from dlpaper2code.simulate.grammar import generate_model

@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 
 from dlpaper2code.read.assemble import Box, concat_slots, repair_with_shapes, retail_dangling
-from dlpaper2code.read.bench import default_styles
+from dlpaper2code.eval.reader_bench import default_styles
 from dlpaper2code.read.labels import Reading, read_box
-from dlpaper2code.read.score import score_set
+from dlpaper2code.eval.reader_score import score_set
 from dlpaper2code.simulate.dataset import ShardOptions, write_shard
 
 

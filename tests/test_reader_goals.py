@@ -13,7 +13,7 @@ import pytest
 import yaml
 from PIL import Image
 
-from dlpaper2code.flow_eval import score_shard, summarize
+from dlpaper2code.eval.reader_flow import score_shard, summarize
 from dlpaper2code.read import read_diagram
 from dlpaper2code.simulate.dataset import ShardOptions, write_shard
 

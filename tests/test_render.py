@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dlpaper2code.graph import load_graph, parse_graph
+from dlpaper2code.core.graph import load_graph, parse_graph
 from dlpaper2code.render import LOOKS, check_truth, load_styles, render_diagram, resolve_style, validate_knobs
-from dlpaper2code.render.bench import bench_render, chain_graph
+from dlpaper2code.eval.render_speed import bench_render, chain_graph
 from dlpaper2code.render.gv import run_graphviz
 from dlpaper2code.render.looks import caffe_type
 
@@ -30,7 +30,7 @@ def graph_edges(graph):
 def _real_keras_dot(graph):
     import keras
 
-    from dlpaper2code.codegen import emit
+    from dlpaper2code.emit.codegen import emit
 
     src = emit(graph, "keras")["model_keras.py"]
     ns = {"__name__": "emitted_model"}

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dlpaper2code.graph import parse_graph
+from dlpaper2code.core.graph import parse_graph
 from dlpaper2code.simulate import DrawStats, describe, generate_model, load_grammar, symbol_of
 from dlpaper2code.simulate.dataset import (ShardOptions, merge_shards, n_shards, parse_depths, select_styles,
                                            shard_items, write_shard)

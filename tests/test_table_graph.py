@@ -10,7 +10,7 @@ from dlpaper2code.paper import extract_tables, generate_paper
 from dlpaper2code.paper.table_classify import (classify_table, evaluate, load_examples, table_text,
                                                train_classifier)
 from dlpaper2code.paper.table_graph import graph_issues, layer_tokens, orientation_of, parse_cell, table_to_graphs
-from dlpaper2code.paths import config_file
+from dlpaper2code.core.paths import config_file
 
 # measured: 1.00 on 10 random 70/30 splits (70 tables: 22 hand-written, 48 synthetic), 22/22 on the
 # hand-written ones when trained on synthetic tables only, 22/22 leave-one-out; the threshold leaves room
@@ -138,7 +138,7 @@ def test_resnet_repeats_expanded_as_blocks(hand):
     assert counts(docs[2])["resnet_bottleneck"] == 16
     for d in docs:
         assert graph_issues(d) == [], d["name"]
-    from dlpaper2code.graph import parse_graph
+    from dlpaper2code.core.graph import parse_graph
     g = parse_graph(r34)
     assert sum(1 for n in g.nodes if n.type == "Conv2D" and not n.name.endswith("/proj")) == 33
     assert g.shapes[g.outputs[0]].to_list() == [1000]
@@ -228,7 +228,7 @@ def test_mobilenet_v2_bottlenecks_are_inverted_residual_blocks():
     assert mb[2]["strides"] == 1                                # only the first of a repeated row strides
     assert any("without a number of filters" in i["message"] for i in d["source"]["issues"])   # "k" classes
     assert graph_issues(d) == []
-    from dlpaper2code.graph import parse_graph
+    from dlpaper2code.core.graph import parse_graph
     g = parse_graph(d)
     assert g.shapes[g.outputs[0]].to_list() == [1, 1, 1280]
 

@@ -13,10 +13,10 @@ import sys
 
 import pytest
 
-from dlpaper2code import codegen
-from dlpaper2code.codegen import write_code
-from dlpaper2code.graph import load_graph
-from dlpaper2code.verify import SUBPROCESS_ENV, _env, format_report, summarize, verify_graph
+from dlpaper2code.emit import codegen
+from dlpaper2code.emit.codegen import write_code
+from dlpaper2code.core.graph import load_graph
+from dlpaper2code.emit.verify import SUBPROCESS_ENV, _env, format_report, summarize, verify_graph
 
 from conftest import EXTRA, ROOT, ZOO
 
@@ -53,7 +53,7 @@ def test_emitted_script_runs_standalone(target, filename, tmp_path):
 
 
 def test_pycaffe_script_runs_with_shim(tmp_path):
-    from dlpaper2code.caffe import PYCAFFE_SHIM_DIR, parse_prototxt
+    from dlpaper2code.emit.caffe import PYCAFFE_SHIM_DIR, parse_prototxt
 
     graph = load_graph([p for p in ZOO if p.stem == "imdb_lstm"][0])
     write_code(graph, ["caffe"], tmp_path)

@@ -17,7 +17,7 @@ import yaml
 from snakemake.exceptions import WorkflowError  # noqa: E402
 from snakemake.utils import validate  # noqa: E402
 
-from dlpaper2code import workflow_sync  # noqa: E402
+from dlpaper2code.workflow import sync as workflow_sync  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "config" / "params.schema.yaml"
@@ -61,7 +61,7 @@ def zoo_graphs() -> list[str]:
 
 
 def test_dvc_yaml_is_generated_from_the_workflow():
-    res = run([sys.executable, "-m", "dlpaper2code.workflow_sync", "--check"])
+    res = run([sys.executable, "-m", "dlpaper2code.workflow.sync", "--check"])
     assert res.returncode == 0, (
         "dvc.yaml is stale; run `make dvc` and commit it\n" + res.stdout + res.stderr
     )
@@ -205,14 +205,14 @@ def test_snakemake_refuses_a_params_file_with_an_unknown_target(tmp_path):
 
 STANDIN = {
     "__init__.py": "",
-    "graph.py": """
+    "core/graph.py": """
         import json, pathlib
         class Graph:
             def __init__(self, name): self.name = name
         def load_graph(path):
             return Graph(json.loads(pathlib.Path(path).read_text())["name"])
     """,
-    "codegen.py": """
+    "emit/codegen.py": """
         import pathlib
         def write_code(graph, targets, out_dir):
             paths = [pathlib.Path(out_dir) / f"model_{t}.py" for t in targets]
@@ -220,7 +220,7 @@ STANDIN = {
                 p.write_text(f"# {graph.name}\\n")
             return paths
     """,
-    "verify.py": """
+    "emit/verify.py": """
         import pathlib
         def verify_graph(graph_path, targets, work_dir, equivalence, atol, seed, timeout_s):
             name = pathlib.Path(graph_path).stem
@@ -232,7 +232,7 @@ STANDIN = {
         def format_report(results):
             return "\\n".join(f"| {r['graph']} | {'yes' if r.get('ok') else 'NO'} |" for r in results) + "\\n"
     """,
-    "bench.py": """
+    "eval/codegen_speed.py": """
         def bench_codegen(depth, repeats, seed):
             return {"depth": depth, "seconds_per_graph": 0.001}
     """,
@@ -266,7 +266,7 @@ STANDIN = {
         def summary_metrics(stats): return {"models": stats.models}
         def format_stats(stats): return f"models: {stats.models}\\n"
     """,
-    "flow_eval.py": """
+    "eval/reader_flow.py": """
         import json, pathlib
         def score_shard(shard, styles):
             return [{"model": m} for m in (pathlib.Path(shard) / "manifest.csv").read_text().splitlines()[1:]]
@@ -288,10 +288,10 @@ STANDIN = {
                 (out / f"synth_{s:03d}.pdf").write_text("%PDF-")
                 (out / f"synth_{s:03d}.json").write_text(json.dumps({"pdf": f"synth_{s:03d}.pdf"}))
             return list(range(n))
+    """,
+    "eval/paper_metrics.py": """
         def evaluate_corpus(folder, iou_min):
             return {"figure_recall": 1.0, "per_paper": []}
-    """,
-    "paper/metrics.py": """
         def evaluate_scanned(folder, n, iou_min):
             return {"scanned_papers": n}
     """,
@@ -370,7 +370,7 @@ STANDIN = {
             assert json.loads(pathlib.Path(path).read_text())["images"] > 0
             return lambda fig, crop: True
     """,
-    "simulate/bench.py": """
+    "eval/simulate_speed.py": """
         def bench_simulate(depths, count, seed, styles, full_styles=None, cores=16):
             return {"models": len(depths) * count}
         def format_bench(result): return str(result)

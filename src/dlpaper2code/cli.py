@@ -7,7 +7,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from .errors import EmitError, GraphError
+from .core.errors import EmitError, GraphError
 
 
 def _print_shapes(graph) -> None:
@@ -21,7 +21,7 @@ def _print_shapes(graph) -> None:
 
 
 def cmd_validate(args) -> int:
-    from .graph import load_graph
+    from .core.graph import load_graph
 
     status = 0
     for path in args.graphs:
@@ -46,8 +46,8 @@ def cmd_validate(args) -> int:
 
 
 def cmd_codegen(args) -> int:
-    from .codegen import write_code
-    from .graph import load_graph
+    from .emit.codegen import write_code
+    from .core.graph import load_graph
 
     try:
         graph = load_graph(args.graph)
@@ -67,7 +67,7 @@ def cmd_codegen(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    from .verify import format_report, summarize, verify_graph
+    from .emit.verify import format_report, summarize, verify_graph
 
     results = []
     for path in args.graphs:
@@ -90,7 +90,7 @@ def cmd_verify(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from .bench import bench_codegen
+    from .eval.codegen_speed import bench_codegen
 
     result = bench_codegen(depth=args.depth, repeats=args.repeats)
     for key, value in result.items():
@@ -102,7 +102,7 @@ def cmd_bench(args) -> int:
 
 
 def cmd_layers(args) -> int:
-    from .vocab import load_vocabulary
+    from .core.vocab import load_vocabulary
 
     vocab = load_vocabulary()
     if args.json:
@@ -178,7 +178,7 @@ def _bench_defaults(args) -> dict:
 
 
 def cmd_bench_simulate(args) -> int:
-    from .simulate.bench import bench_simulate, format_bench
+    from .eval.simulate_speed import bench_simulate, format_bench
 
     try:
         depths, styles = _depths_and_styles(args)
@@ -198,7 +198,7 @@ def cmd_bench_simulate(args) -> int:
 def cmd_bench_read(args) -> int:
     import tempfile
 
-    from .read.bench import bench_reader, format_report
+    from .eval.reader_bench import bench_reader, format_report
 
     try:
         if args.models < 1:
@@ -218,7 +218,7 @@ def cmd_bench_read(args) -> int:
 
 
 def cmd_render(args) -> int:
-    from .graph import load_graph
+    from .core.graph import load_graph
     from .render import render_diagram
 
     try:
@@ -277,7 +277,7 @@ def cmd_read_diagram(args) -> int:
 
 
 def cmd_score_diagrams(args) -> int:
-    from .flow_eval import format_summary, score_shard, summarize, write_rows
+    from .eval.reader_flow import format_summary, score_shard, summarize, write_rows
 
     rows = []
     for shard in args.shards:
@@ -318,7 +318,7 @@ def fetch_arxiv(arxiv_id: str, dest_dir: Path, url_template: str | None = None, 
 
 
 def cmd_paper(args) -> int:
-    from .codegen import expand_targets
+    from .emit.codegen import expand_targets
     from .figclass.classify import DEFAULT_MODEL, ClassifierMissing, paper_figure_filter
     from .paper.pipeline import process_paper
 
@@ -359,7 +359,7 @@ DEFAULT_PARAMS = "params.yaml"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .codegen import TARGETS
+    from .emit.codegen import TARGETS
 
     ap = argparse.ArgumentParser(prog="dlpaper2code", description="Model graph -> verified PyTorch, Keras 3, TensorFlow and Caffe code.")
     sub = ap.add_subparsers(dest="command", required=True)

@@ -7,7 +7,7 @@ p = snakemake.params
 
 with logged(snakemake) as log:
     ensure_src_on_path()
-    from dlpaper2code.bench import bench_codegen
+    from dlpaper2code.eval.codegen_speed import bench_codegen
 
     metrics = bench_codegen(depth=int(p.depth), repeats=int(p.repeats), seed=int(p.seed))
     log.info("metrics: %s", metrics)

@@ -1,4 +1,4 @@
-"""Rule bench_read: read and score a held-back simulated set, per style (dlpaper2code.read.bench)."""
+"""Rule bench_read: read and score a held-back simulated set, per style (dlpaper2code.eval.reader_bench)."""
 
 import json
 import shutil
@@ -11,7 +11,7 @@ snakemake = globals()["snakemake"]  # injected by Snakemake's script directive
 
 with logged(snakemake) as log:
     ensure_src_on_path()
-    from dlpaper2code.read.bench import bench_reader, format_report
+    from dlpaper2code.eval.reader_bench import bench_reader, format_report
     from dlpaper2code.simulate.dataset import parse_depths, select_styles
 
     p = snakemake.params

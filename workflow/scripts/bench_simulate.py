@@ -8,7 +8,7 @@ snakemake = globals()["snakemake"]  # injected by Snakemake's script directive
 
 with logged(snakemake) as log:
     ensure_src_on_path()
-    from dlpaper2code.simulate.bench import bench_simulate, format_bench
+    from dlpaper2code.eval.simulate_speed import bench_simulate, format_bench
     from dlpaper2code.simulate.dataset import select_styles
 
     p = snakemake.params

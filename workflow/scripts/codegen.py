@@ -8,8 +8,8 @@ snakemake = globals()["snakemake"]  # injected by Snakemake's script directive
 
 with logged(snakemake) as log:
     ensure_src_on_path()
-    from dlpaper2code.codegen import write_code
-    from dlpaper2code.graph import load_graph
+    from dlpaper2code.emit.codegen import write_code
+    from dlpaper2code.core.graph import load_graph
 
     graph = load_graph(snakemake.input.graph)
     targets = list(snakemake.params.targets)

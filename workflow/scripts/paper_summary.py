@@ -12,7 +12,7 @@ snakemake = globals()["snakemake"]  # injected by Snakemake's script directive
 
 with logged(snakemake) as log:
     ensure_src_on_path()
-    from dlpaper2code.paper import evaluate_corpus
+    from dlpaper2code.eval.paper_metrics import evaluate_corpus
     from dlpaper2code.paper.pipeline import end_to_end, summarize_papers
 
     p = snakemake.params
@@ -29,7 +29,7 @@ with logged(snakemake) as log:
         metrics.update({k: v for k, v in ext.items() if k not in ("per_paper", "counts")})
         n_scan = p.scanned_eval          # OCR quality on scanned copies of the first N corpus papers
         if n_scan:
-            from dlpaper2code.paper.metrics import evaluate_scanned
+            from dlpaper2code.eval.paper_metrics import evaluate_scanned
             metrics.update(evaluate_scanned(truth_dir, n_scan, iou_min=p.iou_min))
     lines = ["# Papers", "", *[f"- {k}: {v}" for k, v in metrics.items()], "",
              "| paper | status | pages | graphs | layer-sequence accuracy | seconds | problem |",

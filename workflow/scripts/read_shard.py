@@ -6,7 +6,7 @@ snakemake = globals()["snakemake"]  # injected by Snakemake's script directive
 
 with logged(snakemake) as log:
     ensure_src_on_path()
-    from dlpaper2code.flow_eval import score_shard, write_rows
+    from dlpaper2code.eval.reader_flow import score_shard, write_rows
 
     styles = snakemake.params.score_styles
     styles = None if styles == "all" else list(styles)

@@ -8,7 +8,7 @@ snakemake = globals()["snakemake"]  # injected by Snakemake's script directive
 
 with logged(snakemake) as log:
     ensure_src_on_path()
-    from dlpaper2code.flow_eval import boxplots, format_summary, load_rows, summarize, write_rows
+    from dlpaper2code.eval.reader_flow import boxplots, format_summary, load_rows, summarize, write_rows
 
     rows = load_rows(sorted(snakemake.input))
     summary = summarize(rows)

@@ -17,7 +17,7 @@ p = snakemake.params
 
 with logged(snakemake) as log:
     ensure_src_on_path()
-    from dlpaper2code.verify import verify_graph
+    from dlpaper2code.emit.verify import verify_graph
 
     work_dir = Path(tempfile.mkdtemp(prefix=f"verify-{graph_name}-", dir=getattr(snakemake.resources, "tmpdir", None)))
     start = time.perf_counter()

@@ -12,7 +12,7 @@ p = snakemake.params
 
 with logged(snakemake) as log:
     ensure_src_on_path()
-    from dlpaper2code.verify import format_report, summarize
+    from dlpaper2code.emit.verify import format_report, summarize
 
     results = [json.loads(Path(path).read_text()) for path in snakemake.input]
     failed = [r["graph"] for r in results if not r.get("ok")]

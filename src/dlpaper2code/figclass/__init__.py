@@ -1,1 +1,8 @@
-"""Which figure shows a model, and in which drawing style (issue 6)."""
+"""Which figure shows a model, and in which drawing style.
+
+Owns: ``generate`` (the training images), ``features`` (CNN backbones and
+hand-made features), ``compare`` (the classifier comparison) and ``classify``
+(the saved classifier the paper route uses).
+
+Layer: may import core, render and simulate.
+"""

@@ -12,15 +12,19 @@ page -> text segments and graphics; landscape pages in their own frame),
 (cells -> graph docs), :mod:`.vecfig` (vector block diagrams from the PDF's
 paths and text), :mod:`.fuse` (table + figure of one model), :mod:`.pipeline`
 (PDF -> report, graphs, code), :mod:`.synth` (synthetic papers with ground
-truth, scanned copies), :mod:`.metrics`.
+truth, scanned copies), scoring lives in :mod:`dlpaper2code.eval.paper_metrics`.
 Boxes are PDF points, origin top-left, ``[x0, top, x1, bottom]``.
+
+Layer: may import core, emit, render, simulate and read.  Inside: ``pdf`` and
+``page`` at the bottom, then ``ocr``, ``layout`` and ``common``, then ``tables``,
+``table_graph`` and ``synth``, then ``figures``, ``vecfig``, ``table_classify`` and
+``fuse``, and ``pipeline`` on top (the order is a contract in ``pyproject.toml``).
 """
 from .figures import extract_figures
 from .layout import read_layout
-from .metrics import evaluate_corpus, evaluate_paper
 from .pdf import ERROR_KINDS, Paper, PaperError, open_paper, require_text
 from .synth import generate_corpus, generate_paper, scan_paper
 from .tables import extract_tables
 
 __all__ = ["ERROR_KINDS", "Paper", "PaperError", "open_paper", "require_text", "read_layout", "extract_figures",
-           "extract_tables", "generate_paper", "generate_corpus", "scan_paper", "evaluate_paper", "evaluate_corpus"]
+           "extract_tables", "generate_paper", "generate_corpus", "scan_paper"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .layout import PageLayout, Segment
+from .page import PageLayout, Segment
 
 FIG_CAPTION = re.compile(r"^(?:Figure|Fig\.?|FIGURE|FIG\.?)\s*(\d+)\s*[:.|]")
 TAB_CAPTION = re.compile(r"^(?:Table|TABLE|Tab\.)\s*(\d+|[IVX]+)\s*(?:[:.|]|$)")   # "TABLE I" alone: IEEE style

@@ -20,14 +20,15 @@ origin), "box_px", "dpi", "caption", "number", "source" (raster/vector/mixed),
 """
 from __future__ import annotations
 
-import functools
 import json
 from pathlib import Path
 
 from .common import FIG_CAPTION, Caption, find_captions, gap, hoverlap, union
-from .layout import Graphic, PageLayout, read_layout
-from .pdf import Paper, open_paper
-from ..dsu import DisjointSet
+from .layout import read_layout
+from .page import PageLayout, turn
+from .pdf import Paper, crop_boxes, limits, open_paper
+from .tables import page_tables
+from ..core.dsu import DisjointSet
 
 
 def _cluster(boxes: list[list[float]], join: float, blockers: list[list[float]]) -> list[list[int]]:
@@ -182,10 +183,9 @@ def extract_figures(pdf, out_dir=None, *, dpi: int = 150, layouts: list[PageLayo
                     max_pages: int | None = None, max_bytes: int | None = None) -> list[dict]:
     """Figures of a paper (a path or an open :class:`Paper`); with `out_dir`,
     crops ``fig_<page>_<k>.png`` at `dpi` and writes ``figures.json``."""
-    paper = pdf if isinstance(pdf, Paper) else open_paper(pdf, **_limits(max_pages, max_bytes))
+    paper = pdf if isinstance(pdf, Paper) else open_paper(pdf, **limits(max_pages, max_bytes))
     layouts = layouts if layouts is not None else read_layout(paper)
     if table_boxes is None:
-        from .tables import page_tables
         table_boxes = {}
         for pg in layouts:
             caps = find_captions(pg)
@@ -195,8 +195,7 @@ def extract_figures(pdf, out_dir=None, *, dpi: int = 150, layouts: list[PageLayo
         caps = find_captions(pg)
         tboxes = table_boxes.get(pg.number, [])
         if pg.rotation:       # table boxes are physical; figures are found in the page's own frame
-            from .layout import _turn
-            tboxes = [_turn(b, pg.rotation, pg.page_width, pg.page_height) for b in tboxes]
+            tboxes = [turn(b, pg.rotation, pg.page_width, pg.page_height) for b in tboxes]
         # OCR pages: thin arrows may be read as letters and masked, so parts of a drawing lie further apart
         for k, f in enumerate(page_figures(pg, caps, tboxes, join=14.0 if pg.ocr else 6.0), start=1):
             if pg.rotation:
@@ -216,50 +215,4 @@ def extract_figures(pdf, out_dir=None, *, dpi: int = 150, layouts: list[PageLayo
     return figs
 
 
-def _limits(max_pages, max_bytes) -> dict:
-    kw = {}
-    if max_pages is not None:
-        kw["max_pages"] = max_pages
-    if max_bytes is not None:
-        kw["max_bytes"] = max_bytes
-    return kw
-
-
-def render_page(paper: Paper, page: int, dpi: int):
-    """One page as a PIL image (poppler's pdftoppm through pdf2image); the last few pages
-    rendered are kept, so figure crops, table crops and OCR share one rendering (a copy is
-    returned: callers may draw on it)."""
-    import os
-    st = os.stat(paper.path)
-    return _render(str(paper.path), st.st_mtime_ns, st.st_size, paper.password, page, dpi).copy()
-
-
-@functools.lru_cache(maxsize=8)          # about 6 MB a page at 150 dpi
-def _render(path: str, mtime: int, size: int, password: str, page: int, dpi: int):
-    from pdf2image import convert_from_path
-
-    kw = {"userpw": password} if password else {}
-    return convert_from_path(path, dpi=dpi, first_page=page, last_page=page, **kw)[0]
-
-
-def crop_boxes(paper: Paper, items: list[dict], out_dir: Path, dpi: int, pad: float = 2.0) -> None:
-    """Crop every item's box (points) from its page rendered at `dpi`; sets item['png']."""
-    by_page: dict[int, list[dict]] = {}
-    for it in items:
-        by_page.setdefault(it["page"], []).append(it)
-    for page, its in sorted(by_page.items()):
-        img = render_page(paper, page, dpi)
-        s = dpi / 72.0
-        for it in its:
-            x0, t, x1, b = it["box"]
-            box = (max(0, int((x0 - pad) * s)), max(0, int((t - pad) * s)),
-                   min(img.width, int((x1 + pad) * s + 0.999)), min(img.height, int((b + pad) * s + 0.999)))
-            name = f"{it['id']}.png"
-            part = img.crop(box)
-            if it.get("rotation") in (90, 270):      # a landscape page: the crop upright, as a reader reads it
-                part = part.rotate(-90 if it["rotation"] == 90 else 90, expand=True)
-            part.save(out_dir / name)
-            it["png"] = name
-
-
-__all__ = ["extract_figures", "page_figures", "crop_boxes", "render_page", "FIG_CAPTION"]
+__all__ = ["extract_figures", "page_figures", "FIG_CAPTION"]

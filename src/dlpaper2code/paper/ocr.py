@@ -31,8 +31,8 @@ import re
 
 import numpy as np
 
-from .layout import Char, Graphic, PageLayout, _segments, _tall_brackets
-from .pdf import Paper, PaperError
+from .page import Char, Graphic, PageLayout, build_segments, mark_tall_brackets
+from .pdf import Paper, PaperError, render_page
 
 ASC = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789bdfhklt()[]{}/|\\%#&?!")
 DESC = set("gjpqy()[]{},;|")
@@ -83,7 +83,6 @@ def ocr_page(paper: Paper, number: int, page_w: float, page_h: float, dpi: int =
     import cv2
     import pytesseract
 
-    from .figures import render_page
 
     from PIL import Image
 
@@ -173,8 +172,8 @@ def ocr_page(paper: Paper, number: int, page_w: float, page_h: float, dpi: int =
         if area * s * s < 2.0 or max(w, h) * s < 4:
             continue        # specks, dots of an i, remains of a word
         graphics.append(Graphic("curve", x * s, y * s, (x + w) * s, (y + h) * s))
-    _tall_brackets(chars, graphics)
-    segs = _segments(chars)
+    mark_tall_brackets(chars, graphics)
+    segs = build_segments(chars)
     for sg in segs:
         sg.text = re.sub(r"\s+", " ", sg.text).strip()
     pl = PageLayout(number, page_w, page_h, segs, graphics, sum(len(c.text) for c in chars), 0, page_w, page_h,

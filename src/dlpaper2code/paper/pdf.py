@@ -14,9 +14,14 @@ text" into an error for callers that cannot OCR.
 
 The message of every error names the file and the problem; ``PaperError.kind``
 is one of :data:`ERROR_KINDS` so a batch can record the reason and go on.
+
+Page rendering lives here too, with the PDF access: :func:`render_page` (poppler,
+cached: figure crops, table crops and OCR share one rendering) and
+:func:`crop_boxes`.  This module imports nothing else of :mod:`dlpaper2code.paper`.
 """
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,3 +136,49 @@ def require_text(paper: Paper) -> None:
 
 def file_size(path) -> int:
     return os.stat(path).st_size
+
+
+def limits(max_pages, max_bytes) -> dict:
+    """open_paper keyword arguments for the limits given (None: open_paper's default)."""
+    kw = {}
+    if max_pages is not None:
+        kw["max_pages"] = max_pages
+    if max_bytes is not None:
+        kw["max_bytes"] = max_bytes
+    return kw
+
+
+def render_page(paper: Paper, page: int, dpi: int):
+    """One page as a PIL image (poppler's pdftoppm through pdf2image); the last few pages
+    rendered are kept, so figure crops, table crops and OCR share one rendering (a copy is
+    returned: callers may draw on it)."""
+    st = os.stat(paper.path)
+    return _render(str(paper.path), st.st_mtime_ns, st.st_size, paper.password, page, dpi).copy()
+
+
+@functools.lru_cache(maxsize=8)          # about 6 MB a page at 150 dpi
+def _render(path: str, mtime: int, size: int, password: str, page: int, dpi: int):
+    from pdf2image import convert_from_path
+
+    kw = {"userpw": password} if password else {}
+    return convert_from_path(path, dpi=dpi, first_page=page, last_page=page, **kw)[0]
+
+
+def crop_boxes(paper: Paper, items: list[dict], out_dir: Path, dpi: int, pad: float = 2.0) -> None:
+    """Crop every item's box (points) from its page rendered at `dpi`; sets item['png']."""
+    by_page: dict[int, list[dict]] = {}
+    for it in items:
+        by_page.setdefault(it["page"], []).append(it)
+    for page, its in sorted(by_page.items()):
+        img = render_page(paper, page, dpi)
+        s = dpi / 72.0
+        for it in its:
+            x0, t, x1, b = it["box"]
+            box = (max(0, int((x0 - pad) * s)), max(0, int((t - pad) * s)),
+                   min(img.width, int((x1 + pad) * s + 0.999)), min(img.height, int((b + pad) * s + 0.999)))
+            name = f"{it['id']}.png"
+            part = img.crop(box)
+            if it.get("rotation") in (90, 270):      # a landscape page: the crop upright, as a reader reads it
+                part = part.rotate(-90 if it["rotation"] == 90 else 90, expand=True)
+            part.save(out_dir / name)
+            it["png"] = name

@@ -51,9 +51,9 @@ from pathlib import Path
 
 import jinja2
 
-from ..codegen import TARGETS, emit
-from ..errors import EmitError, GraphError
-from ..graph import parse_graph
+from ..emit.codegen import TARGETS, emit
+from ..core.errors import EmitError, GraphError
+from ..core.graph import parse_graph
 from .figures import extract_figures
 from .layout import read_layout
 from .pdf import PaperError, open_paper, require_text
@@ -382,7 +382,7 @@ def _page_images(paper, folder: Path, figures, tables, layouts, crop_dpi: int = 
     used = used or set()
     from PIL import ImageDraw
 
-    from .figures import render_page
+    from .pdf import render_page
 
     pages = sorted({it["page"] for it in figures + tables})[:MAX_PAGE_IMAGES]
     folder.mkdir(parents=True, exist_ok=True)

@@ -873,7 +873,7 @@ def generate_paper(out_dir, seed: int, *, dpi: int = 150, name: str | None = Non
             branch = _branch_figure(layers) if seed % 12 == 3 else None
             if branch is not None:
                 # the figure draws the table's first block with a skip connection the table cannot show
-                from ..graph import parse_graph
+                from ..core.graph import parse_graph
                 gdoc, fused_types = branch
                 graph = parse_graph(gdoc)
                 depth = len(gdoc["layers"]) - 1

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from .. import paths
+from ..core import paths
 from .table_graph import norm_text, orientation_of
 
 KINDS = ("architecture", "results")

@@ -40,7 +40,7 @@ the table as given, and a ``token`` ("conv3-64", "max pool", "FC-4096",
 "soft-max", ...).  Words that name no layer are never dropped silently: they
 are listed in ``doc["source"]["issues"]`` (``kind: unknown_layer``), as are
 missing parameters.  :func:`graph_issues` validates a doc with
-:func:`dlpaper2code.graph.parse_graph`.
+:func:`dlpaper2code.core.graph.parse_graph`.
 """
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ import re
 import unicodedata
 from typing import Any
 
-from ..vocab import load_vocabulary
+from ..core.vocab import load_vocabulary
 
 SUP = str.maketrans({"⁰": "0", "¹": "1", "²": "2", "³": "3", "⁴": "4", "⁵": "5", "⁶": "6", "⁷": "7", "⁸": "8",
                      "⁹": "9"})
@@ -863,8 +863,8 @@ def _blocks_from_groups(seq) -> None:
 
 def graph_issues(doc: dict) -> list[str]:
     """Problems parse_graph finds in a doc (empty when it validates)."""
-    from ..errors import GraphError
-    from ..graph import parse_graph
+    from ..core.errors import GraphError
+    from ..core.graph import parse_graph
     try:
         parse_graph(doc)
     except GraphError as exc:

@@ -44,9 +44,10 @@ import re
 from pathlib import Path
 
 from .common import Caption, FIG_CAPTION, TAB_CAPTION, body_lines, columns, find_captions, hoverlap, union
-from .layout import SUPERSCRIPTS, PageLayout, Segment, _norm, read_layout
-from .pdf import Paper, open_paper
-from ..dsu import DisjointSet
+from .layout import read_layout
+from .page import SUPERSCRIPTS, PageLayout, Segment, normalise
+from .pdf import Paper, crop_boxes, limits, open_paper
+from ..core.dsu import DisjointSet
 
 HEADER_WORDS = re.compile(r"\b(layer|layers|type|kernel|support|filt|filts|filters|stride|pad|output|size|"
                           r"channels|#channels|operator|name|data|patch|input|units)\b", re.I)
@@ -262,7 +263,7 @@ def _col_intervals(row_runs, vrules):
 def _text(chars, main):
     parts, prev = [], None
     for c in sorted(chars, key=lambda c: c.x0):
-        t = _norm(c.text)
+        t = normalise(c.text)
         if c.sup:
             t = t.translate(SUPERSCRIPTS)
         if prev is not None and c.text != " " and prev.text != " " and c.x0 - prev.x1 > 0.18 * main and not c.sup:
@@ -378,9 +379,8 @@ def extract_tables(pdf, out_dir=None, *, dpi: int = 150, layouts: list[PageLayou
                    crop: bool = False, max_pages: int | None = None, max_bytes: int | None = None) -> list[dict]:
     """Tables of a paper (a path or an open :class:`Paper`); with `out_dir`
     writes ``tables.json`` (and crops ``tab_*.png`` when `crop`)."""
-    from .figures import _limits, crop_boxes
 
-    paper = pdf if isinstance(pdf, Paper) else open_paper(pdf, **_limits(max_pages, max_bytes))
+    paper = pdf if isinstance(pdf, Paper) else open_paper(pdf, **limits(max_pages, max_bytes))
     layouts = layouts if layouts is not None else read_layout(paper)
     tables = []
     for pg in layouts:

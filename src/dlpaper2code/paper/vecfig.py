@@ -17,7 +17,7 @@ branching vector diagram goes to the raster diagram reader).
 from __future__ import annotations
 
 from .common import union
-from .layout import PageLayout
+from .page import PageLayout
 
 
 def _inside(inner, outer, tol=1.0) -> bool:

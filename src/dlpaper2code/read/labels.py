@@ -35,9 +35,9 @@ def norm(text: str) -> str:
 @functools.lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
     from ..render.looks import caffe_type
-    from ..graph import Node
+    from ..core.graph import Node
     from ..simulate.grammar import keras_class_names, snake_case
-    from ..vocab import load_vocabulary
+    from ..core.vocab import load_vocabulary
 
     vocab = load_vocabulary()
     surface: dict[str, tuple[str, dict]] = {}

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
-from ..dsu import DisjointSet
+from ..core.dsu import DisjointSet
 
 
 @dataclass

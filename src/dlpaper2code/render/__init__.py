@@ -13,6 +13,8 @@ The returned dict (JSON-serialisable) gives, in pixels of the written PNG
 (origin top-left), every box (layer or Caffe blob) with its graph layer, label
 and text-line boxes, every drawn edge as a polyline with its arrow tip, and the
 graph's edges (``layer_edges``).
+
+Layer: may import :mod:`dlpaper2code.core` only.
 """
 from __future__ import annotations
 
@@ -30,14 +32,14 @@ __all__ = ["LOOKS", "load_styles", "resolve_style", "validate_knobs", "render_di
 def render_graph_file(graph_json_path, out_png, style: str = "keras3", *, seed: int = 0, **knobs) -> dict:
     """Render a graph JSON file; `style` is a look or a style of params.yaml's
     render.styles; keyword knobs override it."""
-    from ..graph import load_graph
+    from ..core.graph import load_graph
 
     if style in LOOKS:
         base = {"look": style}
     else:
         import yaml
 
-        from .. import paths
+        from ..core import paths
         params = yaml.safe_load((paths.REPO_ROOT / "params.yaml").read_text(encoding="utf-8")) or {}
         styles = (params.get("render") or {}).get("styles") or {}
         if style not in styles:

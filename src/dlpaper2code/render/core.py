@@ -33,7 +33,7 @@ import struct
 import tempfile
 from pathlib import Path
 
-from ..graph import Graph
+from ..core.graph import Graph
 from . import fonts
 from .gv import GraphvizCrash, run_graphviz
 from .looks import Diagram, build_diagram

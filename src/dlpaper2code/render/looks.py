@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from .. import paths
-from ..graph import Graph, Node
-from ..shapes import same_padding
+from ..core import paths
+from ..core.graph import Graph, Node
+from ..core.shapes import same_padding
 from .styles import load_styles
 
 

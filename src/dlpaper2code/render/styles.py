@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 from PIL import ImageColor
 
-from .. import paths
+from ..core import paths
 from .fonts import FONT_NAME
 
 

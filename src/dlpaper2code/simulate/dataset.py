@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..codegen import emit
-from ..errors import EmitError
+from ..emit.codegen import emit
+from ..core.errors import EmitError
 from .grammar import DrawStats, Grammar, describe, generate_model, load_grammar
 
 MANIFEST_FIELDS = ["model", "style", "look", "image", "ground_truth", "graph", "keras_config", "prototxt",

@@ -17,8 +17,8 @@ import json
 import os
 import types
 
-from ..codegen import emit
-from ..graph import Graph
+from ..emit.codegen import emit
+from ..core.graph import Graph
 
 
 class BuildError(RuntimeError):

@@ -7,9 +7,9 @@ process draws it (each model has its own ``random.Random``, seeded from the
 triple's text, which does not depend on ``PYTHONHASHSEED``).
 
 Shape validity is decided by the graph package's own rules
-(:mod:`dlpaper2code.shapes` via the vocabulary's parameter normalisation), so
+(:mod:`dlpaper2code.core.shapes` via the vocabulary's parameter normalisation), so
 the generator and the validator cannot disagree; every finished model is also
-run through :func:`dlpaper2code.graph.parse_graph` before it is returned.
+run through :func:`dlpaper2code.core.graph.parse_graph` before it is returned.
 """
 from __future__ import annotations
 
@@ -23,11 +23,11 @@ from typing import Any
 
 import yaml
 
-from ..errors import GraphError
-from ..graph import Graph, Node, parse_graph
-from ..paths import config_dir
-from ..shapes import ShapeProblem, TensorInfo, infer
-from ..vocab import Vocabulary, load_vocabulary
+from ..core.errors import GraphError
+from ..core.graph import Graph, Node, parse_graph
+from ..core.paths import config_dir
+from ..core.shapes import ShapeProblem, TensorInfo, infer
+from ..core.vocab import Vocabulary, load_vocabulary
 
 GRAMMAR_FILE = "grammar.yaml"
 
@@ -119,7 +119,7 @@ def _load_grammar(path: str) -> Grammar:
 @functools.lru_cache(maxsize=1)
 def keras_class_names() -> dict[str, str]:
     """Our layer type -> the Keras class the Keras template builds (e.g. MaxPool2D -> MaxPooling2D)."""
-    from ..codegen import load_target
+    from ..emit.codegen import load_target
 
     out = {"Input": "InputLayer"}
     for ltype, spec in load_target("keras").spec["layers"].items():

@@ -4,6 +4,9 @@
 ``dlpaper2code serve`` runs it under uvicorn and ``dlpaper2code import-papers``
 fills the database from the paper pipeline's output folder. The schema is
 managed by Alembic migrations shipped in ``migrations/``.
+
+Layer: may import core, emit and paper (the upload job runs the paper route);
+nothing below imports it.
 """
 from __future__ import annotations
 

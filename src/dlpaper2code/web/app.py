@@ -28,7 +28,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer, load_only
 
-from ..codegen import TARGETS
+from ..emit.codegen import TARGETS
 from . import default_db_url
 from .db import Database, Job, Paper, Rating, Version, utcnow
 from .jobs import JobRunner

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from sqlalchemy import delete, select
 
-from ..codegen import TARGETS
-from ..graph import parse_graph
+from ..emit.codegen import TARGETS
+from ..core.graph import parse_graph
 from .db import Asset, Database, Paper, Version
 from .service import graph_diff
 

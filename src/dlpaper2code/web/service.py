@@ -9,10 +9,10 @@ import json
 import time
 from typing import Any
 
-from ..codegen import TARGETS, emit
-from ..errors import EmitError
-from ..graph import library_blocks, parse_graph
-from ..vocab import load_vocabulary
+from ..emit.codegen import TARGETS, emit
+from ..core.errors import EmitError
+from ..core.graph import library_blocks, parse_graph
+from ..core.vocab import load_vocabulary
 
 MAX_GRAPH_BYTES = 512 * 1024      # request bodies carrying a graph
 MAX_GRAPH_LAYERS = 1000           # layers written in the document (before block expansion)

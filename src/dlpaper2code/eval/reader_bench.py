@@ -1,6 +1,6 @@
 """Benchmark the diagram reader on a held-back simulated set.
 
-    from dlpaper2code.read.bench import bench_reader
+    from dlpaper2code.eval.reader_bench import bench_reader
     report = bench_reader("results/read_bench", models=1008, seed=1000)
     report["summary"]["keras3"]      # layer/edge accuracy, exact share, hyper-parameters, seconds
 
@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from ..core.stats import percentile
+
 ROW_FIELDS = ["model", "style", "look", "rankdir", "layers", "edges", "status", "layer_accuracy", "edge_accuracy",
               "exact", "hparam_accuracy", "hparams", "extra_edges", "seconds", "cpu_seconds", "message"]
 
@@ -27,7 +29,7 @@ ROW_FIELDS = ["model", "style", "look", "rankdir", "layers", "edges", "status", 
 def default_styles() -> dict[str, dict]:
     import yaml
 
-    from .. import paths
+    from ..core import paths
 
     params = yaml.safe_load((paths.REPO_ROOT / "params.yaml").read_text(encoding="utf-8")) or {}
     return dict(((params.get("render") or {}).get("styles")) or {"keras3": {"look": "keras3"},
@@ -36,8 +38,8 @@ def default_styles() -> dict[str, dict]:
 
 
 def _score_row(args: tuple[str, dict]) -> dict:
-    from .core import read_diagram
-    from .score import score_diagram
+    from ..read.core import read_diagram
+    from .reader_score import score_diagram
 
     root, row = args
     root = Path(root)
@@ -63,7 +65,7 @@ def bench_reader(out_dir: str | Path, *, models: int = 1008, seed: int = 1000, d
     The images go to `set_dir` (default: `out_dir`); shards already there are
     reused, so a second run only reads."""
     from ..simulate.dataset import ShardOptions, write_shard
-    from .score import summarize
+    from .reader_score import summarize
 
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     out_dir = Path(out_dir)
@@ -123,15 +125,13 @@ def bench_reader(out_dir: str | Path, *, models: int = 1008, seed: int = 1000, d
 def _warm() -> None:
     """Load the vocabulary once, so the first diagram's time is its own."""
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-    from .labels import lexicon
+    from ..read.labels import lexicon
 
     lexicon()
 
 
 def _pct(values: list[float], q: float) -> float | None:
-    from .score import _percentile
-
-    return round(_percentile(values, q), 4) if values else None
+    return round(percentile(values, q), 4) if values else None
 
 
 def format_report(report: dict) -> str:
@@ -147,7 +147,7 @@ def format_report(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-if __name__ == "__main__":   # python -m dlpaper2code.read.bench OUT_DIR [MODELS] [PROCESSES]
+if __name__ == "__main__":   # python -m dlpaper2code.eval.reader_bench OUT_DIR [MODELS] [PROCESSES]
     import sys
 
     out = sys.argv[1] if len(sys.argv) > 1 else "results/read_bench"

@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from .codegen import RUNNABLE, TARGETS, expand_targets, node_contexts, write_code
-from .errors import EmitError, GraphError
-from .graph import Graph, load_graph
+from ..core.errors import EmitError, GraphError
+from ..core.graph import Graph, load_graph
 from .weights import canonical_weights, random_inputs
 
 SUBPROCESS_ENV = {"KERAS_BACKEND": "torch", "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "",
@@ -33,7 +33,7 @@ SUBPROCESS_ENV = {"KERAS_BACKEND": "torch", "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_V
 def _env(extra: dict | None = None) -> dict:
     env = dict(os.environ)
     env.update(SUBPROCESS_ENV)
-    src = str(Path(__file__).resolve().parents[1])
+    src = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
     env.update(extra or {})
     return env
@@ -92,7 +92,7 @@ def check_caffe(graph: Graph, files: dict[str, Path], timeout_s: float) -> dict:
 
 def _run_target(target: str, code: Path, graph_json: Path, inputs: Path, weights: Path | None,
                 out: Path, timeout_s: float) -> dict:
-    cmd = [sys.executable, "-m", "dlpaper2code.runner", "--target", target, "--code", str(code),
+    cmd = [sys.executable, "-m", "dlpaper2code.emit.runner", "--target", target, "--code", str(code),
            "--graph", str(graph_json), "--inputs", str(inputs), "--out", str(out)]
     if weights is not None:
         cmd += ["--weights", str(weights)]

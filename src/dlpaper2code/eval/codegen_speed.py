@@ -9,8 +9,8 @@ from __future__ import annotations
 import statistics
 import time
 
-from .codegen import TARGETS, emit, load_target
-from .graph import parse_graph
+from ..emit.codegen import TARGETS, emit, load_target
+from ..core.graph import parse_graph
 
 
 def deep_graph(depth: int = 40) -> dict:

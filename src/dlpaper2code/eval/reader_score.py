@@ -29,10 +29,11 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import time
 from pathlib import Path
 from typing import Callable, Iterable
+
+from ..core.stats import percentile
 
 SHAPE_PARAMS = {
     "Input": ["shape"],
@@ -196,7 +197,7 @@ def score_set(manifest, root: str | Path | None = None, *, reader: Callable | No
     rows; paths relative to `root`, by default the manifest's folder).  One
     row per image; an image that fails to read scores zero and the batch
     goes on."""
-    from .core import read_diagram
+    from ..read.core import read_diagram
 
     reader = reader or read_diagram
     if root is None:
@@ -223,15 +224,6 @@ def score_set(manifest, root: str | Path | None = None, *, reader: Callable | No
     return out
 
 
-def _percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    v = sorted(values)
-    pos = (len(v) - 1) * q / 100.0
-    lo, hi = math.floor(pos), math.ceil(pos)
-    return v[lo] + (v[hi] - v[lo]) * (pos - lo)
-
-
 def summarize(rows: list[dict]) -> dict[str, dict]:
     """Per style: images, mean layer / edge accuracy, share exact, mean
     hyper-parameter accuracy (micro: over all shown parameters), seconds
@@ -253,7 +245,7 @@ def summarize(rows: list[dict]) -> dict[str, dict]:
             "hparams": hp_n,
             "not_ok": sum(1 for r in rs if r["status"] != "ok"),
             "seconds_mean": sum(secs) / len(secs) if secs else float("nan"),
-            "seconds_median": _percentile(secs, 50),
-            "seconds_p95": _percentile(secs, 95),
+            "seconds_median": percentile(secs, 50),
+            "seconds_p95": percentile(secs, 95),
         }
     return out

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from .codegen import load_target, node_contexts
-from .graph import Graph
+from ..core.graph import Graph
 
 
 def _rng(graph: Graph, seed: int, node: str) -> np.random.Generator:

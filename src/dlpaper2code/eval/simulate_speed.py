@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .dataset import ShardOptions, write_shard
+from ..simulate.dataset import ShardOptions, write_shard
 
 FULL_DEPTHS = list(range(5, 41))
 FULL_COUNT = 3000

@@ -1,7 +1,7 @@
 """Feature-extraction speed, and the trained classifier on figures cropped from PDFs.
 
-    python -m dlpaper2code.figclass.bench speed --backbone efficientnet_lite0 --threads 2
-    python -m dlpaper2code.figclass.bench papers results/papers      # figures.json with captions
+    python -m dlpaper2code.eval.figclass_bench speed --backbone efficientnet_lite0 --threads 2
+    python -m dlpaper2code.eval.figclass_bench papers results/papers      # figures.json with captions
 
 ``papers`` scores the classifier on the figure crops of the paper stage, with
 the truth taken from each caption (the synthetic corpus captions say what a
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import features, generate
+from ..figclass import features, generate
 
 ARCH_CAPTION = re.compile(r"architecture|block diagram|each box is a layer|overview of (our|the) (network|model)|"
                           r"network structure|layers? of the (network|model)", re.I)
@@ -68,7 +68,7 @@ def paper_figures(papers_dir) -> list[dict]:
 
 
 def eval_paper_figures(papers_dir, model=None) -> dict:
-    from .classify import classify_images
+    from ..figclass.classify import classify_images
 
     figs = paper_figures(papers_dir)
     if not figs:
@@ -90,7 +90,7 @@ def eval_paper_figures(papers_dir, model=None) -> dict:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m dlpaper2code.figclass.bench")
+    ap = argparse.ArgumentParser(prog="python -m dlpaper2code.eval.figclass_bench")
     sub = ap.add_subparsers(dest="what", required=True)
     s = sub.add_parser("speed")
     s.add_argument("--backbone", default="efficientnet_lite0", choices=features.BACKBONES)

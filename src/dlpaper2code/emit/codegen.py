@@ -20,12 +20,12 @@ from typing import Any
 
 import yaml
 
-from . import paths
-from .errors import EmitError
-from .expr import ENV
-from .graph import Graph
-from .shapes import same_padding
-from .vocab import load_vocabulary
+from ..core import paths
+from ..core.errors import EmitError
+from ..core.expr import ENV
+from ..core.graph import Graph
+from ..core.shapes import same_padding
+from ..core.vocab import load_vocabulary
 
 TARGETS = ("pytorch", "keras", "tensorflow", "caffe")
 RUNNABLE = ("pytorch", "keras", "tensorflow")    # frameworks installed and run here

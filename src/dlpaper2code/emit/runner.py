@@ -1,6 +1,6 @@
 """Run one emitted model in its own process: build, load weights, forward.
 
-``python -m dlpaper2code.runner --target pytorch --code model_pytorch.py
+``python -m dlpaper2code.emit.runner --target pytorch --code model_pytorch.py
 --graph graph.json --inputs inputs.npz [--weights weights.npz] --out out.npz``
 
 Each framework runs in a separate process (TensorFlow and PyTorch in one
@@ -27,7 +27,7 @@ def _import(path: Path):
 
 
 def run(target: str, code: Path, graph_path: Path, inputs_path: Path, weights_path: Path | None) -> tuple[list[np.ndarray], dict]:
-    from .graph import load_graph
+    from ..core.graph import load_graph
     from .weights import feature_permutations, from_channels_first, target_weights, to_channels_first
 
     graph = load_graph(graph_path)

@@ -22,7 +22,8 @@ SCORE_FIELDS = ["model", "style", "look", "depth", "layers", "edges", "status", 
 
 def score_image(image: Path, gt_path: Path, graph_path: Path) -> dict:
     """Read one diagram and score it against its ground truth."""
-    from .read import read_diagram, score_diagram
+    from ..read import read_diagram
+    from .reader_score import score_diagram
 
     gt = json.loads(gt_path.read_text(encoding="utf-8"))
     graph_doc = json.loads(graph_path.read_text(encoding="utf-8"))

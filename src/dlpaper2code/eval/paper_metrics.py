@@ -21,7 +21,7 @@ import statistics
 import time
 from pathlib import Path
 
-from .common import iou
+from ..paper.common import iou
 
 
 def _match(preds, truths, iou_min):
@@ -44,10 +44,10 @@ def _norm(s: str) -> str:
 
 
 def evaluate_paper(pdf, truth: dict, *, iou_min: float = 0.8, ocr: bool = False) -> dict:
-    from .figures import extract_figures
-    from .layout import read_layout
-    from .pdf import open_paper
-    from .tables import extract_tables
+    from ..paper.figures import extract_figures
+    from ..paper.layout import read_layout
+    from ..paper.pdf import open_paper
+    from ..paper.tables import extract_tables
 
     t0, c0, k0 = time.perf_counter(), time.process_time(), _children_cpu()
     paper = open_paper(pdf)
@@ -136,7 +136,7 @@ def evaluate_scanned(folder, n: int = 2, *, dpi: int = 150, iou_min: float = 0.8
     (figures and tables found, captions, cells); keys ``scanned_*``."""
     import tempfile
 
-    from .synth import scan_paper
+    from ..paper.synth import scan_paper
 
     folder = Path(folder)
     truths = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]

@@ -4,7 +4,7 @@ Exposes every top-level message class of Caffe's ``caffe.proto`` (e.g.
 ``NetParameter``, ``LayerParameter``, ``PoolingParameter`` with its enum
 values such as ``PoolingParameter.MAX``), the top-level ``Phase`` enum and its
 values ``TRAIN``/``TEST``, and ``DESCRIPTOR``, all built from
-``dlpaper2code.caffe.schema``.
+``dlpaper2code.emit.caffe.schema``.
 """
 from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 

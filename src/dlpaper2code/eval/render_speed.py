@@ -13,7 +13,7 @@ import statistics
 import tempfile
 import time
 
-from ..graph import Graph, parse_graph
+from ..core.graph import Graph, parse_graph
 
 
 def chain_graph(depth: int = 40, name: str | None = None, seed: int | None = None) -> Graph:
@@ -67,8 +67,8 @@ def bench_render(graphs, knobs_by_style: dict, repeats: int = 5, seed: int = 0, 
     Returns {style: {"ms_per_image", "ms_min", "px_per_image", "width", "height",
     "images_per_s", "per_graph": [{"graph", "ms", "px"}]}}.
     """
-    from . import raster, render_diagram
-    from ..graph import load_graph
+    from ..render import raster, render_diagram
+    from ..core.graph import load_graph
 
     graphs = [load_graph(g) if isinstance(g, (str, os.PathLike)) else g for g in graphs]
     out = {}
