@@ -20,7 +20,7 @@ from dlpaper2code.simulate.grammar import GrammarError
 
 ROOT = Path(__file__).resolve().parents[1]
 GRAMMAR = load_grammar()
-SPEC = yaml.safe_load((ROOT / "config" / "grammar.yaml").read_text())
+SPEC = yaml.safe_load((ROOT / "src" / "dlpaper2code" / "config" / "grammar.yaml").read_text())
 
 
 def sample(depths=(5, 8, 13, 21, 34, 40), per_depth=25, seed=0):

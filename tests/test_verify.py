@@ -68,7 +68,7 @@ def test_pycaffe_script_runs_with_shim(tmp_path):
 def broken_config(tmp_path, monkeypatch):
     """A copy of config/ whose PyTorch template forgets to permute Dense rows after a Flatten."""
     cfg = tmp_path / "config"
-    shutil.copytree(ROOT / "config", cfg)
+    shutil.copytree(ROOT / "src" / "dlpaper2code" / "config", cfg)
     tpl = cfg / "templates" / "pytorch.yaml"
     text = tpl.read_text()
     assert "weight: {from: kernel, row_perm: true, transpose: [1, 0]}" in text

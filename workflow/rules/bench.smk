@@ -3,7 +3,7 @@
 
 rule bench_codegen:
     input:
-        code=CODE,
+        code=code_for("bench_codegen.py"),
     output:
         f"{METRICS_DIR}/codegen_bench.json",
     params:
@@ -22,7 +22,7 @@ rule bench_codegen:
 
 rule bench_simulate:
     input:
-        code=CODE,
+        code=code_for("bench_simulate.py"),
     output:
         f"{METRICS_DIR}/simulate_bench.json",
     params:

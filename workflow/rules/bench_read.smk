@@ -4,7 +4,7 @@
 
 rule bench_read:
     input:
-        code=CODE,
+        code=code_for("bench_read.py"),
     output:
         metrics=f"{METRICS_DIR}/read_bench.json",
         rows="results/read_bench/rows.csv",

@@ -4,7 +4,7 @@
 rule codegen:
     input:
         graph=f"{ZOO_DIR}/{{graph}}.json",
-        code=CODE,
+        code=code_for("codegen.py"),
     output:
         directory("results/codegen/{graph}"),
     params:

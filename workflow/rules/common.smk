@@ -12,40 +12,33 @@ METRICS_DIR = "results/metrics"
 PLOTS_DIR = "results/plots"
 LOG_DIR = "results/logs"
 
-# Code the results depend on.  Each existing file below these paths is an input
-# of every rule that calls the package, so that Snakemake (by mtime) and DVC (by
-# hash; dvc.yaml lists the paths themselves) rerun on the same code changes.
-# Config files next to params.yaml (layer vocabulary, blocks, graph schema...) are
-# code too; params.schema.yaml is not (params.yaml itself is tracked key by key).
-CODE_PATHS = [
-    "src/dlpaper2code",
-    "config/templates",
-    *sorted(
-        str(p)
-        for p in Path("config").glob("*")
-        if p.is_file() and p.suffix in (".yaml", ".yml", ".json") and p.name != "params.schema.yaml"
-    ),
-]
-_CODE_SKIP = ("__pycache__", ".egg-info", ".pyc", ".pyo", ".DS_Store")
+# Code the results depend on: each rule's `code` input is the package code its script
+# runs, derived from the import graph (dlpaper2code.workflow.deps, loaded by path: the
+# package need not be importable yet).  Snakemake reruns on those files' mtimes; DVC
+# (dvc.yaml is generated from these rules) hashes the same files, with whole folders
+# where a stage needs all of one.  A CSS edit reruns nothing; a reader edit, what reads.
+CODE_PATHS = ["src/dlpaper2code"]
 
 
-def code_files():
-    files = []
-    for entry in CODE_PATHS:
-        path = Path(entry)
-        if path.is_file():
-            files.append(str(path))
-        elif path.is_dir():
-            for sub in sorted(path.rglob("*")):
-                parts = sub.relative_to(path).parts
-                if sub.is_file() and not any(
-                    part.endswith(_CODE_SKIP) or part.startswith(".") for part in parts
-                ):
-                    files.append(str(sub))
-    return files
+def _load_deps():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_dlpaper2code_deps", "src/dlpaper2code/workflow/deps.py")
+    if spec is None or not Path(spec.origin).is_file():
+        return None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
-CODE = code_files()
+_DEPS = _load_deps() if Path("src/dlpaper2code/workflow/deps.py").is_file() else None
+
+
+def code_for(script):
+    """The package files workflow/scripts/<script> depends on (none without a package checkout)."""
+    if _DEPS is None:
+        return []
+    return _DEPS.code_files(f"workflow/scripts/{script}")
 
 
 wildcard_constraints:

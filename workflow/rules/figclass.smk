@@ -17,7 +17,7 @@ wildcard_constraints:
 
 rule figclass_figures:
     input:
-        code=CODE,
+        code=code_for("figclass_figures.py"),
     output:
         directory(f"{FIG_DIR}/figures/{{kind}}"),
     params:
@@ -45,7 +45,7 @@ rule figclass_figures:
 rule figclass_features:
     input:
         figures=expand(rules.figclass_figures.output[0], kind=FIG_KINDS),
-        code=CODE,
+        code=code_for("figclass_features.py"),
     output:
         # one file per kind: a row per image (file name, sha256, features)
         features=expand(f"{FIG_DIR}/features/{{{{backbone}}}}/{{kind}}.npz", kind=FIG_KINDS),
@@ -69,7 +69,7 @@ rule figclass_features:
 rule figclass_compare:
     input:
         features=expand(f"{FIG_DIR}/features/{{{{backbone}}}}/{{kind}}.npz", kind=FIG_KINDS),
-        code=CODE,
+        code=code_for("figclass_compare.py"),
     output:
         comparison=f"{FIG_DIR}/compare/{{backbone}}/comparison.json",
         tables=expand(f"{FIG_DIR}/compare/{{{{backbone}}}}/{{task}}.{{ext}}", task=FIG_TASKS, ext=["md", "csv"]),
@@ -109,7 +109,7 @@ rule figclass_summary:
 rule figclass_train:
     input:
         features=expand(f"{FIG_DIR}/features/{FIG['classifier_backbone']}/{{kind}}.npz", kind=FIG_KINDS),
-        code=CODE,
+        code=code_for("figclass_train.py"),
     output:
         model=f"{FIG_DIR}/classifier.joblib",
         info=f"{FIG_DIR}/classifier.json",

@@ -16,7 +16,7 @@ if not PAPERS_CFG["input_dir"]:
 
     rule paper_corpus:
         input:
-            code=CODE,
+            code=code_for("paper_corpus.py"),
         output:
             directory(CORPUS_DIR),
         params:
@@ -33,7 +33,7 @@ rule paper:
     input:
         # the corpus folder (one job makes it), or the PDF itself in a user folder
         src=f"{PAPER_DIR}/{{paper}}.pdf" if PAPERS_CFG["input_dir"] else CORPUS_DIR,
-        code=CODE,
+        code=code_for("paper.py"),
         classifier=PAPERS_CFG["figure_classifier"] or [],
     output:
         directory("results/papers/{paper}"),

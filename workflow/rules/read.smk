@@ -5,7 +5,7 @@
 rule read_shard:
     input:
         shard=rules.simulate_shard.output[0],
-        code=CODE,
+        code=code_for("read_shard.py"),
     output:
         "results/read/scores/shard{shard}.csv",
     params:

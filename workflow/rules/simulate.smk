@@ -10,7 +10,7 @@ SIM_DIR = "results/simulated"
 
 rule simulate_shard:
     input:
-        code=CODE,
+        code=code_for("simulate_shard.py"),
     output:
         directory(f"{SIM_DIR}/shard{{shard}}"),
     params:

@@ -6,7 +6,7 @@
 rule verify:
     input:
         graph=f"{ZOO_DIR}/{{graph}}.json",
-        code=CODE,
+        code=code_for("verify.py"),
     output:
         "results/verify/{graph}.json",
     params:

@@ -27,11 +27,9 @@ ROW_FIELDS = ["model", "style", "look", "rankdir", "layers", "edges", "status", 
 
 
 def default_styles() -> dict[str, dict]:
-    import yaml
-
     from ..core import paths
 
-    params = yaml.safe_load((paths.REPO_ROOT / "params.yaml").read_text(encoding="utf-8")) or {}
+    params = paths.project_params()
     return dict(((params.get("render") or {}).get("styles")) or {"keras3": {"look": "keras3"},
                                                                  "keras2": {"look": "keras2"},
                                                                  "caffe": {"look": "caffe"}})

@@ -37,10 +37,8 @@ def render_graph_file(graph_json_path, out_png, style: str = "keras3", *, seed: 
     if style in LOOKS:
         base = {"look": style}
     else:
-        import yaml
-
         from ..core import paths
-        params = yaml.safe_load((paths.REPO_ROOT / "params.yaml").read_text(encoding="utf-8")) or {}
+        params = paths.project_params()
         styles = (params.get("render") or {}).get("styles") or {}
         if style not in styles:
             raise ValueError(f"unknown style '{style}': a look ({', '.join(LOOKS)}) or one of params.yaml "

@@ -39,7 +39,11 @@ from typing import Any
 
 import yaml
 
+from ..core.atomic import atomic_write_text
+from . import deps as code_deps
+
 SNAKEFILE = "Snakefile"
+DVCIGNORE_FILE = ".dvcignore"
 PARAMS_FILE = "params.yaml"
 DVC_FILE = "dvc.yaml"
 HEADER = (
@@ -267,6 +271,7 @@ def build_dvc(wf: Workflow) -> dict:
             if path not in deps:
                 deps.append(path)
 
+        code_files: list[str] = []
         for rule in rules:
             for item in rule.inputs:
                 path = _tracked_path(item)
@@ -274,7 +279,14 @@ def build_dvc(wf: Workflow) -> dict:
                     continue  # made inside this stage
                 producer = [o for s, outs in outs_of.items() for o in outs if _within(item, o)]
                 code = [c for c in wf.code_paths if _within(item, c)]
-                add(producer[0] if producer else code[0] if code else path)
+                if producer:
+                    add(producer[0])
+                elif code:
+                    code_files.append(item)      # the stage's code: compressed below
+                else:
+                    add(path)
+        for path in code_deps.compress(sorted(set(code_files)), wf.code_paths[0], wf.root) if code_files else []:
+            add(_rel(path, wf.root))
         for rule in rules:
             if rule.script:
                 add(rule.script)
@@ -377,32 +389,26 @@ def main(argv: list[str] | None = None) -> int:
     except SyncError as exc:
         print(f"workflow_sync: error: {exc}", file=sys.stderr)
         return 2
-    target = root / DVC_FILE
-    current = target.read_text() if target.exists() else ""
-    if args.check:
-        if current == text:
-            print(f"{DVC_FILE} is up to date with the Snakemake workflow")
-            return 0
-        diff = difflib.unified_diff(
-            current.splitlines(keepends=True),
-            text.splitlines(keepends=True),
-            f"{DVC_FILE} (current)",
-            f"{DVC_FILE} (generated)",
-        )
-        sys.stderr.writelines(diff)
-        print(
-            f"\n{DVC_FILE} is stale: run `make dvc` (python -m dlpaper2code.workflow.sync) and commit it",
-            file=sys.stderr,
-        )
-        return 1
-    if current != text:
-        tmp = target.with_name(f".{DVC_FILE}.tmp")
-        tmp.write_text(text)
-        os.replace(tmp, target)
-        print(f"wrote {target}")
-    else:
-        print(f"{DVC_FILE} unchanged")
-    return 0
+    stale = 0
+    for name, want in ((DVC_FILE, text), (DVCIGNORE_FILE, code_deps.dvcignore_text())):
+        target = root / name
+        current = target.read_text() if target.exists() else ""
+        if args.check:
+            if current == want:
+                print(f"{name} is up to date with the Snakemake workflow")
+                continue
+            diff = difflib.unified_diff(current.splitlines(keepends=True), want.splitlines(keepends=True),
+                                        f"{name} (current)", f"{name} (generated)")
+            sys.stderr.writelines(diff)
+            print(f"\n{name} is stale: run `make dvc` (python -m dlpaper2code.workflow.sync) and commit it",
+                  file=sys.stderr)
+            stale = 1
+        elif current != want:
+            atomic_write_text(target, want)
+            print(f"wrote {target}")
+        else:
+            print(f"{name} unchanged")
+    return stale
 
 
 if __name__ == "__main__":
