@@ -41,7 +41,6 @@ def test_accuracy_floors_per_style(shard):
         assert m["images"] == 8
         assert m["layer_accuracy"] >= layer_min, (style, m)
         assert m["edge_accuracy"] >= edge_min, (style, m)
-    assert summary["all"]["seconds_median"] < 3.0
 
 
 @pytest.mark.parametrize("kind", ["blank", "noise", "truncated", "not_image", "wide", "missing"])

@@ -395,6 +395,8 @@ def workflow_copy(tmp_path):
     for name, text in STANDIN.items():
         (pkg / name).parent.mkdir(parents=True, exist_ok=True)
         (pkg / name).write_text(textwrap.dedent(text))
+    # the scripts' atomic writes are the package's own helper (stdlib only): the real one
+    shutil.copy(ROOT / "src" / "dlpaper2code" / "core" / "atomic.py", pkg / "core" / "atomic.py")
     env = {**ENV, "PYTHONPATH": str(pkg.parent)}
     return work, env
 

@@ -7,6 +7,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from .core.atomic import atomic_path, atomic_write_text
 from .core.errors import EmitError, GraphError
 
 
@@ -260,10 +261,7 @@ def cmd_read_diagram(args) -> int:
         result = read_diagram(image)            # never raises on bad input: status + message
         target = out / f"{Path(image).stem}.json" if many else out
         if result["status"] == "ok" and result.get("graph"):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.tmp")
-            tmp.write_text(json.dumps(result["graph"], indent=1) + "\n", encoding="utf-8")
-            tmp.replace(target)
+            atomic_write_text(target, json.dumps(result["graph"], indent=1) + "\n")
             if args.details:
                 Path(args.details if not many else out / f"{Path(image).stem}.read.json").write_text(
                     json.dumps({k: v for k, v in result.items() if k != "graph"}, indent=1) + "\n", encoding="utf-8")
@@ -306,14 +304,11 @@ def fetch_arxiv(arxiv_id: str, dest_dir: Path, url_template: str | None = None, 
     url = (url_template or os.environ.get("DLPAPER2CODE_ARXIV_URL") or ARXIV_URL).format(id=arxiv_id)
     dest_dir.mkdir(parents=True, exist_ok=True)
     dest = dest_dir / f"{arxiv_id.replace('/', '_')}.pdf"
-    tmp = dest.with_name(f".{dest.name}.tmp")
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp, open(tmp, "wb") as fh:
+        with atomic_path(dest) as tmp, urllib.request.urlopen(url, timeout=timeout) as resp, open(tmp, "wb") as fh:
             shutil.copyfileobj(resp, fh)
     except (urllib.error.URLError, OSError) as exc:
-        tmp.unlink(missing_ok=True)
         raise ValueError(f"cannot download arXiv {arxiv_id} from {url}: {exc}") from exc
-    tmp.replace(dest)
     return dest
 
 

@@ -8,10 +8,7 @@ import contextlib
 import json
 import logging
 import math
-import os
-import shutil
 import sys
-import tempfile
 import traceback
 from pathlib import Path
 
@@ -42,27 +39,12 @@ def logged(snakemake):
             root.removeHandler(handler)
 
 
-def _tmp_sibling(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    return Path(tmp)
-
-
 def write_text(path, text: str) -> None:
-    """Atomically write ``text`` to ``path``."""
-    path = Path(path)
-    tmp = _tmp_sibling(path)
-    try:
-        with open(tmp, "w") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    """Atomically write ``text`` to ``path`` (dlpaper2code.core.atomic, the project's one helper)."""
+    ensure_src_on_path()
+    from dlpaper2code.core.atomic import atomic_write_text
+
+    atomic_write_text(path, text, fsync=True)
 
 
 def _jsonable(obj):
@@ -88,21 +70,12 @@ def write_json(path, obj) -> None:
     write_text(path, json.dumps(_jsonable(obj), indent=2, sort_keys=True, allow_nan=False) + "\n")
 
 
-@contextlib.contextmanager
 def atomic_dir(path):
-    """Yield a temporary sibling directory that becomes ``path`` on success."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
-    try:
-        yield tmp
-        os.chmod(tmp, 0o755)
-        if path.exists():
-            shutil.rmtree(path)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+    """A temporary sibling directory that becomes ``path`` on success (dlpaper2code.core.atomic)."""
+    ensure_src_on_path()
+    from dlpaper2code.core.atomic import atomic_dir as _atomic_dir
+
+    return _atomic_dir(path)
 
 
 def ensure_src_on_path() -> None:

@@ -13,7 +13,6 @@ import functools
 import keyword
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 import yaml
 
 from ..core import paths
+from ..core.atomic import atomic_write_text
 from ..core.errors import EmitError
 from ..core.expr import ENV
 from ..core.graph import Graph
@@ -379,11 +379,5 @@ def write_code(graph: Graph, targets: str | list[str], out_dir: str | os.PathLik
         rendered.update(emit(graph, t))
     written = []
     for name, text in rendered.items():
-        path = out_dir / name
-        fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-        written.append(path)
+        written.append(atomic_write_text(out_dir / name, text))
     return written

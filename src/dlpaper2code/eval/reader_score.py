@@ -224,28 +224,49 @@ def score_set(manifest, root: str | Path | None = None, *, reader: Callable | No
     return out
 
 
+def _num(v, default=None):
+    if v in ("", None):
+        return default
+    return float(v)
+
+
+def _get(row: dict, short: str, long: str):
+    return row[short] if short in row else row.get(long)
+
+
 def summarize(rows: list[dict]) -> dict[str, dict]:
-    """Per style: images, mean layer / edge accuracy, share exact, mean
-    hyper-parameter accuracy (micro: over all shown parameters), seconds
-    mean / median / p95, and how many reads did not come back ok."""
-    by: dict[str, list[dict]] = {}
+    """The one summary of reader scores, per style and over all images ("all").
+
+    Rows are score_diagram results or their CSV form (numbers as text). Per group:
+    images; mean layer and edge accuracy and share of graphs exactly right (means
+    over images); hyper-parameter accuracy *micro*-averaged (right / shown, over
+    every parameter the diagrams show; None when none is shown); reads not ok;
+    seconds median and p95 (:func:`dlpaper2code.core.stats.percentile`).
+    Accuracies are rounded to 5 decimals, seconds to 4."""
+    groups: dict[str, list[dict]] = {}
     for r in rows:
-        by.setdefault(r.get("style") or "all", []).append(r)
+        groups.setdefault(r.get("style") or "all", []).append(r)
+    if rows:
+        groups["all"] = list(rows)
     out = {}
-    for style, rs in sorted(by.items()):
-        secs = [r["seconds"] for r in rs if r.get("seconds") is not None]
-        hp_n = sum(r["hparams"] for r in rs)
-        hp_right = sum(round((r["hparam_accuracy"] or 0) * r["hparams"]) for r in rs)
+    for style, rs in sorted(groups.items()):
+        secs = [_num(r.get("seconds")) for r in rs if _num(r.get("seconds")) is not None]
+        hp_n = hp_right = 0
+        for r in rs:
+            n = int(_num(r.get("hparams"), 0))
+            acc = _num(_get(r, "hparam_acc", "hparam_accuracy"))
+            if n and acc is not None:
+                hp_n += n
+                hp_right += round(acc * n)
         out[style] = {
             "images": len(rs),
-            "layer_accuracy": sum(r["layer_accuracy"] for r in rs) / len(rs),
-            "edge_accuracy": sum(r["edge_accuracy"] for r in rs) / len(rs),
-            "exact_share": sum(1 for r in rs if r["exact"]) / len(rs),
-            "hparam_accuracy": (hp_right / hp_n) if hp_n else None,
+            "layer_accuracy": round(sum(_num(_get(r, "layer_acc", "layer_accuracy"), 0.0) for r in rs) / len(rs), 5),
+            "edge_accuracy": round(sum(_num(_get(r, "edge_acc", "edge_accuracy"), 0.0) for r in rs) / len(rs), 5),
+            "exact_share": round(sum(1 for r in rs if _num(r["exact"], 0.0)) / len(rs), 5),
+            "hparam_accuracy": round(hp_right / hp_n, 5) if hp_n else None,
             "hparams": hp_n,
-            "not_ok": sum(1 for r in rs if r["status"] != "ok"),
-            "seconds_mean": sum(secs) / len(secs) if secs else float("nan"),
-            "seconds_median": percentile(secs, 50),
-            "seconds_p95": percentile(secs, 95),
+            "not_ok": sum(1 for r in rs if r.get("status") != "ok"),
+            "seconds_median": round(percentile(secs, 50), 4) if secs else None,
+            "seconds_p95": round(percentile(secs, 95), 4) if secs else None,
         }
     return out

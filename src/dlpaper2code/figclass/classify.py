@@ -12,12 +12,12 @@ P(style) = P(architecture) * P(style | architecture), P(other) = 1 - P(architect
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
 import numpy as np
 
+from ..core.atomic import atomic_path
 from .compare import ARCH, make_classifier, split_indices, task_data
 from .features import FigureImageError, extract_features, load_backbone, load_image, prepare
 from .generate import OTHER, STYLES
@@ -99,11 +99,8 @@ def save_classifier(bundle: dict, path) -> None:
 
     bundle = {**bundle, "coarse": _slim(bundle["coarse"]), "fine": _slim(bundle["fine"])}
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    joblib.dump(bundle, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        joblib.dump(bundle, tmp)
 
 
 def load_classifier(path=None) -> dict:

@@ -29,6 +29,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from ..core.atomic import atomic_path
+
 BACKBONES = ("efficientnet_lite0", "vgg19", "baseline")
 VGG19_FILE = "vgg19-dcbbb0d7.pth"
 MAX_PIXELS = 100_000_000
@@ -468,15 +470,13 @@ def save_features(path, X: np.ndarray, files, kinds, sha256, backbone: str) -> N
     arrays = {"X": np.asarray(X, np.float32), "files": np.asarray(list(files), dtype=str),
               "kinds": np.asarray(list(kinds), dtype=str), "sha256": np.asarray(list(sha256), dtype=str),
               "backbone": np.asarray(backbone)}
-    tmp = path.with_name(f".{path.name}.tmp")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name, arr in arrays.items():
             info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             buf = __import__("io").BytesIO()
             np.lib.format.write_array(buf, arr, allow_pickle=False)
             zf.writestr(info, buf.getvalue())
-    os.replace(tmp, path)
 
 
 def features_for_manifest(rows: list[dict], backbone: Backbone, **kw) -> tuple[np.ndarray, ExtractStats]:

@@ -27,12 +27,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
 import struct
-import tempfile
 from pathlib import Path
 
+from ..core.atomic import atomic_write_bytes
 from ..core.graph import Graph
 from . import fonts
 from .gv import GraphvizCrash, run_graphviz
@@ -222,12 +221,6 @@ def layout_diagram(graph: Graph, knobs: dict, formats=("json",)) -> tuple[Diagra
     return diagram, json.loads(out["json"]), out, knobs
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def render_diagram(graph: Graph, knobs: dict, png_path, *, seed: int = 0) -> dict:
     """Render `graph` with style `knobs` (resolved with `seed`) to `png_path`
     (written atomically) and return the pixel ground truth."""
@@ -243,19 +236,7 @@ def render_diagram(graph: Graph, knobs: dict, png_path, *, seed: int = 0) -> dic
         size = page.size
         data = page.png(k["png_compress"])
     truth = ground_truth(layout, diagram, k, png_path.name, size)
-    png_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + png_path.name + ".", suffix=".tmp", dir=png_path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes 0600; a PNG is as readable as any output
-        os.replace(tmp, png_path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    atomic_write_bytes(png_path, data)
     return truth
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
 import time
 import zlib
 from collections import Counter
@@ -27,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from ..core.atomic import atomic_dir, atomic_path, atomic_write_text
 from ..emit.codegen import emit
 from ..core.errors import EmitError
 from .grammar import DrawStats, Grammar, describe, generate_model, load_grammar
@@ -158,12 +158,8 @@ def write_model(out_dir: Path, depth: int, index: int, seed: int, opts: ShardOpt
     """Draw, build, render and write one model folder; returns its manifest rows."""
     name = model_dir_name(depth, index)
     final = out_dir / name
-    tmp = out_dir / f".{name}.tmp"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
     clock = time.perf_counter
-    try:
+    with atomic_dir(final) as tmp:
         t0 = clock()
         graph, doc = generate_model(depth, index, seed, grammar, stats.draw, opts.inputs)
         info = describe(graph, grammar)
@@ -223,12 +219,6 @@ def write_model(out_dir: Path, depth: int, index: int, seed: int, opts: ShardOpt
                          "edges": info["edges"], "merges": info["merges"], "params": params,
                          "width": gt.get("width", ""), "height": gt.get("height", ""), "image_bytes": size,
                          "seed": seed, "index": index})
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     stats.models += 1
     stats.layers += info["layers"]
     stats.edges += info["edges"]
@@ -282,10 +272,10 @@ def write_shard(out_dir: str | Path, models: list[tuple[int, int]] | range, seed
         (out_dir / stale).unlink(missing_ok=True)
     grammar = grammar or load_grammar()
     stats = ShardStats()
-    tmp_manifest = out_dir / ".manifest.csv.tmp"
     t0 = time.perf_counter()
     checkpoints = {max(1, total // 4), max(1, total // 2), total}
-    with open(tmp_manifest, "w", encoding="utf-8", newline="") as fh:
+    with atomic_path(out_dir / "manifest.csv") as tmp_manifest, open(tmp_manifest, "w", encoding="utf-8",
+                                                                      newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=MANIFEST_FIELDS, lineterminator="\n")
         writer.writeheader()
         for k, (depth, index) in enumerate(pairs, 1):
@@ -295,11 +285,8 @@ def write_shard(out_dir: str | Path, models: list[tuple[int, int]] | range, seed
                 stats.rss_mb.append(_rss_mb())
             if progress and (k % 50 == 0 or k == total):
                 progress(f"{k}/{total} models, {time.perf_counter() - t0:.1f} s")
-    stats.seconds["total"] += time.perf_counter() - t0
-    os.replace(tmp_manifest, out_dir / "manifest.csv")
-    tmp_stats = out_dir / ".stats.json.tmp"
-    tmp_stats.write_text(json.dumps(stats.to_dict(), indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp_stats, out_dir / "stats.json")
+        stats.seconds["total"] += time.perf_counter() - t0
+    atomic_write_text(out_dir / "stats.json", json.dumps(stats.to_dict(), indent=1) + "\n")
     return stats
 
 
@@ -307,9 +294,7 @@ def merge_shards(shard_dirs: list[str | Path], manifest_out: str | Path, root: s
     """Concatenate shard manifests (paths made relative to `root`) and merge their statistics."""
     total = ShardStats()
     manifest_out = Path(manifest_out)
-    manifest_out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = manifest_out.with_name(f".{manifest_out.name}.tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as out:
+    with atomic_path(manifest_out) as tmp, open(tmp, "w", encoding="utf-8", newline="") as out:
         writer = csv.DictWriter(out, fieldnames=MANIFEST_FIELDS, lineterminator="\n")
         writer.writeheader()
         for shard in shard_dirs:
@@ -325,7 +310,6 @@ def merge_shards(shard_dirs: list[str | Path], manifest_out: str | Path, root: s
                             row[key] = f"{prefix}/{row[key]}"
                     writer.writerow(row)
             total.merge(ShardStats.from_dict(json.loads((shard / "stats.json").read_text(encoding="utf-8"))))
-    os.replace(tmp, manifest_out)
     return total
 
 
