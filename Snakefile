@@ -24,6 +24,7 @@ include: "workflow/rules/paper.smk"
 include: "workflow/rules/figclass.smk"
 include: "workflow/rules/bench.smk"
 include: "workflow/rules/bench_read.smk"
+include: "workflow/rules/realpapers.smk"
 
 
 rule all:
@@ -38,3 +39,4 @@ rule all:
         rules.paper_summary.output,
         rules.figclass_summary.output,
         rules.figclass_train.output,
+        rules.realpapers.output,

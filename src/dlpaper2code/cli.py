@@ -218,6 +218,26 @@ def cmd_bench_read(args) -> int:
     return 0
 
 
+def cmd_bench_real(args) -> int:
+    from .eval.realpapers import format_summary, run_benchmark
+
+    if args.processes < 1:
+        print("error: --processes must be >= 1", file=sys.stderr)
+        return 2
+    if not Path(args.data, "truth").is_dir():
+        print(f"error: {args.data}: no truth/ folder (the benchmark's ground truth)", file=sys.stderr)
+        return 2
+    result = run_benchmark(args.pdfs, args.output, data_dir=args.data, metrics_path=args.metrics,
+                           processes=args.processes, timeout_s=args.timeout, papers=args.paper or None,
+                           progress=lambda m: print(m, file=sys.stderr, flush=True))
+    if result["status"] != "ok":
+        print(result["message"])
+        return 0
+    print(format_summary(result.pop("rows"), result, args.pdfs), end="")
+    print(f"per paper: {Path(args.output) / 'scores.json'}, table: {Path(args.output) / 'summary.md'}")
+    return 0
+
+
 def cmd_render(args) -> int:
     from .core.graph import load_graph
     from .render import render_diagram
@@ -314,7 +334,8 @@ def fetch_arxiv(arxiv_id: str, dest_dir: Path, url_template: str | None = None, 
 
 def cmd_paper(args) -> int:
     from .emit.codegen import expand_targets
-    from .figclass.classify import DEFAULT_MODEL, ClassifierMissing, paper_figure_filter
+    from .figclass.classify import DEFAULT_MODEL, ClassifierMissing
+    from .paper.options import PaperOptions
     from .paper.pipeline import process_paper
 
     if bool(args.pdf) == bool(args.arxiv):
@@ -326,20 +347,20 @@ def cmd_paper(args) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    figure_filter = None
     model = args.figure_classifier
     if model is None and not args.no_classifier and Path(DEFAULT_MODEL).is_file():
         model = DEFAULT_MODEL
-    if model and not args.no_classifier and not args.no_figures:
-        try:
-            figure_filter = paper_figure_filter(model, min_probability=args.figure_min_probability)
-        except ClassifierMissing as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-    report = process_paper(pdf, args.output, dpi=args.dpi, targets=targets, max_pages=args.max_pages,
-                           max_bytes=int(args.max_mb * 2**20), read_figures=not args.no_figures,
-                           ocr=not args.no_ocr, max_ocr_pages=args.max_ocr_pages, password=args.password,
-                           figure_filter=figure_filter)
+    flags = {"targets": targets, "dpi": args.dpi, "max_pages": args.max_pages, "max_mb": args.max_mb,
+             "read_figures": not args.no_figures, "ocr": not args.no_ocr, "max_ocr_pages": args.max_ocr_pages,
+             "password": args.password, "figure_classifier": "" if args.no_classifier else (model or ""),
+             "figure_min_probability": args.figure_min_probability}
+    # a flag left out keeps PaperOptions' default (the parser's defaults are None)
+    options = PaperOptions(**{k: v for k, v in flags.items() if v is not None})
+    try:
+        report = process_paper(pdf, args.output, options)
+    except ClassifierMissing as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if report["status"] == "failed":
         print(f"error: {report['message']}", file=sys.stderr)
         return 1
@@ -430,6 +451,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", default="results/read_bench", help="rows.csv and summary.json go here")
     p.set_defaults(func=cmd_bench_read, count=1)
 
+    p = sub.add_parser("bench-real", help="run the paper route on the real-paper benchmark and score it "
+                                          "against the hand-written truth (data/realpapers)")
+    p.add_argument("--pdfs", required=True, help="folder of <paper>.pdf files (data/realpapers/README.md: how to "
+                                                 "get them)")
+    p.add_argument("--data", default="data/realpapers", help="truth/, tables/ and sources.tsv (default: %(default)s)")
+    p.add_argument("-o", "--output", default="results/realpapers", help="output folder (default: %(default)s)")
+    p.add_argument("--metrics", default=None, help="also write the summary as a JSON metric here")
+    p.add_argument("--processes", type=int, default=1, help="papers run at once (default: %(default)s)")
+    p.add_argument("--timeout", type=float, default=600, help="seconds one paper may take (default: %(default)s)")
+    p.add_argument("--paper", action="append", help="only this paper (repeatable)")
+    p.set_defaults(func=cmd_bench_real)
+
     p = sub.add_parser("render", help="draw a graph as a Keras- or Caffe-style diagram (PNG + pixel ground truth)")
     p.add_argument("graph")
     p.add_argument("--style", default="keras3", help="a style of render.styles (params file) or a look")
@@ -457,16 +490,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--arxiv", help="download this arXiv paper first (e.g. 1409.1556)")
     p.add_argument("--output", "-o", required=True, help="output folder")
     p.add_argument("--target", "-t", default="all", help="code targets (default all)")
-    p.add_argument("--dpi", type=int, default=150, help="figure crops")
-    p.add_argument("--max-pages", type=int, default=200)
-    p.add_argument("--max-mb", type=float, default=64)
+    # no defaults here: a flag left out keeps PaperOptions' default (dlpaper2code.paper.options)
+    p.add_argument("--dpi", type=int, help="figure crops (default 150)")
+    p.add_argument("--max-pages", type=int, help="longer PDFs are refused (default 200)")
+    p.add_argument("--max-mb", type=float, help="larger PDFs are refused (default 64)")
     p.add_argument("--no-figures", action="store_true", help="do not pass figures to the diagram reader")
     p.add_argument("--no-ocr", action="store_true", help="refuse pages without a text layer instead of OCR")
-    p.add_argument("--max-ocr-pages", type=int, default=30, help="scanned pages read by OCR (default 30)")
-    p.add_argument("--password", default="", help="user password of an encrypted PDF")
+    p.add_argument("--max-ocr-pages", type=int, help="scanned pages read by OCR (default 30)")
+    p.add_argument("--password", help="user password of an encrypted PDF")
     p.add_argument("--figure-classifier", metavar="MODEL", help="figure classifier that picks the figures to read "
                    f"(default {DEFAULT_FIGURE_CLASSIFIER} when present, made by the figclass stage)")
-    p.add_argument("--figure-min-probability", type=float, default=0.2,
+    p.add_argument("--figure-min-probability", type=float,
                    help="skip a figure when the classifier's P(architecture) is below this (default 0.2)")
     p.add_argument("--no-classifier", action="store_true", help="try every figure")
     p.set_defaults(func=cmd_paper)
