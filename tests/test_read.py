@@ -248,7 +248,7 @@ def test_bench_read_command_writes_per_style_numbers(tmp_path):
     assert main(["bench-read", "--models", "2", "--depth", "6", "--styles", "keras3,caffe", "-o", str(out)]) == 0
     report = json.loads((out / "summary.json").read_text())
     assert report["images"] == 4 and report["seed"] == 1000
-    assert set(report["summary"]) == {"keras3", "caffe"}
+    assert set(report["summary"]) == {"keras3", "caffe", "all"}
     for style, m in report["summary"].items():
         assert m["images"] == 2
         assert m["layer_accuracy"] >= 0.99 and m["edge_accuracy"] >= 0.98, (style, m)

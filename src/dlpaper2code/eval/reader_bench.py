@@ -104,7 +104,7 @@ def bench_reader(out_dir: str | Path, *, models: int = 1008, seed: int = 1000, d
     t_read = time.perf_counter() - t1
     summary = summarize(rows)
     for style, m in summary.items():
-        cpu = [r["cpu_seconds"] for r in rows if r["style"] == style and r.get("cpu_seconds") is not None]
+        cpu = [r["cpu_seconds"] for r in rows if style in ("all", r["style"]) and r.get("cpu_seconds") is not None]
         m["cpu_median"] = _pct(cpu, 50)
         m["cpu_p95"] = _pct(cpu, 95)
     with open(out_dir / "rows.csv", "w", encoding="utf-8", newline="") as fh:

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from .nodes import Ink, Node
-from .skeleton import skeleton_graph, thin
+from .skeleton import SkeletonGraph, skeleton_graph, thin
 
 FLOWS = {"TB": (0.0, 1.0), "BT": (0.0, -1.0), "LR": (1.0, 0.0), "RL": (-1.0, 0.0)}
 
@@ -244,227 +244,353 @@ def decode_complex(piece: Piece, lab: np.ndarray, nodes: list[Node], nid: np.nda
                    flow: str, debug: list | None = None,
                    arrow_mass: tuple[float, float, float] | None = None,
                    alternatives: list | None = None) -> list[tuple[int, int, float]]:
-    """Node pairs (upstream, downstream, cost) joined inside a piece that touches 3+ boxes."""
-    x0, y0, x1, y1 = piece.box
-    pad = 2
-    X0, Y0 = max(0, x0 - pad), max(0, y0 - pad)
-    X1, Y1 = min(lab.shape[1], x1 + pad), min(lab.shape[0], y1 + pad)
-    mask = (lab[Y0:Y1, X0:X1] == piece.label).astype(np.uint8)
-    # fill small enclosed holes (hollow arrowheads, glyph counters of labels)
-    inv = 1 - mask
-    n, hl, hs, _ = cv2.connectedComponentsWithStats(inv, connectivity=4)
-    small = max(30.0, 40.0 * ink.line_width ** 2)
-    for i in range(1, n):
-        hx, hy, hw, hh, ha = hs[i]
-        if hx > 0 and hy > 0 and hx + hw < mask.shape[1] and hy + hh < mask.shape[0] and ha <= small:
-            mask[hl == i] = 1
-    skel = thin(mask.astype(bool))
-    g = skeleton_graph(skel, merge_radius=max(2.0, 1.5 * ink.line_width))
-    if not g.vertices:
-        return []
-    term_node: dict[int, int] = {}
-    term_point: dict[int, tuple[float, float]] = {}     # (y, x) of the contact, crop coordinates
-    degree = [0] * len(g.vertices)
-    for br in g.branches:
-        degree[br.a] += 1
-        degree[br.b] += 1
-    # each contact with a box becomes the skeleton end nearest to it
-    # (thinning pulls line ends back from the box by up to an arrowhead);
-    # a junction only when no end is close
-    reach = max(12.0, 6.0 * ink.line_width)
-    vy = np.array([p[0] + Y0 for p in g.vertices])
-    vx = np.array([p[1] + X0 for p in g.vertices])
-    is_end = np.array([d == 1 for d in degree])
-    for t in piece.terminals:
-        d = np.hypot(vx - t.point[0], vy - t.point[1])
-        d_end = np.where(is_end, d, np.inf)
-        k = int(np.argmin(d_end))
-        if d_end[k] > reach:
-            k = int(np.argmin(d))
-            if d[k] > reach:
-                continue
-        if k not in term_node:
-            term_node[k] = t.node
-            term_point[k] = (t.point[1] - Y0, t.point[0] - X0)
-    # every other line end right at a box is a terminal too (arrows that
-    # meet a box side by side make one contact)
-    spur = max(6.0, 4.0 * ink.line_width)
-    end_len = {}
-    for br in g.branches:
-        end_len[br.a] = max(end_len.get(br.a, 0), br.length)
-        end_len[br.b] = max(end_len.get(br.b, 0), br.length)
-    close = int(max(6.0, 3.0 * ink.line_width))
-    crop_nid = nid[Y0:Y1, X0:X1]
-    for v in np.flatnonzero(is_end):
-        v = int(v)
-        if v in term_node or end_len.get(v, 0) <= spur:
-            continue
-        y, x = int(round(g.vertices[v][0])), int(round(g.vertices[v][1]))
-        win = crop_nid[max(0, y - close):y + close + 1, max(0, x - close):x + close + 1]
-        ys, xs = np.nonzero(win >= 0)
-        if not len(ys):
-            continue
-        ys = ys + max(0, y - close)
-        xs = xs + max(0, x - close)
-        k = int(np.argmin((ys - y) ** 2 + (xs - x) ** 2))
-        term_node[v] = int(crop_nid[ys[k], xs[k]])
-        term_point[v] = (float(ys[k]), float(xs[k]))
-    # prune spurs: short branches to a free end (arrowhead barbs, label strokes)
-    alive = [True] * len(g.branches)
-    changed = True
-    while changed:
-        changed = False
-        for i, br in enumerate(g.branches):
-            if not alive[i]:
-                continue
-            for end, other in ((br.a, br.b), (br.b, br.a)):
-                if degree[end] == 1 and degree[other] >= 3 and br.length <= spur and end not in term_node:
-                    alive[i] = False
-                    degree[end] -= 1
-                    degree[other] -= 1
-                    changed = True
-                    break
-    # adjacency
-    adj: dict[int, list[tuple[int, int, bool]]] = {}
-    for i, br in enumerate(g.branches):
-        if not alive[i]:
-            continue
-        adj.setdefault(br.a, []).append((i, br.b, True))
-        adj.setdefault(br.b, []).append((i, br.a, False))
-    span = int(max(6, 5 * ink.line_width))
-    short_len = max(10.0, 8.0 * ink.line_width)
+    """Node pairs (upstream, downstream, cost) joined inside a piece that touches 3+ boxes.
 
-    def out_dir(bi: int, forward: bool) -> tuple[float, float]:
-        br = g.branches[bi]
+    The piece is thinned to a skeleton; every place where it meets a box
+    becomes a terminal, and barbs are pruned; the cheapest way through the
+    junctions is found between every two terminals; each terminal gets a
+    role (head, tail or open) from the box face it meets and, on a side face,
+    from its arrowhead ink; the paths that can run downstream from a tail to
+    a head are the candidates, and the cheapest set of them that explains all
+    the ink is chosen.  Candidates left out go to `alternatives`; `debug`
+    receives the terminals, path costs and branches.
+    """
+    tangle = _Tangle.trace(piece, lab, ink)
+    if tangle is None:
+        return []
+    tangle.attach_box_contacts(piece.terminals)
+    tangle.attach_line_ends(nid)
+    tangle.prune_spurs()
+    tangle.link_branches()
+    paths = tangle.best_paths()
+    roles = tangle.face_roles(piece, nodes, flow)
+    if arrow_mass is not None:
+        tangle.weigh_arrowheads(roles, lab, piece.label, arrow_mass)
+    if debug is not None:
+        debug.append(tangle.debug_record(roles, paths))
+    cands = _candidates(paths, tangle.term_node, roles, nodes, flow)
+    chosen = _set_cover(cands)
+    if alternatives is not None:
+        alternatives.extend((u, v, c) for (u, v), (c, _) in cands.items() if (u, v) not in chosen)
+    return [(u, v, cands[(u, v)][0]) for (u, v) in chosen]
+
+
+# The path search drops a path once its cost passes _COST_CAP, and stops
+# searching from one terminal after _MAX_STEPS steps.
+_COST_CAP = 400
+_MAX_STEPS = 20000
+
+# best path from terminal to terminal (skeleton vertices): (cost, branch indices)
+_Paths = dict[tuple[int, int], tuple[float, tuple[int, ...]]]
+
+
+class _Tangle:
+    """The skeleton of one tangled piece of ink, in the crop around the piece.
+
+    Holds what the steps of :func:`decode_complex` share: the skeleton graph
+    (vertices as (y, x) in crop coordinates), each vertex's degree (lowered
+    as spurs are pruned), the terminals (vertex -> the box it meets and the
+    (y, x) of the contact), which branches survive pruning and, from them,
+    the adjacency the path search walks.
+    """
+
+    def __init__(self, g: SkeletonGraph, window: tuple[int, int, int, int], line_width: float):
+        self.g = g
+        self.X0, self.Y0, self.X1, self.Y1 = window
+        self.line_width = line_width
+        self.degree = [0] * len(g.vertices)
+        for br in g.branches:
+            self.degree[br.a] += 1
+            self.degree[br.b] += 1
+        self.is_end = np.array([d == 1 for d in self.degree])     # line ends of the skeleton as traced
+        self.term_node: dict[int, int] = {}
+        self.term_point: dict[int, tuple[float, float]] = {}     # (y, x) of the contact, crop coordinates
+        self.alive = [True] * len(g.branches)
+        self.adj: dict[int, list[tuple[int, int, bool]]] = {}   # vertex -> (branch, other end, forward)
+        # scales of the search, in multiples of the line width
+        self.spur = max(6.0, 4.0 * line_width)          # longest barb pruned
+        self.span = int(max(6, 5 * line_width))         # run measured for a branch's direction
+        self.short_len = max(10.0, 8.0 * line_width)    # shorter branches join junctions into a cluster
+        self.jog_free = 2.0 * line_width + 1.0          # sideways jog across a cluster that costs nothing
+
+    # -------------------------------------------------------------- skeleton
+    @classmethod
+    def trace(cls, piece: Piece, lab: np.ndarray, ink: Ink) -> _Tangle | None:
+        """Crop the piece (with a small margin), fill its small holes and thin
+        it to a skeleton graph; None when nothing is left."""
+        x0, y0, x1, y1 = piece.box
+        pad = 2
+        X0, Y0 = max(0, x0 - pad), max(0, y0 - pad)
+        X1, Y1 = min(lab.shape[1], x1 + pad), min(lab.shape[0], y1 + pad)
+        mask = (lab[Y0:Y1, X0:X1] == piece.label).astype(np.uint8)
+        _fill_small_holes(mask, max(30.0, 40.0 * ink.line_width ** 2))
+        skel = thin(mask.astype(bool))
+        g = skeleton_graph(skel, merge_radius=max(2.0, 1.5 * ink.line_width))
+        if not g.vertices:
+            return None
+        return cls(g, (X0, Y0, X1, Y1), ink.line_width)
+
+    # -------------------------------------------------------------- terminals
+    def attach_box_contacts(self, terminals: list[Terminal]) -> None:
+        """Each contact with a box becomes the skeleton end nearest to it
+        (thinning pulls line ends back from the box by up to an arrowhead);
+        a junction only when no end is close.  The first contact to claim a
+        vertex keeps it."""
+        g, X0, Y0 = self.g, self.X0, self.Y0
+        reach = max(12.0, 6.0 * self.line_width)
+        vy = np.array([p[0] + Y0 for p in g.vertices])
+        vx = np.array([p[1] + X0 for p in g.vertices])
+        for t in terminals:
+            d = np.hypot(vx - t.point[0], vy - t.point[1])
+            d_end = np.where(self.is_end, d, np.inf)
+            k = int(np.argmin(d_end))
+            if d_end[k] > reach:
+                k = int(np.argmin(d))
+                if d[k] > reach:
+                    continue
+            if k not in self.term_node:
+                self.term_node[k] = t.node
+                self.term_point[k] = (t.point[1] - Y0, t.point[0] - X0)
+
+    def attach_line_ends(self, nid: np.ndarray) -> None:
+        """Every other line end right at a box is a terminal too (arrows that
+        meet a box side by side make one contact); ends of barbs no longer
+        than a spur are left out."""
+        g = self.g
+        longest = _longest_branch_at(g)
+        close = int(max(6.0, 3.0 * self.line_width))
+        crop_nid = nid[self.Y0:self.Y1, self.X0:self.X1]
+        for v in np.flatnonzero(self.is_end):
+            v = int(v)
+            if v in self.term_node or longest.get(v, 0) <= self.spur:
+                continue
+            y, x = int(round(g.vertices[v][0])), int(round(g.vertices[v][1]))
+            hit = _nearest_box_pixel(crop_nid, y, x, close)
+            if hit is not None:
+                self.term_node[v], self.term_point[v] = hit
+
+    # -------------------------------------------------------------- pruning
+    def prune_spurs(self) -> None:
+        """Drop short branches from a junction to a free end (arrowhead barbs,
+        label strokes), again until none is left."""
+        g, degree = self.g, self.degree
+        changed = True
+        while changed:
+            changed = False
+            for i, br in enumerate(g.branches):
+                if not self.alive[i]:
+                    continue
+                for end, other in ((br.a, br.b), (br.b, br.a)):
+                    if degree[end] == 1 and degree[other] >= 3 and br.length <= self.spur and end not in self.term_node:
+                        self.alive[i] = False
+                        degree[end] -= 1
+                        degree[other] -= 1
+                        changed = True
+                        break
+
+    def link_branches(self) -> None:
+        """Adjacency of the surviving branches: vertex -> (branch, other end, forward)."""
+        for i, br in enumerate(self.g.branches):
+            if not self.alive[i]:
+                continue
+            self.adj.setdefault(br.a, []).append((i, br.b, True))
+            self.adj.setdefault(br.b, []).append((i, br.a, False))
+
+    # -------------------------------------------------------------- paths
+    def best_paths(self) -> _Paths:
+        """The cheapest path (cost, branches) from every terminal to every
+        terminal on another box."""
+        results: _Paths = {}
+        for t in list(self.term_node):
+            for w, cb in self._paths_from(t).items():
+                if cb[0] < results.get((t, w), (float("inf"),))[0]:
+                    results[(t, w)] = cb
+        return results
+
+    def _paths_from(self, t: int) -> dict[int, tuple[float, tuple[int, ...]]]:
+        """Depth-first search from terminal `t`, preferring the straightest
+        way on: the cheapest path to each terminal reached.
+
+        State: vertex, arrival direction, cost so far, signed turn not yet
+        charged, sideways offset not yet charged, the direction the path
+        entered the current cluster with, branches taken, vertices seen.
+        Junctions joined by short branches form a cluster (two lines crossing
+        at a shallow angle, parallel lines crossed by one): only the net turn
+        across the cluster counts, and moving sideways from one line onto a
+        parallel one costs.
+        """
+        best: dict[int, tuple[float, tuple[int, ...]]] = {}
+        stack = [(t, None, 0.0, 0.0, 0.0, None, (), frozenset([t]))]
+        steps = 0
+        while stack and steps < _MAX_STEPS:
+            steps += 1
+            v, arrive, cost, acc, lat, entry, path, seen = stack.pop()
+            if arrive is None and self.degree[v] >= 2:
+                # leaving a junction beside the box: start away from the box
+                arrive = self._away_from_box(v)
+            for bi, w, fwd in self.adj.get(v, []):
+                if w == v or w in seen:
+                    continue                  # loops (hollow arrowheads) lead nowhere
+                c, a, lt, ent = self._walk(bi, fwd, arrive, cost, acc, lat, entry)
+                arr = self.in_dir(bi, fwd)
+                if w in self.term_node:
+                    if self.degree[w] >= 2 and c <= _COST_CAP:
+                        # a line may also run on through a junction beside a box
+                        stack.append((w, arr, c, a, lt, ent, path + (bi,), seen | {w}))
+                    ce = self._end_at(w, arr, c, a, lt)
+                    if self.term_node[w] != self.term_node[t] and ce < best.get(w, (float("inf"),))[0]:
+                        best[w] = (ce, path + (bi,))
+                    continue
+                if c > _COST_CAP:
+                    continue
+                stack.append((w, arr, c, a, lt, ent, path + (bi,), seen | {w}))
+        return best
+
+    def _away_from_box(self, v: int) -> tuple[float, float] | None:
+        """Direction from terminal `v`'s contact to its vertex (None when they meet)."""
+        arrive = _unit(self.g.vertices[v][0] - self.term_point[v][0], self.g.vertices[v][1] - self.term_point[v][1])
+        return None if arrive == (0.0, 0.0) else arrive
+
+    def _walk(self, bi: int, fwd: bool, arrive: tuple[float, float] | None, cost: float, acc: float, lat: float,
+              entry: tuple[float, float] | None) -> tuple[float, float, float, tuple[float, float] | None]:
+        """The search state (cost, turn, offset, cluster entry) after taking
+        branch `bi`: the turn onto it is added up; a long branch closes the
+        cluster and charges it, a short one adds its sideways offset."""
+        c, a, lt, ent = cost, acc, lat, entry
+        if arrive is not None:
+            a += _turn_angle(arrive, self.out_dir(bi, fwd))
+            if ent is None:
+                ent = arrive
+        if self.g.branches[bi].length >= self.short_len:
+            c = self._settle(c, a, lt)
+            a, lt, ent = 0.0, 0.0, None
+        elif ent is not None:
+            dy, dx = self._chord(bi, fwd)
+            lt += dy * ent[1] - dx * ent[0]
+        return c, a, lt, ent
+
+    def _end_at(self, w: int, arr: tuple[float, float], c: float, a: float, lt: float) -> float:
+        """Cost of a path that ends at terminal `w`: at a junction beside the
+        box it must turn towards the box there, not run on past it."""
+        if self.degree[w] >= 2:
+            into = _unit(self.term_point[w][0] - self.g.vertices[w][0], self.term_point[w][1] - self.g.vertices[w][1])
+            if into != (0.0, 0.0):
+                a += _turn_angle(arr, into)
+        return self._settle(c, a, lt)
+
+    def _settle(self, c: float, a: float, lat: float) -> float:
+        """Charge a cluster's net turn and its sideways jog."""
+        return c + _turn_cost(abs(a)) + 5.0 * max(0.0, abs(lat) - self.jog_free)
+
+    def out_dir(self, bi: int, forward: bool) -> tuple[float, float]:
+        """Direction (dy, dx) of leaving along branch bi (from its a end when forward)."""
+        br = self.g.branches[bi]
         pix = br.pixels if forward else br.pixels[::-1]
-        start = g.vertices[br.a if forward else br.b]
+        start = self.g.vertices[br.a if forward else br.b]
         if not pix:
-            end = g.vertices[br.b if forward else br.a]
+            end = self.g.vertices[br.b if forward else br.a]
             dy, dx = end[0] - start[0], end[1] - start[1]
             n = math.hypot(dy, dx) or 1.0
             return (dy / n, dx / n)
-        return _direction(pix, start, span)
+        return _direction(pix, start, self.span)
 
-    def in_dir(bi: int, forward: bool) -> tuple[float, float]:
+    def in_dir(self, bi: int, forward: bool) -> tuple[float, float]:
         """Travel direction when arriving at the far end of branch bi."""
-        dy, dx = out_dir(bi, not forward)
+        dy, dx = self.out_dir(bi, not forward)
         return (-dy, -dx)
 
-    # best path (cost, branches) from every terminal to every other terminal
-    results: dict[tuple[int, int], tuple[float, tuple[int, ...]]] = {}
-    terms = list(term_node)
-    jog_free = 2.0 * ink.line_width + 1.0
-
-    def chord(bi: int, fwd: bool) -> tuple[float, float]:
-        br = g.branches[bi]
-        pa, pb = g.vertices[br.a], g.vertices[br.b]
+    def _chord(self, bi: int, fwd: bool) -> tuple[float, float]:
+        """(dy, dx) from the start to the end of branch bi, as walked."""
+        br = self.g.branches[bi]
+        pa, pb = self.g.vertices[br.a], self.g.vertices[br.b]
         return (pb[0] - pa[0], pb[1] - pa[1]) if fwd else (pa[0] - pb[0], pa[1] - pb[1])
 
-    def settle(c: float, a: float, lat: float) -> float:
-        """Charge a cluster's net turn and its sideways jog."""
-        return c + _turn_cost(abs(a)) + 5.0 * max(0.0, abs(lat) - jog_free)
+    # -------------------------------------------------------------- roles
+    def face_roles(self, piece: Piece, nodes: list[Node], flow: str) -> dict[int, str]:
+        """head | tail | either for each terminal, from the face of the box it meets."""
+        return {v: _role(piece, self.term_node[v], self.g.vertices[v], (self.X0, self.Y0), nodes, flow)
+                for v in self.term_node}
 
-    for t in terms:
-        best: dict[int, tuple[float, tuple[int, ...]]] = {}
-        # state: vertex, arrival direction, cost so far, signed turn not yet
-        # charged, sideways offset not yet charged, the direction the path
-        # entered the current cluster with, branches taken, vertices seen.
-        # Junctions joined by short branches form a cluster (two lines
-        # crossing at a shallow angle, parallel lines crossed by one): only
-        # the net turn across the cluster counts, and moving sideways from
-        # one line onto a parallel one costs.
-        stack = [(t, None, 0.0, 0.0, 0.0, None, (), frozenset([t]))]
-        steps = 0
-        while stack and steps < 20000:
-            steps += 1
-            v, arrive, cost, acc, lat, entry, path, seen = stack.pop()
-            if arrive is None and degree[v] >= 2:
-                # leaving a junction beside the box: start away from the box
-                arrive = _unit(g.vertices[v][0] - term_point[v][0], g.vertices[v][1] - term_point[v][1])
-                if arrive == (0.0, 0.0):
-                    arrive = None
-            for bi, w, fwd in adj.get(v, []):
-                if w == v or w in seen:
-                    continue                  # loops (hollow arrowheads) lead nowhere
-                c, a, lt, ent = cost, acc, lat, entry
-                if arrive is not None:
-                    d = out_dir(bi, fwd)
-                    cross = arrive[1] * d[0] - arrive[0] * d[1]
-                    dot = arrive[0] * d[0] + arrive[1] * d[1]
-                    a += math.degrees(math.atan2(cross, dot))
-                    if ent is None:
-                        ent = arrive
-                long_branch = g.branches[bi].length >= short_len
-                if long_branch:
-                    c = settle(c, a, lt)
-                    a, lt, ent = 0.0, 0.0, None
-                elif ent is not None:
-                    dy, dx = chord(bi, fwd)
-                    lt += dy * ent[1] - dx * ent[0]
-                arr = in_dir(bi, fwd)
-                if w in term_node:
-                    if degree[w] >= 2 and c <= 400:
-                        # a line may also run on through a junction beside a box
-                        stack.append((w, arr, c, a, lt, ent, path + (bi,), seen | {w}))
-                    ce, ae = c, a
-                    if degree[w] >= 2:
-                        # the path ends at a junction beside the box: it must
-                        # turn towards the box there, not run on past it
-                        into = _unit(term_point[w][0] - g.vertices[w][0], term_point[w][1] - g.vertices[w][1])
-                        if into != (0.0, 0.0):
-                            cross = arr[1] * into[0] - arr[0] * into[1]
-                            dot = arr[0] * into[0] + arr[1] * into[1]
-                            ae += math.degrees(math.atan2(cross, dot))
-                    ce = settle(ce, ae, lt)
-                    if term_node[w] != term_node[t] and ce < best.get(w, (float("inf"),))[0]:
-                        best[w] = (ce, path + (bi,))
-                    continue
-                if c > 400:
-                    continue
-                stack.append((w, arr, c, a, lt, ent, path + (bi,), seen | {w}))
-        for w, cb in best.items():
-            if cb[0] < results.get((t, w), (float("inf"),))[0]:
-                results[(t, w)] = cb
-    roles = {v: _role(piece, term_node[v], g.vertices[v], (X0, Y0), nodes, flow) for v in terms}
-    if arrow_mass is not None:
-        # on a side face, the arrowhead decides: ink mass at the contact
-        # against this image's heads and tails (from the two-box pieces)
+    def weigh_arrowheads(self, roles: dict[int, str], lab: np.ndarray, label: int,
+                         arrow_mass: tuple[float, float, float]) -> None:
+        """On a side face the arrowhead decides: ink mass at the contact against
+        this image's heads and tails (from the two-box pieces).  Sets `roles`."""
         head_m, tail_m, radius = arrow_mass
         cut = math.sqrt(head_m * tail_m)
-        junctions = [g.vertices[k] for k in range(len(g.vertices)) if degree[k] >= 3]
-        for v in terms:
+        X0, Y0 = self.X0, self.Y0
+        junctions = [self.g.vertices[k] for k in range(len(self.g.vertices)) if self.degree[k] >= 3]
+        for v in self.term_node:
             if roles[v] != "either":
                 continue
-            ty, tx = term_point[v][0] + Y0, term_point[v][1] + X0
-            if any(math.hypot(jy + Y0 - ty, jx + X0 - tx) <= radius + 2 * ink.line_width for jy, jx in junctions):
+            ty, tx = self.term_point[v][0] + Y0, self.term_point[v][1] + X0
+            if any(math.hypot(jy + Y0 - ty, jx + X0 - tx) <= radius + 2 * self.line_width for jy, jx in junctions):
                 # a line crossing right beside the box: its ink would pass
                 # for an arrowhead, so the role stays open
                 continue
-            m = _mass(lab, piece.label, (ty, tx), radius)
+            m = _mass(lab, label, (ty, tx), radius)
             if m >= cut * 1.15:
                 roles[v] = "head"
             elif m <= cut / 1.15:
                 roles[v] = "tail"
-    if debug is not None:
-        debug.append({"terms": {v: (term_node[v], g.vertices[v][1] + X0, g.vertices[v][0] + Y0, roles[v]) for v in terms},
-                      "costs": {k: v[0] for k, v in results.items()}, "paths": {k: v[1] for k, v in results.items()},
-                      "branches": [(b.a, b.b, b.length) for b in g.branches]})
-    # candidate arrows: upstream end may be a tail, downstream end a head
+
+    def debug_record(self, roles: dict[int, str], paths: _Paths) -> dict:
+        """Terminals (box, x, y, role), path costs and branches, in image coordinates."""
+        g = self.g
+        return {"terms": {v: (self.term_node[v], g.vertices[v][1] + self.X0, g.vertices[v][0] + self.Y0, roles[v])
+                          for v in self.term_node},
+                "costs": {k: v[0] for k, v in paths.items()}, "paths": {k: v[1] for k, v in paths.items()},
+                "branches": [(b.a, b.b, b.length) for b in g.branches]}
+
+
+def _fill_small_holes(mask: np.ndarray, small: float) -> None:
+    """Fill enclosed holes of at most `small` pixels in place (hollow
+    arrowheads, glyph counters of labels); holes touching the crop's edge stay."""
+    inv = 1 - mask
+    n, hl, hs, _ = cv2.connectedComponentsWithStats(inv, connectivity=4)
+    for i in range(1, n):
+        hx, hy, hw, hh, ha = hs[i]
+        if hx > 0 and hy > 0 and hx + hw < mask.shape[1] and hy + hh < mask.shape[0] and ha <= small:
+            mask[hl == i] = 1
+
+
+def _longest_branch_at(g: SkeletonGraph) -> dict[int, float]:
+    """Length of the longest branch at each vertex."""
+    end_len: dict[int, float] = {}
+    for br in g.branches:
+        end_len[br.a] = max(end_len.get(br.a, 0), br.length)
+        end_len[br.b] = max(end_len.get(br.b, 0), br.length)
+    return end_len
+
+
+def _nearest_box_pixel(crop_nid: np.ndarray, y: int, x: int, close: int) -> tuple[int, tuple[float, float]] | None:
+    """The box and (y, x) of the box pixel nearest to (y, x) within `close`
+    pixels (a square window), or None."""
+    win = crop_nid[max(0, y - close):y + close + 1, max(0, x - close):x + close + 1]
+    ys, xs = np.nonzero(win >= 0)
+    if not len(ys):
+        return None
+    ys = ys + max(0, y - close)
+    xs = xs + max(0, x - close)
+    k = int(np.argmin((ys - y) ** 2 + (xs - x) ** 2))
+    return int(crop_nid[ys[k], xs[k]]), (float(ys[k]), float(xs[k]))
+
+
+def _candidates(paths: _Paths, term_node: dict[int, int], roles: dict[int, str], nodes: list[Node],
+                flow: str) -> dict[tuple[int, int], tuple[float, frozenset]]:
+    """Candidate arrows (upstream box, downstream box) -> (cost, branches):
+    the cheapest path between the two boxes whose upstream end may be a
+    tail and whose downstream end may be a head."""
     cands: dict[tuple[int, int], tuple[float, frozenset]] = {}
-    for (t, w), (c, path) in results.items():
+    for (t, w), (c, path) in paths.items():
         o = _ordered(nodes, term_node[t], term_node[w], flow)
         if o is None:
             continue
         up, down = (t, w) if o[0] == term_node[t] else (w, t)
         if roles[up] == "head" or roles[down] == "tail":
             continue
-        key = o
-        if c < cands.get(key, (float("inf"),))[0]:
-            cands[key] = (c, frozenset(path))
-    chosen = _set_cover(cands)
-    if alternatives is not None:
-        alternatives.extend((u, v, c) for (u, v), (c, _) in cands.items() if (u, v) not in chosen)
-    return [(u, v, cands[(u, v)][0]) for (u, v) in chosen]
+        if c < cands.get(o, (float("inf"),))[0]:
+            cands[o] = (c, frozenset(path))
+    return cands
 
 
 def _role(piece: Piece, node_i: int, vertex: tuple[float, float], origin: tuple[int, int], nodes: list[Node],
@@ -531,6 +657,13 @@ def _set_cover(cands: dict[tuple[int, int], tuple[float, frozenset]], fixed: flo
 def _unit(dy: float, dx: float) -> tuple[float, float]:
     n = math.hypot(dy, dx)
     return (dy / n, dx / n) if n > 1.0 else (0.0, 0.0)
+
+
+def _turn_angle(u: tuple[float, float], d: tuple[float, float]) -> float:
+    """Signed angle in degrees from direction `u` to direction `d` (both (dy, dx))."""
+    cross = u[1] * d[0] - u[0] * d[1]
+    dot = u[0] * d[0] + u[1] * d[1]
+    return math.degrees(math.atan2(cross, dot))
 
 
 def _turn_cost(angle: float) -> float:
