@@ -247,3 +247,24 @@ def test_ocr_misread_names_still_name_layers():
                          ["convl_1", "3×3", "16"], ["pooll", "2×2", "–"], ["fc6", "–", "10"]])[0]
     assert counts(d) == {"Input": 1, "Conv2D": 1, "MaxPool2D": 1, "Flatten": 1, "Dense": 1}
     assert not [i for i in d["source"]["issues"] if i["kind"] == "unknown_layer"]
+
+
+# Table kinds as real captions title them (shapes seen on the real-paper benchmark's 159 tables).
+@pytest.mark.parametrize("caption,cells,kind", [
+    ("Table 3: Hyperparameters for training. All models are trained with a batch size of 4096.",
+     [["Models", "Dataset", "Epochs", "Base LR"], ["ViT-B/16", "JFT-300M", "7", "8·10-4"]], "hyperparameters"),
+    ("Table 2. Object detection results using Fast R-CNN on a fixed set of proposals (RPN, {Pk}, Table 1).",
+     [["", "Fast R-CNN", "AP@0.5", "AP"], ["(a) baseline on conv4", "RoIPool", "54.7", "31.9"]], "results"),
+    ("Table 1. The outline of the proposed network architecture. The output size of each module is the input "
+     "size of the next one.", [["type", "patch size/stride", "input size"], ["conv", "3x3/2", "299x299x3"],
+                               ["pool", "3x3/2", "147x147x64"]], "architecture"),
+    ("Table 5: Effect of restricting which layers are fine-tuned for VGG16.",
+     [["", "conv1", "conv2_1", "conv3_1"], ["VOC07 mAP", "66.9", "67.2", "63.1"]], "results"),
+    ("Table 1: Configurations of ViT models.", [["Model", "Layers", "Width", "MLP", "Heads"],
+                                                ["ViT-B/16", "12", "768", "3072", "12"]], "architecture"),
+])
+def test_table_kind_from_title_and_cells(caption, cells, kind):
+    from dlpaper2code.paper.table_classify import classify_table
+
+    got = classify_table({"caption": caption, "cells": cells})
+    assert got["kind"] == kind, got["evidence"]
