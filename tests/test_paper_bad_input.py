@@ -3,6 +3,7 @@ with a clear error naming the file and the problem, or a graceful result; nothin
 and no failed output looks complete."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -13,10 +14,12 @@ import pytest
 
 from dlpaper2code.paper import generate_paper
 from dlpaper2code.paper.pipeline import process_paper
+from dlpaper2code.paper.options import PaperOptions
 from dlpaper2code.paper.synth import scan_paper
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = ROOT / ".venv" / "bin" / "dlpaper2code"
+QUICK = PaperOptions(read_figures=False, render_graphs=False, targets=("pytorch",))     # tables, no drawings
 
 
 def _plain(path, pages=1):
@@ -96,7 +99,7 @@ WORDS = {"encrypted": "password", "truncated": "truncated", "not_pdf": "not a PD
 def test_bad_input_through_process_paper(cases, name, tmp_path):
     pdf, kind, _ = cases[name]
     out = tmp_path / "out"
-    report = process_paper(pdf, out, read_figures=False, render_graphs=False)
+    report = process_paper(pdf, out, PaperOptions(read_figures=False, render_graphs=False))
     assert report["status"] == "failed" and report["kind"] == kind
     assert str(pdf) in report["message"] and WORDS[kind] in report["message"]
     assert sorted(p.name for p in out.iterdir()) == ["report.json"]       # nothing that looks complete
@@ -106,13 +109,13 @@ def test_bad_input_through_process_paper(cases, name, tmp_path):
 
 def test_huge_pdf_processed_when_the_limit_allows(cases, tmp_path):
     pdf, _, _ = cases["100_mb"]
-    report = process_paper(pdf, tmp_path / "out", max_bytes=None, read_figures=False, render_graphs=False)
+    report = process_paper(pdf, tmp_path / "out", PaperOptions(max_mb=None, read_figures=False, render_graphs=False))
     assert report["status"] == "no_model" and report["pages"] == 1       # a graceful empty result
 
 
 def test_owner_password_only_is_processed(cases, tmp_path):
     pdf, _, truth = cases["owner_only"]
-    report = process_paper(pdf, tmp_path / "out", read_figures=False, render_graphs=False, targets=["pytorch"])
+    report = process_paper(pdf, tmp_path / "out", QUICK)
     assert report["status"] == "ok" and report["steps"]["open"]["encrypted"]
     want = sorted(m["layer_types"] for t in truth["tables"] if t["kind"] == "architecture" for m in t["models"])
     got = sorted([l["layer_type"] for l in json.loads((tmp_path / "out" / "graphs" / f"{g['name']}.json").read_text())
@@ -122,8 +125,7 @@ def test_owner_password_only_is_processed(cases, tmp_path):
 
 def test_user_password_given_opens(cases, tmp_path):
     pdf, _, _ = cases["user_password"]
-    report = process_paper(pdf, tmp_path / "out", read_figures=False, render_graphs=False, targets=["pytorch"],
-                           password="user-secret")
+    report = process_paper(pdf, tmp_path / "out", dataclasses.replace(QUICK, password="user-secret"))
     assert report["status"] == "ok" and report["graphs"]
 
 
@@ -134,20 +136,19 @@ def test_an_unexpected_error_is_recorded_and_the_batch_goes_on(cases, tmp_path, 
         raise RuntimeError("simulated bug")
     monkeypatch.setattr(pl, "extract_tables", boom)
     pdf = cases["good"][0]
-    report = process_paper(pdf, tmp_path / "a", read_figures=False)
+    report = process_paper(pdf, tmp_path / "a", PaperOptions(read_figures=False))
     assert report["status"] == "failed" and report["kind"] == "internal"
     assert "simulated bug" in report["message"] and str(pdf) in report["message"]
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["report.json"]
     monkeypatch.undo()
-    assert process_paper(pdf, tmp_path / "b", read_figures=False, render_graphs=False,
-                         targets=["pytorch"])["status"] == "ok"
+    assert process_paper(pdf, tmp_path / "b", QUICK)["status"] == "ok"
 
 
 def test_a_rerun_replaces_a_previous_result(cases, tmp_path):
     out = tmp_path / "out"
-    process_paper(cases["good"][0], out, read_figures=False, render_graphs=False, targets=["pytorch"])
+    process_paper(cases["good"][0], out, QUICK)
     assert (out / "graph.json").is_file()
-    process_paper(cases["truncated"][0], out, read_figures=False)
+    process_paper(cases["truncated"][0], out, PaperOptions(read_figures=False))
     assert sorted(p.name for p in out.iterdir()) == ["report.json"]       # no stale graph from the first run
 
 
@@ -163,7 +164,7 @@ def scanned(cases, tmp_path_factory):
 
 def test_scanned_paper_read_by_ocr(scanned, tmp_path):
     pdf, gt = scanned
-    report = process_paper(pdf, tmp_path / "out", read_figures=False, render_graphs=False, targets=["pytorch"])
+    report = process_paper(pdf, tmp_path / "out", QUICK)
     assert report["scanned_pages"] == [1] and report["ocr_pages"] == [1]
     assert 0.5 <= report["steps"]["layout"]["confidence"] <= 1.0
     tabs = json.loads((tmp_path / "out" / "tables" / "tables.json").read_text())["tables"]
@@ -180,7 +181,7 @@ def test_scanned_paper_read_by_ocr(scanned, tmp_path):
 
 def test_scanned_without_ocr_is_a_clear_error(scanned, tmp_path):
     pdf, _ = scanned
-    report = process_paper(pdf, tmp_path / "out", ocr=False, read_figures=False)
+    report = process_paper(pdf, tmp_path / "out", PaperOptions(ocr=False, read_figures=False))
     assert report["status"] == "failed" and report["kind"] == "no_text" and "scanned" in report["message"]
 
 
@@ -214,11 +215,12 @@ def test_owner_only_and_scanned_through_the_command(cases, scanned, tmp_path):
 
 
 def test_ocr_page_limit_is_reported(cases, scanned, tmp_path):
-    report = process_paper(scanned[0], tmp_path / "none", max_ocr_pages=0, read_figures=False)
+    report = process_paper(scanned[0], tmp_path / "none", PaperOptions(max_ocr_pages=0, read_figures=False))
     assert report["status"] == "failed" and report["kind"] == "no_text"     # nothing could be read
     pdf, _, truth = cases["good"]
     two = scan_paper(pdf, tmp_path / "two.pdf", dpi=100, pages=[1, 2])
-    report = process_paper(two, tmp_path / "out", max_ocr_pages=1, read_figures=False, targets=["pytorch"])
+    report = process_paper(two, tmp_path / "out",
+                           PaperOptions(max_ocr_pages=1, read_figures=False, targets=("pytorch",)))
     assert report["ocr_pages"] == [1] and report["steps"]["layout"]["unread_pages"] == [2]
     assert "1 scanned page(s) over max_ocr_pages=1 not read" in report["steps"]["layout"]["note"]
 

@@ -9,6 +9,7 @@ import pytest
 from dlpaper2code.paper import generate_paper
 from dlpaper2code.paper.fuse import branches, coverage, fuse_graphs, similarity
 from dlpaper2code.paper.pipeline import process_paper
+from dlpaper2code.paper.options import PaperOptions
 from dlpaper2code.paper.table_graph import graph_issues, table_to_graphs
 
 
@@ -79,7 +80,7 @@ def test_figure_filter_hook_fusion_and_report(paper2, tmp_path):
         seen.append((fig["id"], crop.name))
         return (fig["source"] == "vector", f"classifier says {fig['source']}")
     out = tmp_path / "out"
-    report = process_paper(pdf, out, figure_filter=only_vector, targets=["pytorch", "caffe"])
+    report = process_paper(pdf, out, PaperOptions(figure_filter=only_vector, targets=("pytorch", "caffe")))
     assert report["status"] == "ok"
     assert [s[0] for s in seen] == [f["figure"] for f in report["figures"]] and all(c.endswith(".png") for _, c in seen)
     for f in report["figures"]:
@@ -125,7 +126,8 @@ def test_a_failing_filter_still_tries_the_figure(paper2, tmp_path):
 
     def broken(fig, crop):
         raise ValueError("model file missing")
-    report = process_paper(pdf, tmp_path / "out", figure_filter=broken, targets=["pytorch"], render_graphs=False)
+    report = process_paper(pdf, tmp_path / "out",
+                           PaperOptions(figure_filter=broken, targets=("pytorch",), render_graphs=False))
     assert all(f["tried"] and "model file missing" in f["filter"] for f in report["figures"])
 
 
@@ -144,7 +146,7 @@ def test_report_escapes_pdf_and_user_strings(tmp_path):
     c.showPage()
     c.save()
     out = tmp_path / "out"
-    report = process_paper(pdf, out, read_figures=False, targets=["pytorch"])
+    report = process_paper(pdf, out, PaperOptions(read_figures=False, targets=("pytorch",)))
     assert report["tables"] and evil in report["tables"][0]["caption"]
     html = (out / "report.html").read_text()
     assert "<script>" not in html and "<img src=x" not in html and "<b>name" not in html
@@ -171,7 +173,7 @@ def test_a_branching_figure_fused_with_its_table_through_the_pdf(tmp_path):
     reader): the graph gets the table's parameters, the figure's Concat, then the table's rest."""
     truth = generate_paper(tmp_path, 3)
     out = tmp_path / "out"
-    report = process_paper(tmp_path / truth["pdf"], out, targets=["pytorch"], render_graphs=False)
+    report = process_paper(tmp_path / truth["pdf"], out, PaperOptions(targets=("pytorch",), render_graphs=False))
     fused = [g for g in report["graphs"] if g.get("fused")]
     assert len(fused) == 1 and fused[0]["valid"] and fused[0]["code"]["pytorch"]["ok"]
     assert fused[0]["fused"]["mode"].startswith("figure structure") and fused[0]["fused"]["dropped"] == []

@@ -38,17 +38,8 @@ rule paper:
     output:
         directory("results/papers/{paper}"),
     params:
-        dpi=PAPERS_CFG["dpi"],
-        targets=PAPERS_CFG["targets"],
-        max_pages=PAPERS_CFG["max_pages"],
-        max_mb=PAPERS_CFG["max_mb"],
-        read_figures=PAPERS_CFG["read_figures"],
-        ocr=PAPERS_CFG["ocr"],
-        ocr_dpi=PAPERS_CFG["ocr_dpi"],
-        max_ocr_pages=PAPERS_CFG["max_ocr_pages"],
-        fuse_ratio=PAPERS_CFG["fuse_ratio"],
-        min_figure_layers=PAPERS_CFG["min_figure_layers"],
-        figure_min_probability=PAPERS_CFG["figure_min_probability"],
+        # the whole section: dlpaper2code.paper.options.PaperOptions.from_params takes the route's options
+        paper=PAPERS_CFG,
     log:
         f"{LOG_DIR}/paper/{{paper}}.log",
     threads: 1

@@ -15,7 +15,7 @@ paths and text), :mod:`.fuse` (table + figure of one model), :mod:`.pipeline`
 truth, scanned copies), scoring lives in :mod:`dlpaper2code.eval.paper_metrics`.
 Boxes are PDF points, origin top-left, ``[x0, top, x1, bottom]``.
 
-Layer: may import core, emit, render, simulate and read.  Inside: ``pdf`` and
+Layer: may import core, emit, render, simulate, read and figclass (the figure filter).  Inside: ``pdf`` and
 ``page`` at the bottom, then ``ocr``, ``layout`` and ``common``, then ``tables``,
 ``table_graph`` and ``synth``, then ``figures``, ``vecfig``, ``table_classify`` and
 ``fuse``, and ``pipeline`` on top (the order is a contract in ``pyproject.toml``).

@@ -1,6 +1,7 @@
 """End to end: a paper PDF -> figures, tables, model graphs, code and a readable report.
 
-``process_paper(pdf, out_dir)`` writes, in ``out_dir``:
+``process_paper(pdf, out_dir, options)`` (``options``: a :class:`~.options.PaperOptions`, every
+setting of the route; None: the defaults) writes, in ``out_dir``:
 
 * ``figures/``  crops + figures.json (every figure, with caption and box)
 * ``tables/``   crops + tables.json (cells, caption, classification)
@@ -11,19 +12,32 @@
 * ``code/<name>/`` the emitted code of every target that can express it
 * ``report.html`` (a person reads it) and ``report.json`` (a program does)
 
+The steps, in the order they run (``_process`` is the outline; each step reads what
+the ones before left in a :class:`_PaperRun` and adds to it and to the report):
+
+1. :func:`_open_pdf`            open and check the PDF (``steps.open``)
+2. :func:`_read_pages`          text and graphics of every page, OCR on scanned ones (``steps.layout``)
+3. :func:`_find_tables_and_figures`  table and figure crops
+4. :func:`_tables_to_graphs`    classify the tables; an architecture table gives graphs
+5. :func:`_figures_to_graphs`   read the chosen figures as diagrams; fuse with a table's graph
+6. :func:`_graphs_to_code`      validate, draw and emit code for every graph
+7. :func:`_outline_pages`       page images with what was found outlined
+8. :func:`_write_report`        report.json and report.html
+
 Everything is written into a temporary sibling folder that replaces
 ``out_dir`` at the end, so a crash never leaves a complete-looking result. A PDF
 that cannot be read (encrypted with a user password, truncated, not a PDF, no
-pages, over ``max_pages`` / ``max_bytes``, scanned with OCR off) or an
+pages, over ``max_pages`` / ``max_mb``, scanned with OCR off) or an
 unexpected error (kind ``internal``) gives a folder with only ``report.json``
 (``status: failed``, the error kind and a message naming the file), so a batch
 records the failure and goes on.  A PDF encrypted with an owner password only
 is read (``steps.open.encrypted``).  Scanned pages are read by Tesseract
 (``ocr``, one pass per page, at most ``max_ocr_pages``).
 
-Figures: ``figure_filter(fig, crop) -> bool | (bool, reason)`` chooses the
-figures worth reading (the figure classifier plugs in here; by default every
-figure is tried).  A vector figure is first read from the PDF's own paths and
+Figures: the figure filter, ``(fig, crop) -> bool | (bool, reason)``, chooses the
+figures worth reading: the figure classifier at ``figure_classifier``, or a
+``figure_filter`` hook (by default every figure is tried).  A vector figure is first
+read from the PDF's own paths and
 text (:mod:`.vecfig`), otherwise its crop goes to the diagram reader
 (:func:`dlpaper2code.read.read_diagram`); it counts as a diagram when at least
 ``min_figure_layers`` layers are recovered.  The report says which figures
@@ -41,22 +55,26 @@ for a vector diagram).
 """
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import difflib
 import json
 import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import jinja2
 
 from ..emit.codegen import TARGETS, emit
 from ..core.errors import EmitError, GraphError
-from ..core.graph import parse_graph
+from ..core.graph import Graph, parse_graph
 from .figures import extract_figures
 from .layout import read_layout
-from .pdf import PaperError, open_paper, require_text
+from .options import PaperOptions
+from .pdf import Paper, PaperError, open_paper, require_text
 from .tables import extract_tables
 
 REPORT_TEMPLATE = Path(__file__).with_name("report.html.j2")
@@ -133,29 +151,27 @@ def _failed(tmp: Path, report: dict, kind: str, message: str) -> dict:
     return report
 
 
-def process_paper(pdf: str | Path, out_dir: str | Path, *, dpi: int = 150, targets: list[str] | None = None,
-                  max_pages: int = 200, max_bytes: int = 64 << 20, read_figures: bool = True,
-                  min_figure_layers: int = 3, fuse_ratio: float = 0.8, render_graphs: bool = True,
-                  figure_filter=None, ocr: bool = True, ocr_dpi: int = 200, max_ocr_pages: int = 30,
-                  page_images: bool = True, password: str = "") -> dict:
+def process_paper(pdf: str | Path, out_dir: str | Path, options: PaperOptions | None = None,
+                  **overrides) -> dict:
     """Process one paper; returns the report dict (also written as report.json).
 
-    `figure_filter(fig, crop_png) -> bool | (bool, reason)` decides which figures go to the
-    diagram reader (the figure classifier plugs in here; None: every figure).  `ocr`: read
-    pages without a text layer with Tesseract.  Never raises for a bad or unexpected input:
-    the report says ``status: failed`` with the error ``kind`` and a message naming the file."""
+    `options`: every setting of the route (:class:`~.options.PaperOptions`; None: the defaults).
+    Keyword `overrides` replace single fields of it: ``process_paper(pdf, out, targets=["pytorch"])``
+    is ``process_paper(pdf, out, PaperOptions(targets=("pytorch",)))``.  Never raises for a bad or
+    unexpected input: the report says ``status: failed`` with the error ``kind`` and a message
+    naming the file.  A figure classifier (``options.figure_classifier``) that cannot be loaded
+    raises :class:`~dlpaper2code.figclass.classify.ClassifierMissing` before anything is written."""
+    options = dataclasses.replace(options or PaperOptions(), **overrides)
+    figure_filter = options.load_figure_filter()
     pdf, out_dir = Path(pdf), Path(out_dir)
-    targets = list(targets or TARGETS)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
     t0 = time.perf_counter()
     report: dict = {"pdf": str(pdf), "name": pdf.stem, "status": "ok", "steps": {}, "seconds": {}}
+    run = _PaperRun(pdf=pdf, tmp=tmp, options=options, figure_filter=figure_filter, report=report, t0=t0)
     try:
         try:
-            _process(pdf, tmp, report, t0, dpi=dpi, targets=targets, max_pages=max_pages, max_bytes=max_bytes,
-                     read_figures=read_figures, min_figure_layers=min_figure_layers, fuse_ratio=fuse_ratio,
-                     render_graphs=render_graphs, figure_filter=figure_filter, ocr=ocr, ocr_dpi=ocr_dpi,
-                     max_ocr_pages=max_ocr_pages, page_images=page_images, password=password)
+            _process(run)
         except PaperError as exc:
             _failed(tmp, report, exc.kind, str(exc))
         except (KeyboardInterrupt, SystemExit):
@@ -177,51 +193,124 @@ def process_paper(pdf: str | Path, out_dir: str | Path, *, dpi: int = 150, targe
     return report
 
 
-def _process(pdf: Path, tmp: Path, report: dict, t0: float, *, dpi, targets, max_pages, max_bytes, read_figures,
-             min_figure_layers, fuse_ratio, render_graphs, figure_filter, ocr, ocr_dpi, max_ocr_pages,
-             page_images, password) -> None:
-    steps = report["steps"]
-    paper = open_paper(pdf, max_pages=max_pages, max_bytes=max_bytes, password=password)
-    steps["open"] = {"ok": True, "pages": paper.n_pages, "bytes": paper.n_bytes, "encrypted": paper.encrypted,
-                     "note": "encrypted with an owner password only: read without one" if paper.encrypted else ""}
+@dataclasses.dataclass
+class _PaperRun:
+    """One paper on its way through the route: the settings, and what each step leaves for the next."""
+
+    pdf: Path
+    tmp: Path                              # the temporary output folder (renamed to out_dir at the end)
+    options: PaperOptions
+    figure_filter: Callable | None         # options.load_figure_filter(): None tries every figure
+    report: dict                           # report.json, filled in step by step
+    t0: float                              # perf_counter() at the start (report.seconds.total)
+    paper: Paper | None = None             # _open_pdf
+    layouts: list = dataclasses.field(default_factory=list)        # _read_pages: one per page
+    tables: list[dict] = dataclasses.field(default_factory=list)   # _find_tables_and_figures
+    figures: list[dict] = dataclasses.field(default_factory=list)  # _find_tables_and_figures
+    table_info: list[dict] = dataclasses.field(default_factory=list)   # report.tables
+    # model graphs found so far ({"name", "from": "table" | "figure", "doc", "issues", ...}),
+    # from _tables_to_graphs and _figures_to_graphs; a table's may be fused with a figure's
+    candidates: list[dict] = dataclasses.field(default_factory=list)
+    graphs: list[dict] = dataclasses.field(default_factory=list)   # report.graphs, one per candidate
+
+    @property
+    def steps(self) -> dict:
+        return self.report["steps"]
+
+    @property
+    def targets(self) -> list[str]:
+        return list(self.options.targets or TARGETS)
+
+
+def _process(run: _PaperRun) -> None:
+    """The route, step by step (a bad PDF stops it with a PaperError); ``report.seconds`` times
+    the extraction, tables, figures and graphs-and-code stages."""
+    _open_pdf(run)
+    with _timed(run, "extract"):
+        _read_pages(run)
+        _find_tables_and_figures(run)
+    with _timed(run, "tables_to_graphs"):
+        _tables_to_graphs(run)
+    with _timed(run, "figures_to_graphs"):
+        _figures_to_graphs(run)
+    with _timed(run, "graphs_and_code"):
+        _graphs_to_code(run)
+        _outline_pages(run)
+    _write_report(run)
+
+
+@contextlib.contextmanager
+def _timed(run: _PaperRun, stage: str):
+    """``report.seconds[stage]``: the seconds the steps inside took (not recorded when one fails)."""
     t = time.perf_counter()
-    use_ocr = ocr
+    yield
+    run.report["seconds"][stage] = round(time.perf_counter() - t, 3)
+
+
+# ------------------------------------------------------------------ 1. open the PDF
+def _open_pdf(run: _PaperRun) -> None:
+    """Open and check the PDF (PaperError: not a PDF, truncated, encrypted with a user password
+    not given, no pages, over ``max_pages`` / ``max_mb``); ``steps.open``."""
+    opts = run.options
+    paper = open_paper(run.pdf, max_pages=opts.max_pages, max_bytes=opts.max_bytes, password=opts.password)
+    run.paper = paper
+    run.steps["open"] = {"ok": True, "pages": paper.n_pages, "bytes": paper.n_bytes, "encrypted": paper.encrypted,
+                         "note": "encrypted with an owner password only: read without one" if paper.encrypted else ""}
+
+
+# ------------------------------------------------------------------ 2. read the pages
+def _read_pages(run: _PaperRun) -> None:
+    """Every page's text and graphics (:func:`.layout.read_layout`); pages without a text layer
+    through Tesseract when ``ocr`` is on and Tesseract is installed (at most ``max_ocr_pages``).
+    ``steps.layout`` says how the text was read, with what confidence, and which scanned pages
+    stayed unread.  A paper with no page read at all stops here (PaperError ``no_text``)."""
+    opts, paper, report = run.options, run.paper, run.report
+    use_ocr = opts.ocr
     ocr_note = ""
-    if ocr:
+    if opts.ocr:
         from .ocr import tesseract_available
         if not tesseract_available():
             use_ocr, ocr_note = False, "Tesseract is not installed: scanned pages stay unread"
-    layouts = read_layout(paper, ocr=use_ocr, ocr_dpi=ocr_dpi, max_ocr_pages=max_ocr_pages)
+    layouts = run.layouts = read_layout(paper, ocr=use_ocr, ocr_dpi=opts.ocr_dpi, max_ocr_pages=opts.max_ocr_pages)
     report["pages"] = len(layouts)
     report["scanned_pages"] = list(paper.scanned_pages)
     report["ocr_pages"] = list(paper.ocr_pages)
     confs = [pg.ocr_confidence for pg in layouts if pg.ocr and pg.ocr_confidence is not None]
-    steps["layout"] = {"pages": len(layouts), "scanned_pages": list(paper.scanned_pages),
-                       "ocr_pages": list(paper.ocr_pages), "rotated_pages": [pg.number for pg in layouts if pg.rotation],
-                       "confidence": round(sum(confs) / len(confs) / 100, 3) if confs else (1.0 if not paper.scanned_pages else 0.0),
-                       "note": ocr_note or ("text read by Tesseract on the scanned pages (confidence: its mean word "
-                                            "confidence)" if confs else "text layer of the PDF")}
+    layout = run.steps["layout"] = {
+        "pages": len(layouts), "scanned_pages": list(paper.scanned_pages),
+        "ocr_pages": list(paper.ocr_pages), "rotated_pages": [pg.number for pg in layouts if pg.rotation],
+        "confidence": round(sum(confs) / len(confs) / 100, 3) if confs else (1.0 if not paper.scanned_pages else 0.0),
+        "note": ocr_note or ("text read by Tesseract on the scanned pages (confidence: its mean word "
+                             "confidence)" if confs else "text layer of the PDF")}
     unread = [n for n in paper.scanned_pages if n not in paper.ocr_pages]
     if unread and use_ocr:
-        steps["layout"]["note"] += f"; {len(unread)} scanned page(s) over max_ocr_pages={max_ocr_pages} not read"
-    steps["layout"]["unread_pages"] = unread
+        layout["note"] += f"; {len(unread)} scanned page(s) over max_ocr_pages={opts.max_ocr_pages} not read"
+    layout["unread_pages"] = unread
     if paper.scanned_pages and len(paper.scanned_pages) == paper.n_pages and not paper.ocr_pages:
         require_text(paper)
-    tables = extract_tables(paper, tmp / "tables", dpi=dpi, layouts=layouts, crop=True)
-    figures = extract_figures(paper, tmp / "figures", dpi=dpi, layouts=layouts,
-                              table_boxes=_boxes_by_page(tables))
-    report["seconds"]["extract"] = round(time.perf_counter() - t, 3)
-    steps["figures"] = {"found": len(figures)}
-    steps["tables"] = {"found": len(tables)}
 
-    # tables -> graphs
+
+# ------------------------------------------------------------------ 3. find tables and figures
+def _find_tables_and_figures(run: _PaperRun) -> None:
+    """Tables (cells, caption, crop) into tables/, then figures (crop, caption) into figures/,
+    a figure never inside a table's box; ``steps.tables.found`` and ``steps.figures.found``."""
+    dpi = run.options.dpi
+    run.tables = extract_tables(run.paper, run.tmp / "tables", dpi=dpi, layouts=run.layouts, crop=True)
+    run.figures = extract_figures(run.paper, run.tmp / "figures", dpi=dpi, layouts=run.layouts,
+                                  table_boxes=_boxes_by_page(run.tables))
+    run.steps["figures"] = {"found": len(run.figures)}
+    run.steps["tables"] = {"found": len(run.tables)}
+
+
+# ------------------------------------------------------------------ 4. tables -> graphs
+def _tables_to_graphs(run: _PaperRun) -> None:
+    """Classify every table (:func:`.table_classify.classify_table`, kept in tables/tables.json);
+    an architecture table gives one graph candidate per model it describes (configurations A to
+    E: five, named ``<table>_<configuration>``).  ``report.tables``: kind, score and graphs of each."""
     from .table_classify import classify_table
     from .table_graph import graph_issues, table_to_graphs
 
-    t = time.perf_counter()
-    candidates: list[dict] = []
-    table_info = []
-    for tab in tables:
+    for tab in run.tables:
         cls = classify_table(tab)
         entry = {"table": tab["id"], "page": tab["page"], "caption": tab.get("caption", ""), "kind": cls["kind"],
                  "score": round(float(cls["score"]), 3), "orientation": cls.get("orientation"), "graphs": [],
@@ -233,134 +322,199 @@ def _process(pdf: Path, tmp: Path, report: dict, t0: float, *, dpi, targets, max
                 name = f"{tab['id']}" + (f"_{config}" if config else ("" if k == 0 else f"_{k}"))
                 name = "".join(c if c.isalnum() or c in "_-" else "_" for c in name)
                 issues = graph_issues(doc)
-                candidates.append({"name": name, "from": "table", "table": tab["id"], "doc": doc,
-                                   "issues": [str(i) for i in issues], "source_issues":
-                                   [i.get("message", str(i)) for i in (doc.get("source") or {}).get("issues", [])]})
+                run.candidates.append({"name": name, "from": "table", "table": tab["id"], "doc": doc,
+                                       "issues": [str(i) for i in issues], "source_issues":
+                                       [i.get("message", str(i)) for i in (doc.get("source") or {}).get("issues", [])]})
                 entry["graphs"].append(name)
-        table_info.append(entry)
-    _write_json(tmp / "tables" / "tables.json", {"pdf": str(pdf), "tables": tables})
-    report["tables"] = table_info
-    report["seconds"]["tables_to_graphs"] = round(time.perf_counter() - t, 3)
+        run.table_info.append(entry)
+    _write_json(run.tmp / "tables" / "tables.json", {"pdf": str(run.pdf), "tables": run.tables})
+    run.report["tables"] = run.table_info
 
-    # figures -> graphs, fused with a table graph of the same model
-    from .fuse import coverage, fuse_graphs, similarity
 
-    t = time.perf_counter()
+# ------------------------------------------------------------------ 5. figures -> graphs
+def _figures_to_graphs(run: _PaperRun) -> None:
+    """Read the figures the filter lets through as diagrams (:func:`_read_figure`); each figure
+    graph (also written as figures/<id>.graph.json) is fused into the table graph of the same
+    model when there is one (:func:`_fuse_with_table`), else it is a candidate of its own.
+    ``report.figures``: what came of each figure; ``steps.figures``: how many were tried and read."""
     figure_info = []
-    for fig in figures:
-        crop = tmp / "figures" / f"{fig['id']}.png"
-        base = {"figure": fig["id"], "page": fig["page"], "caption": fig.get("caption") or "",
-                "source": fig.get("source"), "tried": False}
-        if not read_figures:
-            figure_info.append(dict(base, why="figure reading switched off"))
-            continue
-        if not crop.is_file():
-            figure_info.append(dict(base, why="no crop was written"))
-            continue
-        ok, why = _filter(figure_filter, fig, crop)
-        if fig.get("classification"):             # the figure classifier's class and probabilities
-            base["classification"] = fig["classification"]
-        if not ok:
-            figure_info.append(dict(base, why=why))
-            continue
-        page = next((pg for pg in layouts if pg.number == fig["page"]), None)
-        doc, info = _figure_graph(fig, crop, min_figure_layers, page)
-        info = dict(base, **info, filter=why)
+    for fig in run.figures:
+        info, doc = _read_figure(run, fig)
         figure_info.append(info)
         if doc is None:
             continue
-        _write_json(tmp / "figures" / f"{fig['id']}.graph.json", doc)      # what the figure alone gave
+        _write_json(run.tmp / "figures" / f"{fig['id']}.graph.json", doc)      # what the figure alone gave
         info["graph"] = f"figures/{fig['id']}.graph.json"
-        best, ratio, cover = None, 0.0, 0.0
-        for cand in candidates:
-            if cand["from"] == "table" and "fused" not in cand:
-                r, c = similarity(cand["doc"], doc), coverage(cand["doc"], doc)
-                if max(r, c) > max(ratio, cover):
-                    best, ratio, cover = cand, r, c
-        # the same model: nearly the same layers, or a figure showing a part of the table's model
-        if best is not None and (ratio >= fuse_ratio or (cover >= fuse_ratio and info["layers"] >= min_figure_layers)):
-            fused, prov = fuse_graphs(best["doc"], doc, figure_id=fig["id"])
-            issues = graph_issues(fused)
-            if issues:
-                prov["kept"] = f"the table's graph: the fused graph does not validate ({issues[0]})"
-            else:
-                best["doc"] = fused
-            best["fused"] = prov
-            best["confirmed_by"] = {"figure": fig["id"], "similarity": round(ratio, 3),
-                                    "figure_layers_matched": round(cover, 3)}
-            info["fused_with"] = best["name"]
-            continue
-        candidates.append({"name": fig["id"], "from": "figure", "figure": fig["id"], "doc": doc, "issues": [],
-                           "confidence": info.get("confidence")})
-    report["figures"] = figure_info
-    steps["figures"].update(tried=sum(1 for f in figure_info if f.get("tried")),
-                            diagrams=sum(1 for c in candidates if c["from"] == "figure") +
-                            sum(1 for c in candidates if "fused" in c))
-    report["seconds"]["figures_to_graphs"] = round(time.perf_counter() - t, 3)
+        if not _fuse_with_table(run, fig, doc, info):
+            run.candidates.append({"name": fig["id"], "from": "figure", "figure": fig["id"], "doc": doc,
+                                   "issues": [], "confidence": info.get("confidence")})
+    run.report["figures"] = figure_info
+    run.steps["figures"].update(tried=sum(1 for f in figure_info if f.get("tried")),
+                                diagrams=sum(1 for c in run.candidates if c["from"] == "figure") +
+                                sum(1 for c in run.candidates if "fused" in c))
 
-    # graphs -> validated JSON, drawing, code
-    t = time.perf_counter()
-    graphs = []
-    primary = None
+
+def _read_figure(run: _PaperRun, fig: dict) -> tuple[dict, dict | None]:
+    """One figure: (its ``report.figures`` entry, its graph doc or None).  Not tried when figure
+    reading is off, it has no crop or the figure filter rejects it; else read from its vector
+    drawing or its crop (:func:`_figure_graph`)."""
+    crop = run.tmp / "figures" / f"{fig['id']}.png"
+    base = {"figure": fig["id"], "page": fig["page"], "caption": fig.get("caption") or "",
+            "source": fig.get("source"), "tried": False}
+    if not run.options.read_figures:
+        return dict(base, why="figure reading switched off"), None
+    if not crop.is_file():
+        return dict(base, why="no crop was written"), None
+    ok, why = _filter(run.figure_filter, fig, crop)
+    if fig.get("classification"):             # the figure classifier's class and probabilities
+        base["classification"] = fig["classification"]
+    if not ok:
+        return dict(base, why=why), None
+    page = next((pg for pg in run.layouts if pg.number == fig["page"]), None)
+    doc, info = _figure_graph(fig, crop, run.options.min_figure_layers, page)
+    return dict(base, **info, filter=why), doc
+
+
+def _closest_table_graph(candidates: list[dict], doc: dict) -> tuple[dict | None, float, float]:
+    """The table candidate (not yet fused) most like the figure's graph `doc`: (it or None, layer-type
+    similarity, share of the figure's layers found in order in it), by the larger of the two."""
+    from .fuse import coverage, similarity
+
+    best, ratio, cover = None, 0.0, 0.0
     for cand in candidates:
-        doc = dict(cand["doc"])
-        doc["name"] = cand["name"]
-        _write_json(tmp / "graphs" / f"{cand['name']}.json", doc)
-        conf = cand.get("confidence")
-        if cand["from"] == "table":
-            te = next(e for e in table_info if e["table"] == cand["table"])
-            conf = te["score"]
-        entry = {"name": cand["name"], "from": cand["from"], "layers": len(doc.get("layers", [])),
-                 "confirmed_by": cand.get("confirmed_by"), "fused": cand.get("fused"), "issues": list(cand["issues"]),
-                 "source_issues": cand.get("source_issues", []), "code": {}, "valid": False,
-                 "confidence": conf, "table": cand.get("table"), "figure": cand.get("figure")}
-        try:
-            graph = parse_graph(doc, source=cand["name"])
-        except GraphError as exc:
-            entry["issues"] += [str(i) for i in exc.issues]
-            graphs.append(entry)
-            continue
-        entry["valid"] = True
-        primary = primary or cand["name"]
-        if render_graphs:
-            from ..render import render_diagram
+        if cand["from"] == "table" and "fused" not in cand:
+            r, c = similarity(cand["doc"], doc), coverage(cand["doc"], doc)
+            if max(r, c) > max(ratio, cover):
+                best, ratio, cover = cand, r, c
+    return best, ratio, cover
 
-            try:
-                render_diagram(graph, {"look": "keras2"}, tmp / "graphs" / f"{cand['name']}.png")
-                entry["drawing"] = f"graphs/{cand['name']}.png"
-            except Exception as exc:      # noqa: BLE001 - a drawing is a convenience; say why it is missing
-                entry["drawing_error"] = f"{type(exc).__name__}: {exc}"
-        for target in targets:
-            try:
-                files = emit(graph, target)
-            except EmitError as exc:
-                entry["code"][target] = {"ok": False, "error": str(exc)}
-                continue
-            code_dir = tmp / "code" / cand["name"]
-            code_dir.mkdir(parents=True, exist_ok=True)
-            for fname, text in files.items():
-                (code_dir / fname).write_text(text, encoding="utf-8")
-            entry["code"][target] = {"ok": True, "files": [f"code/{cand['name']}/{f}" for f in files]}
-        graphs.append(entry)
+
+def _fuse_with_table(run: _PaperRun, fig: dict, doc: dict, info: dict) -> bool:
+    """Fuse the figure's graph into the table graph of the same model (:mod:`.fuse`): nearly the
+    same layers, or a figure showing a part of the table's model (``fuse_ratio``).  The table's
+    graph is kept when the fused one does not validate; either way the candidate records the
+    figure that confirms it.  False when no table graph describes the figure's model."""
+    from .fuse import fuse_graphs
+    from .table_graph import graph_issues
+
+    opts = run.options
+    best, ratio, cover = _closest_table_graph(run.candidates, doc)
+    if best is None or not (ratio >= opts.fuse_ratio or
+                            (cover >= opts.fuse_ratio and info["layers"] >= opts.min_figure_layers)):
+        return False
+    fused, prov = fuse_graphs(best["doc"], doc, figure_id=fig["id"])
+    issues = graph_issues(fused)
+    if issues:
+        prov["kept"] = f"the table's graph: the fused graph does not validate ({issues[0]})"
+    else:
+        best["doc"] = fused
+    best["fused"] = prov
+    best["confirmed_by"] = {"figure": fig["id"], "similarity": round(ratio, 3),
+                            "figure_layers_matched": round(cover, 3)}
+    info["fused_with"] = best["name"]
+    return True
+
+
+# ------------------------------------------------------------------ 6. graphs -> code
+def _graphs_to_code(run: _PaperRun) -> None:
+    """Every candidate: written to graphs/<name>.json and validated (:func:`_write_graph`); a valid
+    one drawn (``render_graphs``) and emitted for every target into code/<name>/.  The first valid
+    graph is also graph.json.  ``report.graphs``, ``report.primary_graph``, ``steps.graphs`` and
+    ``steps.code`` (graphs emitted per target)."""
+    primary = None
+    for cand in run.candidates:
+        entry, graph = _write_graph(run, cand)
+        run.graphs.append(entry)
+        if graph is None:
+            continue
+        primary = primary or cand["name"]
+        if run.options.render_graphs:
+            _draw_graph(run, graph, entry)
+        _emit_code(run, graph, entry)
     if primary:
-        shutil.copyfile(tmp / "graphs" / f"{primary}.json", tmp / "graph.json")
-    report["graphs"] = graphs
-    report["primary_graph"] = primary
-    if page_images:
-        used = {g.get("table") for g in graphs} | {g.get("figure") for g in graphs} | \
-            {(g.get("confirmed_by") or {}).get("figure") for g in graphs}
-        report["page_images"] = _page_images(paper, tmp / "pages", figures, tables, layouts, dpi, used - {None})
-    steps["graphs"] = {"candidates": len(graphs), "valid": sum(g["valid"] for g in graphs)}
-    steps["code"] = {t_: sum(1 for g in graphs if g["code"].get(t_, {}).get("ok")) for t_ in targets}
-    report["seconds"]["graphs_and_code"] = round(time.perf_counter() - t, 3)
-    report["seconds"]["total"] = round(time.perf_counter() - t0, 3)
-    if not graphs:
+        shutil.copyfile(run.tmp / "graphs" / f"{primary}.json", run.tmp / "graph.json")
+    run.report["graphs"] = run.graphs
+    run.report["primary_graph"] = primary
+    run.steps["graphs"] = {"candidates": len(run.graphs), "valid": sum(g["valid"] for g in run.graphs)}
+    run.steps["code"] = {t_: sum(1 for g in run.graphs if g["code"].get(t_, {}).get("ok")) for t_ in run.targets}
+
+
+def _write_graph(run: _PaperRun, cand: dict) -> tuple[dict, Graph | None]:
+    """Write a candidate's graph as graphs/<name>.json and parse it: (its ``report.graphs`` entry,
+    the graph or None when it does not validate, the reasons in the entry's issues)."""
+    doc = dict(cand["doc"])
+    doc["name"] = cand["name"]
+    _write_json(run.tmp / "graphs" / f"{cand['name']}.json", doc)
+    conf = cand.get("confidence")
+    if cand["from"] == "table":
+        te = next(e for e in run.table_info if e["table"] == cand["table"])
+        conf = te["score"]
+    entry = {"name": cand["name"], "from": cand["from"], "layers": len(doc.get("layers", [])),
+             "confirmed_by": cand.get("confirmed_by"), "fused": cand.get("fused"), "issues": list(cand["issues"]),
+             "source_issues": cand.get("source_issues", []), "code": {}, "valid": False,
+             "confidence": conf, "table": cand.get("table"), "figure": cand.get("figure")}
+    try:
+        graph = parse_graph(doc, source=cand["name"])
+    except GraphError as exc:
+        entry["issues"] += [str(i) for i in exc.issues]
+        return entry, None
+    entry["valid"] = True
+    return entry, graph
+
+
+def _draw_graph(run: _PaperRun, graph: Graph, entry: dict) -> None:
+    """graphs/<name>.png (the Keras 2 look); a drawing is a convenience: a failure is only recorded."""
+    from ..render import render_diagram
+
+    try:
+        render_diagram(graph, {"look": "keras2"}, run.tmp / "graphs" / f"{entry['name']}.png")
+        entry["drawing"] = f"graphs/{entry['name']}.png"
+    except Exception as exc:      # noqa: BLE001 - a drawing is a convenience; say why it is missing
+        entry["drawing_error"] = f"{type(exc).__name__}: {exc}"
+
+
+def _emit_code(run: _PaperRun, graph: Graph, entry: dict) -> None:
+    """The graph's code for every target into code/<name>/; ``entry.code[target]``: the files, or
+    why the target cannot express the model."""
+    for target in run.targets:
+        try:
+            files = emit(graph, target)
+        except EmitError as exc:
+            entry["code"][target] = {"ok": False, "error": str(exc)}
+            continue
+        code_dir = run.tmp / "code" / entry["name"]
+        code_dir.mkdir(parents=True, exist_ok=True)
+        for fname, text in files.items():
+            (code_dir / fname).write_text(text, encoding="utf-8")
+        entry["code"][target] = {"ok": True, "files": [f"code/{entry['name']}/{f}" for f in files]}
+
+
+# ------------------------------------------------------------------ 7. page images
+def _outline_pages(run: _PaperRun) -> None:
+    """``page_images``: small page images with every found figure and table outlined, those a
+    model came from in red (:func:`_page_images`); ``report.page_images``."""
+    if not run.options.page_images:
+        return
+    graphs = run.graphs
+    used = {g.get("table") for g in graphs} | {g.get("figure") for g in graphs} | \
+        {(g.get("confirmed_by") or {}).get("figure") for g in graphs}
+    run.report["page_images"] = _page_images(run.paper, run.tmp / "pages", run.figures, run.tables, run.layouts,
+                                             run.options.dpi, used - {None})
+
+
+# ------------------------------------------------------------------ 8. the report
+def _write_report(run: _PaperRun) -> None:
+    """The total time, ``status: no_model`` (with the reason) when no graph was found, then
+    report.json and report.html."""
+    report, paper = run.report, run.paper
+    report["seconds"]["total"] = round(time.perf_counter() - run.t0, 3)
+    if not run.graphs:
         report["status"] = "no_model"
         report["message"] = "no architecture table or diagram was recognised"
         if paper.scanned_pages and not paper.ocr_pages:
             report["message"] += f" (pages {paper.scanned_pages} have no text layer and were not read)"
-    _write_json(tmp / "report.json", report)
-    (tmp / "report.html").write_text(render_report(report, tmp), encoding="utf-8")
+    _write_json(run.tmp / "report.json", report)
+    (run.tmp / "report.html").write_text(render_report(report, run.tmp), encoding="utf-8")
 
 
 def _boxes_by_page(items) -> dict:

@@ -4,7 +4,9 @@
 One worker thread runs the jobs in order (the paper route is CPU-bound); each
 job's row carries its stage and progress, which the job page polls. Progress
 while the route runs is an estimate from the page count (about 0.6 s a page
-here), the other stages are exact.
+here), the other stages are exact.  ``paper_options`` (a
+:class:`dlpaper2code.paper.options.PaperOptions`; None: the route's defaults) are the settings
+every upload is read with.
 """
 from __future__ import annotations
 
@@ -13,16 +15,21 @@ import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .db import Database, Job, utcnow
 from .importer import import_paper_dir, slugify
+
+if TYPE_CHECKING:
+    from ..paper.options import PaperOptions
 
 SECONDS_PER_PAGE = 0.6
 
 
 class JobRunner:
-    def __init__(self, db: Database, data_dir: Path, workers: int = 1):
+    def __init__(self, db: Database, data_dir: Path, workers: int = 1, *, paper_options: PaperOptions | None = None):
         self.db, self.data_dir = db, Path(data_dir)
+        self.paper_options = paper_options
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="paper-job")
         self._lock = threading.Lock()
 
@@ -77,7 +84,7 @@ class JobRunner:
             ticker = threading.Thread(target=tick, daemon=True)
             ticker.start()
             try:
-                report = process_paper(pdf, out)
+                report = process_paper(pdf, out, self.paper_options)
             finally:
                 done.set()
                 ticker.join()
