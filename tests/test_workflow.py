@@ -92,7 +92,8 @@ def test_dvc_yaml_stages_cover_the_workflow():
     assert set(doc["metrics"]) == {"results/metrics/verify.json", "results/metrics/codegen_bench.json",
                                    "results/metrics/simulate.json", "results/metrics/simulate_bench.json",
                                    "results/metrics/read.json", "results/metrics/papers.json",
-                                   "results/metrics/read_bench.json", "results/metrics/figclass.json"}
+                                   "results/metrics/read_bench.json", "results/metrics/figclass.json",
+                                   "results/metrics/realpapers.json"}
     assert doc["plots"] == ["results/plots/read_accuracy.png", "results/plots/figclass"]
     assert "results/simulated" in stages["simulate"]["outs"]
     assert {"simulate.models_per_depth", "simulate.seed", "simulate.styles", "render"} <= set(stages["simulate"]["params"])
@@ -295,9 +296,21 @@ STANDIN = {
         def evaluate_scanned(folder, n, iou_min):
             return {"scanned_papers": n}
     """,
+    "paper/options.py": """
+        class PaperOptions:
+            def __init__(self, section):
+                self.section = dict(section)
+            @classmethod
+            def from_params(cls, section):
+                return cls(section)
+    """,
     "paper/pipeline.py": """
         import json, pathlib
-        def process_paper(pdf, out, **kw):
+        def process_paper(pdf, out, options):
+            opts = options.section          # the whole params.yaml paper section
+            if opts["read_figures"] and opts["figure_classifier"]:   # as PaperOptions.load_figure_filter
+                from dlpaper2code.figclass.classify import paper_figure_filter
+                paper_figure_filter(opts["figure_classifier"], min_probability=opts["figure_min_probability"])
             out = pathlib.Path(out); out.mkdir(parents=True, exist_ok=True)
             (out / "report.json").write_text(json.dumps({"pdf": str(pdf), "status": "ok"}))
             return {"status": "ok"}
@@ -370,6 +383,16 @@ STANDIN = {
             assert json.loads(pathlib.Path(path).read_text())["images"] > 0
             return lambda fig, crop: True
     """,
+    "eval/realpapers.py": """
+        import json, pathlib
+        def run_benchmark(pdf_dir, out_dir, *, data_dir, metrics_path=None, processes=1, timeout_s=600,
+                          papers=None, progress=None):
+            assert pathlib.Path(data_dir, "truth").is_dir()
+            pathlib.Path(out_dir).mkdir(parents=True, exist_ok=True)
+            (pathlib.Path(out_dir) / "summary.md").write_text("no pdfs")
+            pathlib.Path(metrics_path).write_text(json.dumps({"status": "no_pdfs"}))
+            return {"status": "no_pdfs"}
+    """,
     "eval/simulate_speed.py": """
         def bench_simulate(depths, count, seed, styles, full_styles=None, cores=16):
             return {"models": len(depths) * count}
@@ -387,6 +410,8 @@ def workflow_copy(tmp_path):
         shutil.copy(ROOT / name, work / name)
     shutil.copytree(ROOT / "workflow", work / "workflow", ignore=shutil.ignore_patterns("__pycache__"))
     (work / "config" / "zoo").mkdir(parents=True)
+    for sub in ("truth", "tables"):
+        (work / "data" / "realpapers" / sub).mkdir(parents=True)
     shutil.copy(SCHEMA, work / "config" / SCHEMA.name)
     for graph in ("fine", "crashes"):
         (work / "config" / "zoo" / f"{graph}.json").write_text(f'{{"name": "{graph}"}}')

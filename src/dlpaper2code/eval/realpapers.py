@@ -333,12 +333,12 @@ def read_sources(path: Path) -> dict[str, dict]:
 def paper_route(pdf: str, out: str, classifier: str | None = None, min_probability: float = 0.2) -> int:
     """The paper route as ``dlpaper2code paper`` runs it by default: the saved figure classifier
     when there is one, every figure otherwise."""
-    from ..figclass.classify import DEFAULT_MODEL, paper_figure_filter
+    from ..figclass.classify import DEFAULT_MODEL
+    from ..paper.options import PaperOptions
     from ..paper.pipeline import process_paper
 
     model = classifier if classifier is not None else (DEFAULT_MODEL if Path(DEFAULT_MODEL).is_file() else "")
-    figure_filter = paper_figure_filter(model, min_probability=min_probability) if model else None
-    report = process_paper(pdf, out, figure_filter=figure_filter)
+    report = process_paper(pdf, out, PaperOptions(figure_classifier=model, figure_min_probability=min_probability))
     return 0 if report.get("status") == "ok" else 1
 
 
