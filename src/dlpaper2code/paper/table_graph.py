@@ -65,13 +65,15 @@ HEADERS: list[tuple[str, str]] = [
     (r"patch size|^support$|kernel|filter size|receptive|^size$|^window", "kernel"),
     (r"filter shape", "filter_shape"),
     (r"filt dim", "filt_dim"),
-    (r"num filts|# ?filters|#? ?channels|^filters$|^units$|^width$", "filters"),
+    (r"num filts|# ?filters|#? ?channels|^filters$|^units$|^width$|^# ?out$|^out(put)? channels$", "filters"),
     (r"stride", "stride"),
     (r"^pad", "pad"),
     (r"input size|resolution|^input$", "input_size"),
     (r"^#1x1$", "f1x1"), (r"^#3x3 reduce$", "f3x3_reduce"), (r"^#3x3$", "f3x3"),
     (r"^#5x5 reduce$", "f5x5_reduce"), (r"^#5x5$", "f5x5"), (r"^pool proj", "pool_proj"),
+    (r"^exp\.? size$|^expansion size$|^#? ?exp$", "expand_size"),     # MobileNetV3: expanded channels
     (r"expan", "expand"),
+    (r"^se$", "se"), (r"^nl$|^non-?linearity$|^activation$", "activation"),
     # MobileNetV2's one-letter headers: expansion t, channels c, repeats n, stride s
     (r"^t$", "expand"), (r"^c$", "filters"), (r"^n$", "repeat"), (r"^s$", "stride"),
     (r"params|flops|ops|mult|time|stage|^no\.?$|^index$|^#$|^depth$", "ignore"),
@@ -85,8 +87,10 @@ EXTRA_NAMES = {"prob": ("Activation", {"function": "softmax"}), "softmx": ("Acti
                "global average pool": ("GlobalAvgPool2D", {}), "global avg pool": ("GlobalAvgPool2D", {}),
                "fully-connected": ("Dense", {}), "fully connected": ("Dense", {}), "linear": ("Dense", {}),
                "average pool": ("AvgPool2D", {}), "avg pool": ("AvgPool2D", {}), "avgpool": ("AvgPool2D", {}),
-               "conv2d": ("Conv2D", {}), "conv 2d": ("Conv2D", {})}
+               "conv2d": ("Conv2D", {}), "conv 2d": ("Conv2D", {}),
+               "pool": ("MaxPool2D", {})}      # "pool" alone, as tables print it (max unless said otherwise)
 BLOCK_WORDS = [(re.compile(r"^inception$"), "inception_module"), (re.compile(r"^mbconv(\d+)?$"), "mbconv"),
+               (re.compile(r"^bneck$"), "mbconv"),
                (re.compile(r"^dense\s*block$"), "dense_layer"), (re.compile(r"^bottleneck$"), "resnet_bottleneck")]
 CONV_KXK = re.compile(r"^conv(\d+)x(\d+)$")
 KXK = re.compile(r"^k?(\d+)x(\d+)$")
@@ -243,7 +247,13 @@ def parse_cell(text: str) -> dict:
         if not re.search(r"\d$", head) or "]" in t[m.start(): m.end()]:
             out["repeat"] = int(m.group(1))
             t = head
-    m = re.match(r"^(\d+)\s*x\s+(?=[a-z\[])", t)
+    # a feature-map size before the operator ("112^2x16 bneck, 3x3": MobileNetV3's merged Input column)
+    m = re.match(r"^(\d+\^2(?:x\d+)?|\d+x\d+x\d+)\s+(?=[a-z])", t)     # (a kernel "3x3 conv" stays)
+    if m:
+        out["in_dims"] = _size(m.group(1).replace("^2", f"x{m.group(1).split('^')[0]}", 1)
+                               if "^2" in m.group(1) else m.group(1))
+        t = t[m.end():]
+    m = re.match(r"^(\d+)\s*x\s*(?=[a-z\[])", t)        # "5x conv dw" / "3xinception": a repeat
     if m:
         out["repeat"] = int(m.group(1))
         t = t[m.end():]
@@ -290,7 +300,8 @@ def parse_cell(text: str) -> dict:
                 w = words[i]
                 if _PARAM_WORD.match(w.strip(",")):
                     buf.append(w)
-                elif w.strip(",()") in ("rgb", "image", "gray", "grey", "pool") or re.fullmatch(r"\(?\d+[a-z]?\)?", w):
+                elif w.strip(",()") in ("rgb", "image", "gray", "grey", "pool", "padded", "nbn", "logits") \
+                        or re.fullmatch(r"\(?\d+[a-z]?\)?", w):
                     pass
                 else:
                     out["unknown"].append(w)
@@ -634,6 +645,9 @@ def _emit(seq, b: _Builder, input_shape, issues):
                 shape = dims[:2] + [dims[2] if len(dims) > 2 else ch]
             inp_meta = dict(meta)
             break
+    if shape is None and seq and seq[0][0].get("in_dims") and len(seq[0][0]["in_dims"]) == 3:
+        shape = list(seq[0][0]["in_dims"])
+        inp_meta = dict(seq[0][2], inferred="the feature-map size printed before the first operator")
     if shape is None and seq:
         p0, rowp0, meta0, _ = seq[0]
         dims = _size(rowp0.get("input_size", "")) if "input_size" in rowp0 else None
@@ -656,6 +670,12 @@ def _emit(seq, b: _Builder, input_shape, issues):
     else:
         issues.append({"kind": "no_input_shape", "message": "the table gives no input size; pass input_shape"})
 
+    # a table that prints each row's input size gives a row's output channels in the next row
+    for k, (p, rowp, meta, _) in enumerate(seq[:-1]):
+        nxt_p, nxt_row = seq[k + 1][0], seq[k + 1][1]
+        dims = nxt_p.get("in_dims") or (_size(nxt_row["input_size"]) if "input_size" in nxt_row else None)
+        if dims and len(dims) == 3:
+            rowp["_next_channels"] = dims[2]
     _blocks_from_groups(seq)
     expanded = []
     i = 0
@@ -732,6 +752,9 @@ def _emit_layer(b: _Builder, lay, rowp, meta, name, p, rep_idx, issues, vocab):
             if f is None and "output_size" in rowp:
                 osz = _size(rowp["output_size"])
                 f = osz[2] if osz and len(osz) > 2 else None
+            if f is None and rowp.get("_next_channels"):
+                f = rowp["_next_channels"]
+                meta["inferred"] = "filters: the next row's input channels"
             if f is None:
                 issues.append({"kind": "missing_param", "cell": meta.get("cell"),
                                "message": f"convolution without a number of filters in {meta.get('cell')!r}"})
@@ -788,8 +811,9 @@ def _emit_block(b, t, prm, nums, kernel, stride, filters, rowp, meta, base, p, r
         bp = {k: _first_int(rowp.get(k)) for k in INCEPTION_KEYS}
         if any(v is None for v in bp.values()):
             issues.append({"kind": "missing_param", "cell": meta.get("cell"),
-                           "message": f"inception module without its branch widths in {meta.get('cell')!r}"})
-            return
+                           "message": f"inception module without its branch widths in {meta.get('cell')!r} "
+                                      "(kept: give them in the editor)"})
+            bp = {k: v for k, v in bp.items() if v is not None}
         b.add(t, bp, meta, base or "inception")
     elif t == "mbconv":
         f = filters or (nums[0] if nums else None)
@@ -798,7 +822,15 @@ def _emit_block(b, t, prm, nums, kernel, stride, filters, rowp, meta, base, p, r
                            "message": f"MBConv without output channels in {meta.get('cell')!r}"})
             return
         s = (stride or 1) if rep_idx == 0 else 1
-        bp = {"filters": f, "expand": prm.get("expand", 6), "in_filters": b.channels, "strides": s}
+        expand = prm.get("expand", 6)
+        wide = _first_int(rowp.get("expand_size"))
+        if wide:                                  # MobileNetV3's "exp size": the expanded width itself
+            expand = max(1, round(wide / b.channels))
+            meta["expand_size"] = wide
+        bp = {"filters": f, "expand": expand, "in_filters": b.channels, "strides": s}
+        for key in ("se", "activation"):
+            if key in rowp:
+                meta[key] = norm_text(rowp[key])
         if kernel:
             meta["kernel_size"] = kernel
         b.add(t, bp, meta, base or "mbconv")

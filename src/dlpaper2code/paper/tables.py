@@ -43,7 +43,7 @@ import json
 import re
 from pathlib import Path
 
-from .common import Caption, FIG_CAPTION, TAB_CAPTION, body_lines, columns, find_captions, hoverlap, union
+from .common import Caption, FIG_CAPTION, TAB_CAPTION, body_lines, find_captions, hoverlap, iou, union
 from .layout import read_layout
 from .page import SUPERSCRIPTS, PageLayout, Segment, normalise
 from .pdf import Paper, crop_boxes, limits, open_paper
@@ -154,6 +154,7 @@ def _read_table(page, cap, body_ids, cap_ids, direction):
         lines = lines[::-1]
     taken: list[list[Segment]] = []
     edge = cap.box[3] if direction == "down" else cap.box[1]
+    first_gap = None
     for r in lines:
         top, bot = min(s.top for s in r), max(s.bottom for s in r)
         size = max(s.size for s in r)
@@ -171,6 +172,8 @@ def _read_table(page, cap, body_ids, cap_ids, direction):
             sizes = sorted(s.size for ln in taken for s in ln)
             if abs(size - sizes[len(sizes) // 2]) > 0.9:
                 break               # across the table's outer rule, text of another size: body text, notes
+        if first_gap is None:
+            first_gap = g
         taken.append(r)
         edge = (max(edge, bot) if taken[:-1] else bot) if direction == "down" else (min(edge, top) if taken[:-1] else top)
     if direction == "up":
@@ -197,7 +200,8 @@ def _read_table(page, cap, body_ids, cap_ids, direction):
     else:
         rules_kind = "booktabs" if hr else "none"
     cells = _grid(taken, groups, brs, vr)
-    return {"box": [round(v, 2) for v in box], "cells": cells, "rules": rules_kind}
+    return {"box": [round(v, 2) for v in box], "cells": cells, "rules": rules_kind,
+            "_gap": first_gap, "_direction": direction}
 
 
 RUN_JOIN = 3.0          # points: a bracket, its lines and the repeat after it are one run of ink
@@ -357,17 +361,35 @@ def guess_orientation(cells: list[list[str]]) -> str:
     return "row"
 
 
+BELOW_BONUS = 2.0       # points: a table below its caption wins a near tie (the common layout)
+
+
 def page_tables(page: PageLayout, captions: list[Caption] | None = None) -> list[dict]:
     captions = captions if captions is not None else find_captions(page)
     body_ids = {id(s) for s in body_lines(page)}
     cap_ids = {id(s) for c in captions for s in c.segments}
-    out = []
+    # each caption reads the table on both sides; the nearer one is its table (a caption sits closer to
+    # its own table than to the next one), and a table already taken by a nearer caption is not read twice
+    options = []
     for c in captions:
         if c.kind != "table":
             continue
-        t = _read_table(page, c, body_ids, cap_ids, "down") or _read_table(page, c, body_ids, cap_ids, "up")
-        if t is None:
-            continue
+        found = [x for x in (_read_table(page, c, body_ids, cap_ids, "down"),
+                             _read_table(page, c, body_ids, cap_ids, "up")) if x is not None]
+        options.append((c, sorted(found, key=lambda x: (x["_gap"] - (BELOW_BONUS if x["_direction"] == "down" else 0)))))
+    chosen: list[tuple[Caption, dict]] = []
+    claims: list[tuple[list[float], float]] = []
+    for c, found in sorted(options, key=lambda o: min((x["_gap"] for x in o[1]), default=1e9)):
+        for x in found:
+            if any(iou(x["box"], box) > 0.5 for box, _ in claims):
+                continue
+            claims.append((x["box"], x["_gap"]))
+            chosen.append((c, x))
+            break
+    out = []
+    for c, t in sorted(chosen, key=lambda ct: captions.index(ct[0])):
+        t.pop("_gap", None)
+        t.pop("_direction", None)
         t.update(page=page.number, caption=c.text, number=int(c.number) if c.number.isdigit() else c.number,
                  n_rows=len(t["cells"]), n_cols=max(len(r) for r in t["cells"]),
                  orientation=guess_orientation(t["cells"]))
