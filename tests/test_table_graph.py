@@ -268,3 +268,78 @@ def test_table_kind_from_title_and_cells(caption, cells, kind):
 
     got = classify_table({"caption": caption, "cells": cells})
     assert got["kind"] == kind, got["evidence"]
+
+
+# Real typesetting, as extracted from real papers (cells as the extractor gives them).
+def counts(doc):
+    return collections.Counter(n["layer_type"] for n in doc["layers"])
+
+
+def test_mobilenet_v3_rows_with_sizes_before_the_operator():
+    """MobileNetV3-style: the Input column runs into the Operator column ("112² × 16 bneck, 3x3");
+    exp size, #out, SE, NL and s columns."""
+    cells = [["Input Operator", "exp size", "#out", "SE", "NL", "s"],
+             ["224² × 3 conv2d", "-", "16", "-", "HS", "2"],
+             ["112² × 16 bneck, 3x3", "16", "16", "-", "RE", "1"],
+             ["112² × 16 bneck, 3x3", "64", "24", "-", "RE", "2"],
+             ["56² × 24 bneck, 5x5", "72", "40", "✓", "RE", "2"],
+             ["28² × 40 conv2d, 1x1", "-", "240", "-", "HS", "1"],
+             ["28² × 240 pool, 7x7", "-", "-", "-", "-", "1"],
+             ["1² × 240 conv2d 1x1, NBN", "-", "1280", "-", "HS", "1"]]
+    d = table_to_graphs({"cells": cells, "caption": "Table 1. Specification for a network."})[0]
+    c = counts(d)
+    assert d["layers"][0]["layer_params"]["shape"] == [224, 224, 3]
+    assert c["mbconv"] == 3 and c["Conv2D"] == 3 and c["AvgPool2D"] == 1      # "pool, 7x7": the final average
+    blocks = [n for n in d["layers"] if n["layer_type"] == "mbconv"]
+    assert [b["layer_params"]["filters"] for b in blocks] == [16, 24, 40]
+    assert [b["layer_params"]["strides"] for b in blocks] == [1, 2, 2]
+    assert [b["layer_params"]["expand"] for b in blocks] == [1, 4, 3]     # exp size / input channels
+    assert blocks[2]["meta"]["kernel_size"] == 5 and blocks[2]["meta"]["expand_size"] == 72
+
+
+def test_outline_table_with_input_sizes_and_module_repeats():
+    """Inception-v3-style outline: 'type | patch size/stride | input size'; a convolution's width is the
+    next row's input depth; '3×Inception' repeats a module whose widths are elsewhere (kept, flagged)."""
+    cells = [["type", "patch size/stride or remarks", "input size"],
+             ["conv", "3×3/2", "299×299×3"], ["conv padded", "3×3/1", "149×149×32"],
+             ["pool", "3×3/2", "149×149×64"], ["3×Inception", "As in figure 5", "74×74×64"],
+             ["pool", "8 × 8", "8 × 8 × 2048"], ["linear", "logits", "1 × 1 × 2048"],
+             ["softmax", "classifier", "1 × 1 × 1000"]]
+    d = table_to_graphs({"cells": cells})[0]
+    c = counts(d)
+    convs = [n for n in d["layers"] if n["layer_type"] == "Conv2D"]
+    assert [n["layer_params"]["filters"] for n in convs] == [32, 64]
+    assert convs[0]["layer_params"]["strides"] == 2
+    assert c["inception_module"] == 3 and c["MaxPool2D"] == 1 and c["AvgPool2D"] == 1 and c["Dense"] == 1
+    assert any("branch widths" in i["message"] for i in d["source"]["issues"])
+
+
+def _pdf_with_captions_below(path):
+    """Two tables stacked in one column, each captioned *below* itself (as CVPR papers often do)."""
+    from reportlab.lib.pagesizes import letter
+    from reportlab.pdfgen import canvas
+
+    c = canvas.Canvas(str(path), pagesize=letter)
+    y = 700
+    for n, rows in ((1, [("conv", "3x3", "64"), ("pool", "2x2", "-"), ("fc", "-", "10")]),
+                    (2, [("conv", "5x5", "32"), ("pool", "3x3", "-"), ("fc", "-", "100")])):
+        c.setFont("Helvetica", 9)
+        for name, k, f in [("Operator", "kernel", "#out")] + rows:
+            c.drawString(100, y, name)
+            c.drawString(180, y, k)
+            c.drawString(240, y, f)
+            y -= 12
+        y -= 4
+        c.drawString(100, y, f"Table {n}. Specification of network {'AB'[n - 1]}.")
+        y -= 40
+    c.showPage()
+    c.save()
+
+
+def test_caption_below_its_table_is_not_given_the_next_table(tmp_path):
+    pdf = tmp_path / "below.pdf"
+    _pdf_with_captions_below(pdf)
+    tabs = {t["number"]: t for t in extract_tables(pdf)}
+    assert set(tabs) == {1, 2}
+    assert tabs[1]["cells"][1][:2] == ["conv", "3x3"] and tabs[1]["cells"][-1][-1] == "10"
+    assert tabs[2]["cells"][1][:2] == ["conv", "5x5"] and tabs[2]["cells"][-1][-1] == "100"

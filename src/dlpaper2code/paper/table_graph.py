@@ -284,7 +284,9 @@ def parse_cell(text: str) -> dict:
                     if i + n > len(words):
                         continue
                     span = " ".join(words[i:i + n])
-                    if n == 1 and _PARAM_WORD.match(span.strip(",")) and not CONV_KXK.match(span):
+                    if n == 1 and _PARAM_WORD.match(span.strip(",")) and not CONV_KXK.match(span) \
+                            and not (span.strip(",") == "pool" and not buf and i + 1 < len(words) + 1
+                                     and (i == 0 or words[i - 1].strip(",") not in ("max", "avg", "average"))):
                         break
                     hit = _lookup(span)
                     if hit:
@@ -292,6 +294,8 @@ def parse_cell(text: str) -> dict:
                 if hit:
                     typ, prm, is_block = hit
                     layer = {"type": typ, "params": dict(prm), "block": is_block, "text": piece}
+                    if n == 1 and words[i].strip(",") == "pool":
+                        layer["bare_pool"] = True          # the kind of pooling is not said
                     _params_from_words(pending + buf, layer)
                     pending, buf = [], []
                     piece_layers.append(layer)
@@ -772,6 +776,9 @@ def _emit_layer(b: _Builder, lay, rowp, meta, name, p, rep_idx, issues, vocab):
         b.add(t, prm, meta, base)
     elif t in ("MaxPool2D", "AvgPool2D"):
         k = kernel or prm.get("pool_size") or (stride or 2)
+        if lay.get("bare_pool") and isinstance(k, int) and k >= 7:
+            t = "AvgPool2D"        # an unnamed pooling over a 7x7 or larger window: the final average pool
+            meta["inferred"] = "average: a 'pool' row over a window of 7 or more"
         s = stride or (k if kernel else 2)
         prm = {"pool_size": k, "strides": s, "padding": "same" if k > s else "valid"}
         if k == 7 and s == 1 and t == "AvgPool2D":
@@ -784,6 +791,9 @@ def _emit_layer(b: _Builder, lay, rowp, meta, name, p, rep_idx, issues, vocab):
         if u is None and "output_size" in rowp:
             osz = _size(rowp["output_size"])
             u = osz[-1] if osz else None
+        if u is None and rowp.get("_next_channels"):
+            u = rowp["_next_channels"]
+            meta["inferred"] = "units: the next row's input size"
         if u is None:
             issues.append({"kind": "missing_param", "cell": meta.get("cell"),
                            "message": f"fully connected layer without a width in {meta.get('cell')!r}"})
