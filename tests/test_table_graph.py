@@ -343,3 +343,24 @@ def test_caption_below_its_table_is_not_given_the_next_table(tmp_path):
     assert set(tabs) == {1, 2}
     assert tabs[1]["cells"][1][:2] == ["conv", "3x3"] and tabs[1]["cells"][-1][-1] == "10"
     assert tabs[2]["cells"][1][:2] == ["conv", "5x5"] and tabs[2]["cells"][-1][-1] == "100"
+
+
+def test_transformer_variants_table_gives_an_encoder_stack_per_model():
+    """ViT-style 'Model | Layers | Hidden size D | MLP size | Heads | Params': one graph per model row."""
+    cells = [["Model", "Layers", "Hidden size D", "MLP size", "Heads", "Params"],
+             ["ViT-Base", "12", "768", "3072", "12", "86M"], ["ViT-Large", "24", "1024", "4096", "16", "307M"]]
+    docs = table_to_graphs({"cells": cells, "id": "tab_p5_1", "caption": "Table 1: Details of model variants."})
+    assert [d["source"]["configuration"] for d in docs] == ["ViT-Base", "ViT-Large"]
+    base = counts(docs[0])
+    assert base["MultiHeadAttention"] == 12 and base["LayerNorm"] == 24 and base["FeedForward"] == 12
+    assert base["Add"] == 24
+    att = next(n for n in docs[0]["layers"] if n["layer_type"] == "MultiHeadAttention")
+    assert att["layer_params"] == {"num_heads": 12, "key_dim": 64}
+    mlp = next(n for n in docs[1]["layers"] if n["layer_type"] == "FeedForward")
+    assert mlp["layer_params"] == {"units": 4096, "output_units": 1024}
+    names = {n["layer_name"] for n in docs[0]["layers"]}
+    assert all(set(n["from_layers"]) <= names for n in docs[0]["layers"])
+    from dlpaper2code.paper.table_graph import _transformer_columns
+    assert _transformer_columns(["Model", "Layers", "Heads"]) is None         # no width: not a variants table
+    assert _transformer_columns(["Model", "Layers", "Width", "MLP", "Heads"]) == {"layers": 1, "hidden": 2,
+                                                                                 "mlp": 3, "heads": 4}

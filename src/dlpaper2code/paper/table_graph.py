@@ -498,6 +498,66 @@ def _find_header(rows: list[list[str]]) -> int:
     return -1
 
 
+# A table of transformer variants: a row per model, its depth, width, MLP width and heads
+_TF_COLS = {"layers": r"^(#\s*)?(layers?|depth|blocks?|l)$",
+            "hidden": r"^(hidden( size)?( d)?|width|d(_| )?model|dim(ension)?|embedding dim\w*|h)$",
+            "mlp": r"^(mlp( size| dim\w*)?|ffn( size| dim\w*)?|d(_| )?ff|feed-?forward( size)?)$",
+            "heads": r"^(#\s*)?(attention )?heads?$|^a$"}
+
+
+def _transformer_columns(header: list[str]) -> dict[str, int] | None:
+    cols = {}
+    for j, h in enumerate(header):
+        t = re.sub(r"\s*\(.*\)$", "", norm_text(h)).strip()
+        for key, rx in _TF_COLS.items():
+            if key not in cols and re.fullmatch(rx, t):
+                cols[key] = j
+    if "heads" in cols and "layers" in cols and ("hidden" in cols or "mlp" in cols):
+        return cols
+    return None
+
+
+def _transformer_graphs(rows, hi, cols, tid, caption) -> list[dict]:
+    """One encoder stack per model row: L x (LayerNorm, multi-head self-attention, Add, LayerNorm,
+    feed-forward, Add), pre-norm as ViT draws it; the sequence length is not in such a table."""
+    name_col = min(j for j in range(len(rows[hi])) if j not in cols.values())
+    docs = []
+    for i in range(hi + 1, len(rows)):
+        r = rows[i]
+        depth, heads = _first_int(r[cols["layers"]]), _first_int(r[cols["heads"]])
+        hidden = _first_int(r[cols["hidden"]]) if "hidden" in cols else None
+        mlp = _first_int(r[cols["mlp"]]) if "mlp" in cols else None
+        if not depth or not heads or _is_empty(r[name_col]) or depth > 200:
+            continue
+        model = re.sub(r"\s*\[\d+\]$", "", r[name_col]).strip()
+        gname = re.sub(r"[^A-Za-z0-9_\-]", "_", f"{tid}_{model}")
+        meta = {"cell": r[name_col], "row": i, "col": name_col}
+        issues = [{"kind": "no_input_shape", "message": "the table gives no sequence length; set the Input shape"}]
+        layers = [{"layer_type": "Input", "layer_name": "tokens", "layer_params": {"shape": [None, hidden]},
+                   "from_layers": [], "meta": dict(meta, token="input")}]
+        prev = "tokens"
+
+        def add(ltype, name, params, inputs):
+            layers.append({"layer_type": ltype, "layer_name": name, "layer_params": params,
+                           "from_layers": inputs, "meta": dict(meta, token=ltype)})
+            return name
+
+        for k in range(1, depth + 1):
+            ln1 = add("LayerNorm", f"block{k}_ln1", {}, [prev])
+            att = add("MultiHeadAttention", f"block{k}_attention",
+                      {"num_heads": heads, **({"key_dim": hidden // heads} if hidden else {})}, [ln1, ln1])
+            res1 = add("Add", f"block{k}_add1", {}, [prev, att])
+            ln2 = add("LayerNorm", f"block{k}_ln2", {}, [res1])
+            mlp_ = add("FeedForward", f"block{k}_mlp", {**({"units": mlp} if mlp else {}),
+                                                         **({"output_units": hidden} if hidden else {})}, [ln2])
+            prev = add("Add", f"block{k}_add2", {}, [res1, mlp_])
+        docs.append({"schema_version": 1, "name": gname[:100], "description": (caption or "")[:500],
+                     "source": {"table": tid, "configuration": model, "orientation": "row", "issues": issues,
+                                "kind": "transformer variants"},
+                     "layers": layers})
+    return docs
+
+
 def table_to_graphs(table: dict | list, input_shape: list[int] | None = None) -> list[dict]:
     """Graph documents (one per configuration) from an architecture table; see the module docstring."""
     if isinstance(table, list):
@@ -508,6 +568,9 @@ def table_to_graphs(table: dict | list, input_shape: list[int] | None = None) ->
         return []
     width = max(len(r) for r in cells)
     cells = [r + [""] * (width - len(r)) for r in cells]
+    tf = _transformer_columns(cells[0])
+    if tf:
+        return _transformer_graphs(cells, 0, tf, tid, table.get("caption"))
     orient = table.get("orientation_checked") or orientation_of(cells)[0]
     rows = _transpose(cells) if orient == "column" else cells
     row_index = (lambda i, j: (j, i)) if orient == "column" else (lambda i, j: (i, j))
