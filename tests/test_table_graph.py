@@ -364,3 +364,53 @@ def test_transformer_variants_table_gives_an_encoder_stack_per_model():
     assert _transformer_columns(["Model", "Layers", "Heads"]) is None         # no width: not a variants table
     assert _transformer_columns(["Model", "Layers", "Width", "MLP", "Heads"]) == {"layers": 1, "hidden": 2,
                                                                                  "mlp": 3, "heads": 4}
+
+
+def test_swin_stage_cells_column_major():
+    """Swin-style: a configuration per column; 'concat 4×4, 96-d, LN' and 'win. sz. 7×7, × 2 dim 96, head 3'."""
+    cells = [["downsp. rate (output size)", "Swin-T", "Swin-S"],
+             ["4×", "concat 4×4, 96-d, LN", "concat 4×4, 96-d, LN"],
+             ["stage 1 (56×56)", "win. sz. 7×7, × 2 dim 96, head 3", "win. sz. 7×7, × 2 dim 96, head 3"],
+             ["8×", "concat 2×2, 192-d , LN", "concat 2×2, 192-d , LN"],
+             ["stage 2 (28×28)", "win. sz. 7×7, × 6 dim 192, head 6", "win. sz. 7×7, × 18 dim 192, head 6"]]
+    docs = table_to_graphs({"cells": cells})
+    assert [d["source"]["configuration"] for d in docs] == ["Swin-T", "Swin-S"]
+    t = [(n["layer_type"], n["layer_params"]) for n in docs[0]["layers"] if n["layer_type"] != "Input"]
+    assert t[0] == ("PatchEmbedding", {"kernel_size": 4, "filters": 96, "norm": "LN"})
+    assert t[1] == ("SwinBlock", {"window": 7, "hidden": 96, "heads": 3}) and t[2] == t[1]
+    assert t[3][0] == "PatchMerging" and t[3][1]["filters"] == 192
+    assert counts(docs[0])["SwinBlock"] == 8 and counts(docs[1])["SwinBlock"] == 20
+
+
+def test_footnote_marks_do_not_hide_a_layer():
+    p = parse_cell("convolution*")
+    assert [l["type"] for l in p["layers"]] == ["Conv2D"] and not p["unknown"]
+
+
+def _pdf_table_captioned_figure(path):
+    from reportlab.lib.pagesizes import letter
+    from reportlab.pdfgen import canvas
+
+    c = canvas.Canvas(str(path), pagesize=letter)
+    c.setFont("Helvetica", 9)
+    y = 700
+    rows = [("type", "patch size/stride", "output size"), ("convolution", "7x7/2", "112x112x64"),
+            ("max pool", "3x3/2", "56x56x64"), ("convolution", "3x3/1", "56x56x192"),
+            ("max pool", "3x3/2", "28x28x192"), ("avg pool", "7x7/1", "1x1x1024")]
+    for row in rows:
+        for x, text in zip((60, 140, 210), row):
+            c.drawString(x, y, text)
+        c.line(55, y - 3, 280, y - 3)
+        y -= 13
+    c.drawString(100, y - 10, "Figure 5: Inception architecture")
+    c.drawString(60, y - 60, "Body text of the appendix goes on here, in a sentence.")
+    c.showPage()
+    c.save()
+
+
+def test_a_table_captioned_figure_is_found(tmp_path):
+    pdf = tmp_path / "fig_table.pdf"
+    _pdf_table_captioned_figure(pdf)
+    (t,) = extract_tables(pdf)
+    assert t["caption"].startswith("Figure 5") and t["cells"][1][0] == "convolution"
+    assert len(t["cells"]) == 6

@@ -236,7 +236,7 @@ def parse_cell(text: str) -> dict:
     Returns ``{"layers": [...], "repeat": n, "unknown": [words], "group": bool}``;
     each layer ``{"type", "params", "block", "kernel"?, "numbers"?, "text"}``.
     """
-    t = norm_text(text)
+    t = re.sub(r"(?<=[a-z)\]])[*†‡§¶]+(?=\s|,|$)", "", norm_text(text))      # footnote marks: "convolution*"
     out = {"layers": [], "repeat": 1, "unknown": [], "group": False, "text": t}
     if t in EMPTY:
         return out
@@ -261,6 +261,20 @@ def parse_cell(text: str) -> dict:
         out["group"] = True
     t = t.replace("[", " ").replace("]", " ")
     chunks = [c.strip() for c in re.split(r"[;&+\n]| then ", t) if c.strip()]
+    # Swin-style stage cells: "concat 4x4, 96-d, LN" (patch merging), "win. sz. 7x7, x 2 dim 96, head 3"
+    m = re.fullmatch(r"concat (\d+)x\1\s*,\s*(\d+)-?d\s*(?:,\s*ln)?", t)
+    if m:
+        out["layers"].append({"type": "PatchMerging", "params": {"kernel_size": int(m.group(1)),
+                                                                 "filters": int(m.group(2)), "norm": "LN"},
+                              "block": False, "text": t, "keep_params": True})
+        return out
+    m = re.fullmatch(r"win\.? ?sz\.? (\d+)x\1\s*,?\s*(?:x\s*(\d+)\s*)?dim (\d+)\s*,\s*heads? (\d+)(?:\s*x\s*(\d+))?", t)
+    if m:
+        out["repeat"] = int(m.group(2) or m.group(5) or 1)
+        out["layers"].append({"type": "SwinBlock", "params": {"window": int(m.group(1)), "hidden": int(m.group(3)),
+                                                              "heads": int(m.group(4))},
+                              "block": False, "text": t, "keep_params": True})
+        return out
     if re.match(r"^(input|data|image)\b", t) and not re.match(r"^(input|data|image) size", t):
         dims = _size(t)
         lay = {"type": "Input", "params": {}, "block": False, "text": t}
@@ -872,6 +886,10 @@ def _emit_layer(b: _Builder, lay, rowp, meta, name, p, rep_idx, issues, vocab):
     elif t in ("LSTM", "GRU", "SimpleRNN"):
         u = prm.get("units") or (nums[0] if nums else None) or filters
         b.add(t, {"units": u}, meta, base)
+    elif lay.get("keep_params"):           # a layer the vocabulary has no entry for yet: kept as read
+        if t == "PatchMerging" and (not b.layers or b.layers[-1]["layer_type"] == "Input"):
+            t = "PatchEmbedding"              # the first one splits the image into patches
+        b.add(t, prm, dict(meta, not_in_vocabulary=True), base)
     else:
         spec = vocab.layers.get(t)
         keep = {k: v for k, v in prm.items() if spec and k in spec.params}

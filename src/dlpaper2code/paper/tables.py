@@ -361,6 +361,17 @@ def guess_orientation(cells: list[list[str]]) -> str:
     return "row"
 
 
+def _table_under_figure_caption(cells: list[list[str]]) -> bool:
+    from .table_graph import cell_layer_score
+
+    if len(cells) < 4 or max(len(r) for r in cells) < 3:
+        return False
+    filled = [c for r in cells for c in r if c.strip()]
+    if sum(len(c) <= 25 for c in filled) < 0.8 * len(filled):
+        return False
+    return sum(1 for r in cells if any(cell_layer_score(c) >= 0.5 for c in r)) >= 3
+
+
 BELOW_BONUS = 2.0       # points: a table below its caption wins a near tie (the common layout)
 
 
@@ -372,10 +383,12 @@ def page_tables(page: PageLayout, captions: list[Caption] | None = None) -> list
     # its own table than to the next one), and a table already taken by a nearer caption is not read twice
     options = []
     for c in captions:
-        if c.kind != "table":
-            continue
         found = [x for x in (_read_table(page, c, body_ids, cap_ids, "down"),
                              _read_table(page, c, body_ids, cap_ids, "up")) if x is not None]
+        if c.kind != "table":
+            # a table captioned "Figure N" (BN-Inception's appendix): at least 4 rows of 3 columns of short
+            # cells, 3 rows or more naming a layer (a drawing's labels are no such grid)
+            found = [x for x in found if _table_under_figure_caption(x["cells"])]
         options.append((c, sorted(found, key=lambda x: (x["_gap"] - (BELOW_BONUS if x["_direction"] == "down" else 0)))))
     chosen: list[tuple[Caption, dict]] = []
     claims: list[tuple[list[float], float]] = []
