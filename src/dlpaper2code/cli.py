@@ -353,7 +353,7 @@ def cmd_paper(args) -> int:
     flags = {"targets": targets, "dpi": args.dpi, "max_pages": args.max_pages, "max_mb": args.max_mb,
              "read_figures": not args.no_figures, "ocr": not args.no_ocr, "max_ocr_pages": args.max_ocr_pages,
              "password": args.password, "figure_classifier": "" if args.no_classifier else (model or ""),
-             "figure_min_probability": args.figure_min_probability}
+             "figure_min_probability": args.figure_min_probability, "model": args.model}
     # a flag left out keeps PaperOptions' default (the parser's defaults are None)
     options = PaperOptions(**{k: v for k, v in flags.items() if v is not None})
     try:
@@ -497,6 +497,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-figures", action="store_true", help="do not pass figures to the diagram reader")
     p.add_argument("--no-ocr", action="store_true", help="refuse pages without a text layer instead of OCR")
     p.add_argument("--max-ocr-pages", type=int, help="scanned pages read by OCR (default 30)")
+    p.add_argument("--model", help="offer this graph candidate as graph.json (its name or configuration, e.g. "
+                                   "'Swin-S'); default: the best ranked (report.json: candidates_ranked)")
     p.add_argument("--password", help="user password of an encrypted PDF")
     p.add_argument("--figure-classifier", metavar="MODEL", help="figure classifier that picks the figures to read "
                    f"(default {DEFAULT_FIGURE_CLASSIFIER} when present, made by the figclass stage)")

@@ -24,7 +24,9 @@ Figures and tables
     layers), ``fuse_ratio`` (share of matching layers for a table and a figure to describe the
     same model).
 Outputs
-    ``targets`` (code targets; empty: every target), ``render_graphs`` (draw each graph as a PNG),
+    ``model`` (the graph candidate offered as ``graph.json``, by name or configuration, as
+    ``dlpaper2code paper --model NAME``; empty: the best ranked, :mod:`.primary`), ``targets``
+    (code targets; empty: every target), ``render_graphs`` (draw each graph as a PNG),
     ``page_images`` (small page images with the found figures and tables outlined).
 """
 from __future__ import annotations
@@ -63,6 +65,7 @@ class PaperOptions:
     min_figure_layers: int = 3
     fuse_ratio: float = 0.8
     # outputs
+    model: str = ""                 # the candidate to offer as graph.json (name or configuration); "": best ranked
     targets: tuple[str, ...] = TARGETS
     render_graphs: bool = True
     page_images: bool = True

@@ -418,22 +418,30 @@ def _fuse_with_table(run: _PaperRun, fig: dict, doc: dict, info: dict) -> bool:
 # ------------------------------------------------------------------ 6. graphs -> code
 def _graphs_to_code(run: _PaperRun) -> None:
     """Every candidate: written to graphs/<name>.json and validated (:func:`_write_graph`); a valid
-    one drawn (``render_graphs``) and emitted for every target into code/<name>/.  The first valid
-    graph is also graph.json.  ``report.graphs``, ``report.primary_graph``, ``steps.graphs`` and
+    one drawn (``render_graphs``) and emitted for every target into code/<name>/.  The best ranked
+    candidate (:mod:`.primary`: the paper's own model) is also graph.json, valid or not.  ``report.graphs``, ``report.primary_graph``, ``steps.graphs`` and
     ``steps.code`` (graphs emitted per target)."""
-    primary = None
+    from .primary import pick, rank_candidates
+
     for cand in run.candidates:
         entry, graph = _write_graph(run, cand)
         run.graphs.append(entry)
+        cand["valid"] = graph is not None
         if graph is None:
             continue
-        primary = primary or cand["name"]
         if run.options.render_graphs:
             _draw_graph(run, graph, entry)
         _emit_code(run, graph, entry)
+    # the paper's own model, ranked among every candidate (a graph with errors is still offered:
+    # the editor opens graph.json and fixes it; its errors are in report.graphs)
+    ranked = rank_candidates(run.candidates, run.table_info)
+    primary, why = pick(ranked, run.candidates, run.options.model)
     if primary:
         shutil.copyfile(run.tmp / "graphs" / f"{primary}.json", run.tmp / "graph.json")
     run.report["graphs"] = run.graphs
+    run.report["candidates_ranked"] = ranked
+    run.report["primary_reason"] = why
+    run.report["primary_valid"] = bool(primary) and any(g["valid"] for g in run.graphs if g["name"] == primary)
     run.report["primary_graph"] = primary
     run.steps["graphs"] = {"candidates": len(run.graphs), "valid": sum(g["valid"] for g in run.graphs)}
     run.steps["code"] = {t_: sum(1 for g in run.graphs if g["code"].get(t_, {}).get("ok")) for t_ in run.targets}
