@@ -43,7 +43,7 @@ help:
 	@echo "make run     snakemake --cores \$$CORES all   (CORES=$(CORES)); results in results/"
 	@echo "make test    pytest (PYTEST_ARGS=...)"
 	@echo "make serve   the catalog website + editor on http://127.0.0.1:$$PORT (PORT=$(PORT), WEB_DB=$(WEB_DB))"
-	@echo "make bench   benchmarks (code generation, simulated dataset, diagram reader on 1008 models x styles) + slow tests"
+	@echo "make bench   benchmarks (code generation, simulated dataset, diagram reader on 1008 models x styles, real papers) + slow tests"
 	@echo "make dvc     regenerate dvc.yaml from the Snakemake workflow (dvc-check: verify it)"
 	@echo "make repro   dvc repro"
 	@echo "make clean   remove results/ (distclean: also $(VENV) and Snakemake state)"
@@ -93,9 +93,9 @@ test: setup
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 bench: setup
-	@$(BIN)/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS) --forcerun bench_codegen bench_simulate bench_read -- bench_codegen bench_simulate bench_read
+	@$(BIN)/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS) --forcerun bench_codegen bench_simulate bench_read realpapers -- bench_codegen bench_simulate bench_read realpapers
 	@for f in results/metrics/codegen_bench.json results/metrics/simulate_bench.json; do echo "$$f:"; cat $$f; done
-	@cat results/read_bench/summary.md
+	@cat results/read_bench/summary.md results/realpapers/summary.md
 	@# slow tests, if any (pytest exits 5 when none is selected)
 	@rc=0; $(PY) -m pytest -q -m slow $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -ne 0 ] && [ $$rc -ne 5 ]; then exit $$rc; fi

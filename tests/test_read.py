@@ -61,8 +61,6 @@ def test_fixed_set_meets_the_goals(fixed_set):
     # shapes and Caffe labels give the hyper-parameters the paper left out
     for style in ("keras3", "keras2", "caffe"):
         assert summary[style]["hparam_accuracy"] >= 0.97, (style, report)
-    # a median well under the 1.5 s goal on an idle core; loose here (shared CI machines)
-    assert summary["keras3"]["seconds_median"] < 4.0, report
 
 
 def test_graph_document_is_valid(one_diagram):

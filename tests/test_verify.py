@@ -21,7 +21,13 @@ from dlpaper2code.emit.verify import SUBPROCESS_ENV, _env, format_report, summar
 from conftest import EXTRA, ROOT, ZOO
 
 
-@pytest.mark.parametrize("path", ZOO, ids=lambda p: p.stem)
+# CI verifies the small graphs of the zoo in every framework; the large ones (VGG-16, AlexNet, Inception,
+# the ResNet stage, the MobileNet blocks) are the full check, run by `make bench` (marker slow).
+QUICK = {"lenet5", "two_inputs", "imdb_lstm"}
+ZOO_CASES = [p if p.stem in QUICK else pytest.param(p, marks=pytest.mark.slow) for p in ZOO]
+
+
+@pytest.mark.parametrize("path", ZOO_CASES, ids=lambda p: p.stem)
 def test_zoo_all_targets_verified_and_equivalent(path, tmp_path):
     result = verify_graph(path, "all", tmp_path, equivalence=True, atol=1e-4)
     assert set(result["targets"]) == {"pytorch", "keras", "tensorflow", "caffe"}

@@ -203,6 +203,7 @@ def _measure_edits(page, layer, param, values, expect_text):
             "p95_ms": round(sorted(lat)[int(0.95 * (len(lat) - 1))], 1), "max_ms": round(max(lat), 1)}
 
 
+@pytest.mark.slow
 def test_edit_to_code_latency(server, page):
     """Each edit of a parameter: time from the input event to the new code in the panel
     (POST /api/generate: validation with shapes + all four targets, then highlighting)."""

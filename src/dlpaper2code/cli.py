@@ -224,6 +224,14 @@ def cmd_bench_real(args) -> int:
     if args.processes < 1:
         print("error: --processes must be >= 1", file=sys.stderr)
         return 2
+    if args.robustness:
+        from .eval.realpapers import run_robustness
+
+        r = run_robustness(args.pdfs, args.output, processes=args.processes, timeout_s=args.timeout,
+                           progress=lambda m: print(m, file=sys.stderr, flush=True))
+        print(f"{r['pdfs']} PDFs: {r['statuses']}; internal errors {r['internal_errors']}, hangs {r['hangs']}; "
+              f"{Path(args.output) / 'robustness.md'}")
+        return 1 if r["internal_errors"] or r["hangs"] else 0
     if not Path(args.data, "truth").is_dir():
         print(f"error: {args.data}: no truth/ folder (the benchmark's ground truth)", file=sys.stderr)
         return 2
@@ -461,6 +469,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--processes", type=int, default=1, help="papers run at once (default: %(default)s)")
     p.add_argument("--timeout", type=float, default=600, help="seconds one paper may take (default: %(default)s)")
     p.add_argument("--paper", action="append", help="only this paper (repeatable)")
+    p.add_argument("--robustness", action="store_true", help="run every PDF of --pdfs unscored: statuses, internal "
+                                                             "errors, hangs, slowest pages (robustness.md)")
     p.set_defaults(func=cmd_bench_real)
 
     p = sub.add_parser("render", help="draw a graph as a Keras- or Caffe-style diagram (PNG + pixel ground truth)")

@@ -361,7 +361,11 @@ def run_paper(pdf: Path, out: Path, timeout_s: float) -> dict:
         internal = "Traceback" in (r.stderr or "")
         return {"status": "internal_error" if internal else "refused", "wall_seconds": wall,
                 "message": " | ".join(tail)[:300]}
-    return {"status": (report or {}).get("status", "ok"), "wall_seconds": wall, "report": report}
+    status = (report or {}).get("status", "ok")
+    if status == "failed":                # refused with a reason (encrypted, too long...) or a bug (internal)
+        status = f"failed_{report.get('kind', 'unknown')}"
+    return {"status": status, "wall_seconds": wall, "report": report,
+            "message": (report or {}).get("message", "")}
 
 
 def evaluate_paper(name: str, truths: dict[str, dict], labels: list[dict] | None, out: Path, run: dict) -> dict:
@@ -513,7 +517,55 @@ def run_benchmark(pdf_dir: str | os.PathLike, out_dir: str | os.PathLike, *, dat
     return {**result, "rows": rows}
 
 
-__all__ = ["score_graph", "truth_sequence", "pred_sequence", "score_tables", "run_benchmark", "load_truth",
+def run_robustness(pdf_dir: str | os.PathLike, out_dir: str | os.PathLike, *, processes: int = 2,
+                   timeout_s: float = 600, progress=None) -> dict:
+    """Every PDF of a folder through the paper route, unscored: how each run ended (ok, no model,
+    refused with a reason, internal error, hang) and the slowest pages.  The route must never end
+    in an internal error or a hang, whatever the PDF."""
+    pdf_dir, out_dir = Path(pdf_dir), Path(out_dir)
+    pdfs = sorted(p for p in pdf_dir.glob("*.pdf") if p.is_file())
+
+    def one(pdf):
+        run = run_paper(pdf, out_dir / "papers" / pdf.stem, timeout_s)
+        rep = run.get("report") or {}
+        secs, pages = (rep.get("seconds") or {}).get("total"), rep.get("pages") or 0
+        row = {"pdf": pdf.name, "status": run["status"], "pages": pages, "seconds": secs,
+               "wall_seconds": run.get("wall_seconds"),
+               "seconds_per_page": round(secs / pages, 3) if secs and pages else None,
+               "message": run.get("message") or (rep.get("error") or {}).get("message", "")}
+        if progress:
+            progress(f"{pdf.name}: {row['status']}")
+        return row
+
+    with ThreadPoolExecutor(max_workers=max(1, processes)) as ex:
+        rows = list(ex.map(one, pdfs))
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    slow = sorted((r for r in rows if r["seconds_per_page"] is not None), key=lambda r: -r["seconds_per_page"])[:5]
+    spp = [r["seconds_per_page"] for r in rows if r["seconds_per_page"] is not None]
+    result = {"pdfs": len(rows), "statuses": counts,
+              "internal_errors": counts.get("internal_error", 0) + counts.get("failed_internal", 0),
+              "hangs": counts.get("timeout", 0),
+              "seconds_per_page_median": round(percentile(spp, 50), 3) if spp else None,
+              "seconds_per_page_p95": round(percentile(spp, 95), 3) if spp else None,
+              "slowest": [{k: r[k] for k in ("pdf", "pages", "seconds", "seconds_per_page")} for r in slow],
+              "rows": rows}
+    lines = [f"# The paper route on {len(rows)} real PDFs (robustness)", "",
+             "| status | PDFs |", "|---|---:|"] + [f"| {k} | {v} |" for k, v in sorted(counts.items())] + \
+            ["", f"Internal errors: {result['internal_errors']}; hangs (over {timeout_s:.0f} s): {result['hangs']}; "
+             f"seconds per page: median {result['seconds_per_page_median']}, p95 {result['seconds_per_page_p95']}.",
+             "", "Slowest (seconds per page): " + ", ".join(f"{r['pdf']} {r['seconds_per_page']} s ({r['pages']} p.)"
+                                                          for r in slow), "",
+             "| pdf | status | pages | s/page | message |", "|---|---|---:|---:|---|"] + \
+            [f"| {r['pdf']} | {r['status']} | {r['pages']} | {r['seconds_per_page'] or '—'} | "
+             f"{str(r['message'])[:80].replace('|', '/')} |" for r in rows]
+    atomic_write_text(out_dir / "robustness.md", "\n".join(lines) + "\n")
+    atomic_write_text(out_dir / "robustness.json", json.dumps(result, indent=1) + "\n")
+    return result
+
+
+__all__ = ["run_robustness", "score_graph", "truth_sequence", "pred_sequence", "score_tables", "run_benchmark", "load_truth",
            "summarize", "format_summary", "evaluate_paper", "graphs_in"]
 
 
