@@ -414,3 +414,18 @@ def test_a_table_captioned_figure_is_found(tmp_path):
     (t,) = extract_tables(pdf)
     assert t["caption"].startswith("Figure 5") and t["cells"][1][0] == "convolution"
     assert len(t["cells"]) == 6
+
+
+def test_condensenet_style_brackets_with_repeat_between_the_lines():
+    """The bracket's two lines read in order with its 'x4 (k=8)' between them: a DenseNet-style
+    layer repeated, with its growth rate; '(stride 2)' and '1000-dim' are parameters."""
+    cells = [["CondenseNet", "Feature map size"], ["3×3 Conv (stride 2), 16", "112×112"],
+             ["1×1 L-Conv ×4 (k=8) 3×3 G-Conv", "112×112"], ["2×2 average pool, stride 2", "56×56"],
+             ["7×7 global average pool", "1×1"], ["1000-dim fully-connected, softmax", ""]]
+    d = table_to_graphs({"cells": cells})[0]
+    c = counts(d)
+    assert c["dense_layer"] == 4 and c["AvgPool2D"] == 1 and c["GlobalAvgPool2D"] == 1
+    assert next(n for n in d["layers"] if n["layer_type"] == "dense_layer")["layer_params"] == {"growth_rate": 8}
+    conv = next(n for n in d["layers"] if n["layer_type"] == "Conv2D")
+    assert conv["layer_params"]["strides"] == 2 and conv["layer_params"]["filters"] == 16
+    assert next(n for n in d["layers"] if n["layer_type"] == "Dense")["layer_params"] == {"units": 1000}

@@ -88,7 +88,10 @@ EXTRA_NAMES = {"prob": ("Activation", {"function": "softmax"}), "softmx": ("Acti
                "fully-connected": ("Dense", {}), "fully connected": ("Dense", {}), "linear": ("Dense", {}),
                "average pool": ("AvgPool2D", {}), "avg pool": ("AvgPool2D", {}), "avgpool": ("AvgPool2D", {}),
                "conv2d": ("Conv2D", {}), "conv 2d": ("Conv2D", {}),
-               "pool": ("MaxPool2D", {})}      # "pool" alone, as tables print it (max unless said otherwise)
+               "pool": ("MaxPool2D", {}),
+               # group convolutions as tables name them (CondenseNet's learned and standard group conv)
+               "g-conv": ("Conv2D", {}), "l-conv": ("Conv2D", {}), "gconv": ("Conv2D", {}),
+               "group conv": ("Conv2D", {}), "dwconv": ("DepthwiseConv2D", {})}      # "pool" alone, as tables print it (max unless said otherwise)
 BLOCK_WORDS = [(re.compile(r"^inception$"), "inception_module"), (re.compile(r"^mbconv(\d+)?$"), "mbconv"),
                (re.compile(r"^bneck$"), "mbconv"),
                (re.compile(r"^dense\s*block$"), "dense_layer"), (re.compile(r"^bottleneck$"), "resnet_bottleneck")]
@@ -237,9 +240,27 @@ def parse_cell(text: str) -> dict:
     each layer ``{"type", "params", "block", "kernel"?, "numbers"?, "text"}``.
     """
     t = re.sub(r"(?<=[a-z)\]])[*†‡§¶]+(?=\s|,|$)", "", norm_text(text))      # footnote marks: "convolution*"
+    t = re.sub(r"\(\s*stride\s*(\d+)\s*\)", r"stride \1", t)                   # "3x3 conv (stride 2)"
+    t = re.sub(r"\b(\d+)-dim\b", r"\1-d", t)                                        # "1000-dim fully-connected"
+    # a growth rate beside a bracket: "(k=32)"
+    m = re.search(r"\(\s*k\s*=\s*(\d+)\s*\)", t)
+    if m:
+        out_growth = int(m.group(1))
+        t = (t[:m.start()] + t[m.end():]).strip()
+    else:
+        out_growth = None
     out = {"layers": [], "repeat": 1, "unknown": [], "group": False, "text": t}
+    if out_growth:
+        out["growth_rate"] = out_growth
     if t in EMPTY:
         return out
+    # a repeat printed between the two lines of a bracket ("1x1 l-conv x4 3x3 g-conv": the bracket's
+    # lines read in order, its "x4" beside them): the whole group repeats
+    m = re.search(r"(?<=[a-z])\s+x\s*(\d+)\s+(?=\d+x\d+\s+[a-z])", t)
+    if m:
+        out["repeat"] = int(m.group(1))
+        out["group"] = True
+        t = (t[:m.start()] + " ; " + t[m.end():]).strip()
     m = re.search(r"[\]\)]?\s*x\s*(\d+)$", t)
     if m and not re.search(r"\d\s*x\s*\d+$", t[: m.end()].replace(" ", "")[-8:] if False else ""):
         head = t[: m.start()].rstrip()
@@ -926,7 +947,7 @@ def _emit_block(b, t, prm, nums, kernel, stride, filters, rowp, meta, base, p, r
             meta["kernel_size"] = kernel
         b.add(t, bp, meta, base or "mbconv")
     elif t == "dense_layer":
-        b.add(t, {}, meta, base or "dense")
+        b.add(t, {k: v for k, v in prm.items() if k == "growth_rate"}, meta, base or "dense")
     elif t == "resnet_bottleneck" and _first_int(rowp.get("expand")) is not None:
         # MobileNetV2's "bottleneck" rows (t, c, n, s): an inverted residual, our MBConv block
         prm = dict(prm, expand=_first_int(rowp.get("expand")))
@@ -970,7 +991,8 @@ def _blocks_from_groups(seq) -> None:
                 blk = {"type": "resnet_bottleneck", "params": {"filters": fs[0]}, "block": True,
                        "shrink": shrink, "text": p["text"]}
             elif ks == [1, 3] and not any(fs):
-                blk = {"type": "dense_layer", "params": {}, "block": True, "text": p["text"]}
+                blk = {"type": "dense_layer", "params": ({"growth_rate": p["growth_rate"]} if p.get("growth_rate")
+                                                         else {}), "block": True, "text": p["text"]}
             if blk:
                 p["layers"] = [blk]
         if size:

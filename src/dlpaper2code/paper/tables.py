@@ -380,7 +380,7 @@ def page_tables(page: PageLayout, captions: list[Caption] | None = None) -> list
     body_ids = {id(s) for s in body_lines(page)}
     cap_ids = {id(s) for c in captions for s in c.segments}
     # each caption reads the table on both sides; the nearer one is its table (a caption sits closer to
-    # its own table than to the next one), and a table already taken by a nearer caption is not read twice
+    # its own table than to the next one), and a table already taken by another caption is not read twice
     options = []
     for c in captions:
         found = [x for x in (_read_table(page, c, body_ids, cap_ids, "down"),
@@ -392,7 +392,8 @@ def page_tables(page: PageLayout, captions: list[Caption] | None = None) -> list
         options.append((c, sorted(found, key=lambda x: (x["_gap"] - (BELOW_BONUS if x["_direction"] == "down" else 0)))))
     chosen: list[tuple[Caption, dict]] = []
     claims: list[tuple[list[float], float]] = []
-    for c, found in sorted(options, key=lambda o: min((x["_gap"] for x in o[1]), default=1e9)):
+    # a caption with one possible table first (its table cannot be elsewhere), then by nearness
+    for c, found in sorted(options, key=lambda o: (len(o[1]), min((x["_gap"] for x in o[1]), default=1e9))):
         for x in found:
             if any(iou(x["box"], box) > 0.5 for box, _ in claims):
                 continue
