@@ -429,3 +429,20 @@ def test_condensenet_style_brackets_with_repeat_between_the_lines():
     conv = next(n for n in d["layers"] if n["layer_type"] == "Conv2D")
     assert conv["layer_params"]["strides"] == 2 and conv["layer_params"]["filters"] == 16
     assert next(n for n in d["layers"] if n["layer_type"] == "Dense")["layer_params"] == {"units": 1000}
+
+
+def test_unknown_module_rows_and_spanning_widths():
+    """ShiftNet-style: 'CSC / s2' then 'CSC / s1' in one ruled group, the output width printed once for
+    both, a Repeat column, 'ℰ' the expansion, '1k' classes: the module is kept with its parameters."""
+    cells = [["Group", "Type/ Stride", "Kernel", "E", "Output Channel", "Repeat"],
+             ["-", "Conv /s2", "7×7", "-", "32", "1"],
+             ["1", "CSC / s2", "5×5", "4", "64", "1"], ["", "CSC / s1", "5×5", "4", "", "4"],
+             ["-", "Avg Pool", "7×7", "-", "64", "1"], ["-", "FC", "-", "-", "1k", "1"]]
+    d = table_to_graphs({"cells": cells})[0]
+    csc = [n for n in d["layers"] if n["layer_type"] == "CSC"]
+    assert len(csc) == 5
+    assert csc[0]["layer_params"] == {"kernel_size": 5, "strides": 2, "filters": 64, "expand": 4}
+    assert all(n["layer_params"]["filters"] == 64 and n["layer_params"]["strides"] == 1 for n in csc[1:])
+    assert next(n for n in d["layers"] if n["layer_type"] == "Dense")["layer_params"] == {"units": 1000}
+    assert any(i["kind"] == "unknown_module" for i in d["source"]["issues"])
+    assert graph_issues(d)                        # not in the vocabulary: the editor maps it first

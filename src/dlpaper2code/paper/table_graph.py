@@ -57,7 +57,7 @@ EMPTY = {"", "-", "–", "—", "n/a", "none", "·"}
 
 # header words -> a role
 HEADERS: list[tuple[str, str]] = [
-    (r"^(#|num\.?|number of)\s*layers?$", "repeat"),
+    (r"^(#|num\.?|number of)\s*layers?$|^#?\s*repeats?$|^repetitions?$", "repeat"),
     (r"output size|data size|^output$|^out size", "output_size"),
     (r"^(layer\s*)?name$", "name"),
     (r"^(layer|layers)$", "layer"),
@@ -65,7 +65,7 @@ HEADERS: list[tuple[str, str]] = [
     (r"patch size|^support$|kernel|filter size|receptive|^size$|^window", "kernel"),
     (r"filter shape", "filter_shape"),
     (r"filt dim", "filt_dim"),
-    (r"num filts|# ?filters|#? ?channels|^filters$|^units$|^width$|^# ?out$|^out(put)? channels$", "filters"),
+    (r"num filts|# ?filters|#? ?channels|^filters$|^units$|^width$|^# ?out$|^out(put)? channels?$", "filters"),
     (r"stride", "stride"),
     (r"^pad", "pad"),
     (r"input size|resolution|^input$", "input_size"),
@@ -75,7 +75,7 @@ HEADERS: list[tuple[str, str]] = [
     (r"expan", "expand"),
     (r"^se$", "se"), (r"^nl$|^non-?linearity$|^activation$", "activation"),
     # MobileNetV2's one-letter headers: expansion t, channels c, repeats n, stride s
-    (r"^t$", "expand"), (r"^c$", "filters"), (r"^n$", "repeat"), (r"^s$", "stride"),
+    (r"^t$", "expand"), (r"^e$|^ℰ$", "expand"), (r"^c$", "filters"), (r"^n$", "repeat"), (r"^s$", "stride"),
     (r"params|flops|ops|mult|time|stage|^no\.?$|^index$|^#$|^depth$", "ignore"),
 ]
 INCEPTION_KEYS = ("f1x1", "f3x3_reduce", "f3x3", "f5x5_reduce", "f5x5", "pool_proj")
@@ -520,7 +520,11 @@ class _Builder:
 
 
 def _row_roles(header: list[str]) -> list[str | None]:
-    return [_header_role(h) for h in header]
+    roles = [_header_role(h) for h in header]
+    letters = {norm_text(h) for h in header}
+    if len(letters & {"a", "b", "c", "d", "e"}) >= 3:   # VGG's configurations A to E are names, not t/c/n/s/ℰ
+        roles = [None if len(norm_text(h)) == 1 else r for r, h in zip(roles, header)]
+    return roles
 
 
 def _find_header(rows: list[list[str]]) -> int:
@@ -715,19 +719,37 @@ def _collect(rows, hi, ccol, cfg_cols, roles, col_of, name_col, row_index, issue
                 continue                          # "11 weight layers", "1.8x10^9": not a layer row
             if re.search(r"weight layers|flops|params", norm_text(text)):
                 continue
+            # a module the vocabulary does not know, named in the table's operator column ("CSC / s2",
+            # ShiftNet's shift module): kept as a node of that name with the row's parameters, so the
+            # graph has the layer and the editor can map it (it does not validate until then)
+            m = re.fullmatch(r"\s*([A-Za-z][A-Za-z\-]{1,11})\s*((?:/\s*s?\d+|,?\s*stride\s*\d+)?)\s*", text)
+            if m and roles[src_j] == "type":
+                lay = {"type": m.group(1), "params": {}, "block": False, "text": text, "keep_params": True,
+                       "opaque": True}
+                _params_from_words(m.group(2).replace("/", " / ").split(), lay)
+                p["layers"] = [lay]
         if p["unknown"]:
             rr, cc = row_index(i, src_j)
             issues.append({"kind": "unknown_layer", "row": rr, "col": cc, "cell": text,
                            "words": p["unknown"],
                            "message": f"no layer type for {' '.join(p['unknown'])!r} in cell {text!r}"})
         rowp = {role: r[j] for role, j in col_of.items() if j < len(r) and not _is_empty(r[j])}
+        # a blank width under the same operator's: a cell spanning the group's rows (ShiftNet's
+        # "Output Channel" printed once for "CSC / s2" and "CSC / s1")
+        if seq and "filters" in col_of and "filters" not in rowp and p["layers"] and seq[-1][0]["layers"] \
+                and p["layers"][0]["type"] == seq[-1][0]["layers"][0]["type"] and "filters" in seq[-1][1]:
+            rowp["filters"] = seq[-1][1]["filters"]
         rr, cc = row_index(i, src_j)
         seq.append((p, rowp, {"cell": text, "row": rr, "col": cc}, name))
     return seq
 
 
 def _first_int(v):
-    n = _ints(norm_text(v)) if v is not None else []
+    t = norm_text(v) if v is not None else ""
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*k", t)          # "1k" classes
+    if m:
+        return int(float(m.group(1)) * 1000)
+    n = _ints(t)
     return n[0] if n else None
 
 
@@ -907,6 +929,15 @@ def _emit_layer(b: _Builder, lay, rowp, meta, name, p, rep_idx, issues, vocab):
     elif t in ("LSTM", "GRU", "SimpleRNN"):
         u = prm.get("units") or (nums[0] if nums else None) or filters
         b.add(t, {"units": u}, meta, base)
+    elif lay.get("opaque"):
+        for key, value in (("kernel_size", kernel), ("strides", stride), ("filters", filters),
+                           ("expand", _first_int(rowp.get("expand")))):
+            if value is not None:
+                prm[key] = value
+        issues.append({"kind": "unknown_module", "cell": meta.get("cell"),
+                       "message": f"{t!r} is not in the layer vocabulary: kept with its parameters; map it to "
+                                  "layers or a block in the editor"})
+        b.add(t, prm, dict(meta, not_in_vocabulary=True), base)
     elif lay.get("keep_params"):           # a layer the vocabulary has no entry for yet: kept as read
         if t == "PatchMerging" and (not b.layers or b.layers[-1]["layer_type"] == "Input"):
             t = "PatchEmbedding"              # the first one splits the image into patches

@@ -105,6 +105,19 @@ def _centre(line) -> float:
     return cs[len(cs) // 2]
 
 
+def _repeated_operator(a, b) -> bool:
+    if len(a) < 3 or len(b) < 3:
+        return False
+    for s in a:
+        word = s.text.split()[0] if s.text.split() else ""
+        if len(word) < 2 or not word[0].isalpha():
+            continue
+        for u in b:
+            if abs(u.x0 - s.x0) < 1.5 and u.text.split() and u.text.split()[0] == word:
+                return True
+    return False
+
+
 def _logical_rows(lines, brackets, hrules, pitch: bool = True) -> list[list[int]]:
     """Group text lines into table rows (lists of line indices).  Lines join one row when a tall
     bracket spans them, when they follow each other closer than the table's row pitch (a wrapped
@@ -132,7 +145,9 @@ def _logical_rows(lines, brackets, hrules, pitch: bool = True) -> list[list[int]
         if len(inner) >= 2:
             band = [sum(1 for y in inner if y < c) for c in centres]
             for i in range(n - 1):
-                if band[i] == band[i + 1]:
+                # two full lines that start a cell with the same word at the same place are two rows of
+                # a group (ShiftNet's "CSC / s2" and "CSC / s1" between the same rules), not one cell
+                if band[i] == band[i + 1] and not _repeated_operator(lines[i], lines[i + 1]):
                     join(i, i + 1)
     return sorted(rows.groups())
 
@@ -249,7 +264,13 @@ SPAN_SHARE = 0.45
 
 def _col_intervals(row_runs, vrules):
     if len(vrules) >= 2:
-        return [(vrules[i], vrules[i + 1]) for i in range(len(vrules) - 1)]
+        cols = [(vrules[i], vrules[i + 1]) for i in range(len(vrules) - 1)]
+        ink = [(x0, x1) for runs in row_runs for x0, x1, _ in runs]
+        if ink and min(a for a, _ in ink) < vrules[0] - 1.0:      # a column left of the first rule (no border)
+            cols.insert(0, (min(a for a, _ in ink) - 1.0, vrules[0]))
+        if ink and max(b for _, b in ink) > vrules[-1] + 1.0:     # and right of the last one
+            cols.append((vrules[-1], max(b for _, b in ink) + 1.0))
+        return cols
     flat = sorted((ri, x0, x1) for ri, runs in enumerate(row_runs) for x0, x1, _ in runs)
     flat.sort(key=lambda t: t[1])
     blocks: list[list] = []
