@@ -353,3 +353,36 @@ def test_ieee_style_table_caption(tmp_path):
     tables = extract_tables(pdf)
     assert len(tables) == 1 and tables[0]["caption"] == "TABLE I ARCHITECTURE OF THE NETWORK"
     assert tables[0]["number"] == "I" and tables[0]["cells"][1] == ["conv1", "conv3-64"]
+
+
+def test_figure_clustering_grid_equals_every_pair():
+    """The grid clustering (dense plots: 28,000 marks on one real page) groups exactly as comparing
+    every pair of boxes does, captions between boxes included."""
+    import random
+
+    from dlpaper2code.core.dsu import DisjointSet
+    from dlpaper2code.paper.common import gap
+    from dlpaper2code.paper.figures import _blocked, _cluster
+
+    def every_pair(boxes, join, blockers):
+        c = DisjointSet(len(boxes))
+        for i in range(len(boxes)):
+            for j in range(i + 1, len(boxes)):
+                if gap(boxes[i], boxes[j]) <= join and not _blocked(boxes[i], boxes[j], blockers):
+                    c.merge(i, j)
+        return c.groups()
+
+    rng = random.Random(7)
+    for _ in range(150):
+        boxes = []
+        for _ in range(rng.randint(1, 90)):
+            x, y = rng.uniform(0, 400), rng.uniform(0, 500)
+            w, h = (rng.uniform(0, 300), rng.uniform(0, 200)) if rng.random() < 0.1 else \
+                (rng.uniform(0, 12), rng.uniform(0, 12))
+            boxes.append([x, y, x + w, y + h])
+        blockers = []
+        for _ in range(rng.randint(0, 3)):
+            y = rng.uniform(0, 500)
+            blockers.append([rng.uniform(0, 300), y, rng.uniform(300, 500), y + 9])
+        join = rng.choice([3.0, 6.0, 14.0])
+        assert _cluster(boxes, join, blockers) == every_pair(boxes, join, blockers)
