@@ -446,3 +446,38 @@ def test_unknown_module_rows_and_spanning_widths():
     assert next(n for n in d["layers"] if n["layer_type"] == "Dense")["layer_params"] == {"units": 1000}
     assert any(i["kind"] == "unknown_module" for i in d["source"]["issues"])
     assert graph_issues(d)                        # not in the vocabulary: the editor maps it first
+
+
+def _pdf_table_with_long_cells(path):
+    from reportlab.lib.pagesizes import letter
+    from reportlab.pdfgen import canvas
+
+    c = canvas.Canvas(str(path), pagesize=letter)
+    c.setFont("Times-Roman", 10)
+    y = 700
+    c.drawString(80, y, "Layers")
+    c.drawString(200, y, "Output Size")
+    c.drawString(330, y, "Network")
+    rows = [("Convolution", "64 x 150 x 150", "3 x 3 conv, stride 2"),
+            ("Pooling", "64 x 75 x 75", "2 x 2 average pool, stride 2"),
+            ("", "800 x 1 x 1", "9 x 9 average pool, stride 9 (Input DBstage4 concat5) of the module"),
+            ("module", "960 x 3 x 3", "3 x 3 average pool, stride 3 (Input DBstage4 concat10) of the module")]
+    for row in rows:
+        y -= 13
+        for x, text in zip((80, 200, 330), row):
+            c.drawString(x, y, text)
+    c.drawString(230, y - 20, "Table 1. A network (growth rate = 32).")
+    y -= 60
+    for k in range(8):
+        c.drawString(72, y - 13 * k, "Body text of the paper runs on below the table in one long line of prose "
+                                      "that fills the width of the page.")
+    c.showPage()
+    c.save()
+
+
+def test_a_long_cell_beside_other_cells_is_no_running_text(tmp_path):
+    pdf = tmp_path / "long.pdf"
+    _pdf_table_with_long_cells(pdf)
+    (t,) = extract_tables(pdf)
+    assert len(t["cells"]) == 5, t["cells"]
+    assert t["cells"][-1][-1].startswith("3 x 3 average pool")

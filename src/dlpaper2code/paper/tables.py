@@ -173,7 +173,11 @@ def _read_table(page, cap, body_ids, cap_ids, direction):
     for r in lines:
         top, bot = min(s.top for s in r), max(s.bottom for s in r)
         size = max(s.size for s in r)
-        if any(id(s) in body_ids for s in r) or any(FIG_CAPTION.match(s.text) or TAB_CAPTION.match(s.text) for s in r):
+        # running text ends the table; a long cell beside other cells of the row does not (STDN's
+        # "9 x 9 average pool, stride 9 (Input DBstage4_concat1)" beside its output size)
+        body = [s for s in r if id(s) in body_ids]
+        if (body and (len(r) < 2 or len(body) == len(r))) or \
+                any(FIG_CAPTION.match(s.text) or TAB_CAPTION.match(s.text) for s in r):
             break
         g = (top - edge) if direction == "down" else (edge - bot)
         lo, hi = (edge, top) if direction == "down" else (bot, edge)
