@@ -46,3 +46,21 @@ def test_folder_swapped_in_whole(tmp_path):
             raise ValueError
     assert sorted(x.name for x in d.iterdir()) == ["graph.json"]
     assert [x.name for x in tmp_path.iterdir()] == ["out"]
+
+
+def test_replace_into_swaps_a_prepared_folder_or_file(tmp_path):
+    from dlpaper2code.core.atomic import replace_into
+
+    out = tmp_path / "paper"
+    out.mkdir()
+    (out / "old.json").write_text("1")
+    tmp = tmp_path / ".paper.tmp"
+    tmp.mkdir()
+    (tmp / "report.json").write_text("2")
+    replace_into(tmp, out)
+    assert [p.name for p in out.iterdir()] == ["report.json"] and not tmp.exists()
+    f = tmp_path / ".x.pdf.tmp"
+    f.write_text("pdf")
+    replace_into(f, tmp_path / "x.pdf")
+    assert (tmp_path / "x.pdf").read_text() == "pdf"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["paper", "x.pdf"]

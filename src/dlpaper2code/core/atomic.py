@@ -31,6 +31,22 @@ def _umask() -> int:
     return mask
 
 
+def replace_into(tmp: str | os.PathLike, path: str | os.PathLike) -> Path:
+    """Move a finished temporary file or folder into place: a file by one rename; a folder by
+    renaming the old one aside, the new one in, then removing the old (never a moment without
+    either).  For writers that must name their temporary themselves (a PDF library, a whole
+    output folder built step by step)."""
+    tmp, path = Path(tmp), Path(path)
+    if tmp.is_dir() and path.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+        os.replace(path, old / path.name)
+        os.replace(tmp, path)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, path)
+    return path
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, *, fsync: bool = False) -> Iterator[Path]:
     """A temporary file path beside `path` (with the same suffix, so writers choose the same
@@ -59,13 +75,7 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     try:
         yield tmp
         os.chmod(tmp, 0o777 & ~_umask())
-        if path.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
-            os.replace(path, old / path.name)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
+        replace_into(tmp, path)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
@@ -83,4 +93,4 @@ def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8
     return Path(path)
 
 
-__all__ = ["atomic_dir", "atomic_path", "atomic_write_bytes", "atomic_write_text"]
+__all__ = ["atomic_dir", "atomic_path", "atomic_write_bytes", "atomic_write_text", "replace_into"]

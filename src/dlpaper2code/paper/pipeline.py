@@ -69,6 +69,7 @@ from pathlib import Path
 import jinja2
 
 from ..emit.codegen import TARGETS, emit
+from ..core.atomic import replace_into
 from ..core.errors import EmitError, GraphError
 from ..core.graph import Graph, parse_graph
 from .figures import extract_figures
@@ -187,9 +188,7 @@ def process_paper(pdf: str | Path, out_dir: str | Path, options: PaperOptions | 
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    os.replace(tmp, out_dir)
+    replace_into(tmp, out_dir)
     return report
 
 

@@ -49,12 +49,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
 import tempfile
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
+
+from ..core.atomic import replace_into
 
 W, H = 612.0, 792.0            # US letter
 MARGIN = 54.0
@@ -988,7 +989,7 @@ def generate_paper(out_dir, seed: int, *, dpi: int = 150, name: str | None = Non
             for _ in range(rng.randint(1, 3)):
                 doc.paragraph(" ".join(_sentence(rng) for _ in range(rng.randint(3, 6))))
         doc.save()
-    os.replace(tmp_pdf, pdf_path)
+    replace_into(tmp_pdf, pdf_path)
     truth = {"name": name, "seed": seed, "pdf": pdf_path.name, "pages": doc.page, "page_size": [W, H],
              "dpi": dpi, "title": title, "figures": doc.figures, "tables": doc.tables}
     (out_dir / f"{name}.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False), encoding="utf-8")

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import httpx
 
+from ..core.stats import percentile
 from .testing import demo_graph, make_paper_dir
 
 
@@ -39,10 +40,7 @@ def _free_port() -> int:
 
 
 def _pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    s = sorted(values)
-    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
+    return percentile(values, 100 * q)        # the project's one definition (core.stats)
 
 
 async def _client(k: int, base: str, n: int, slugs: list[str], shared_all: list[str], stats: dict, rng: random.Random):
