@@ -74,15 +74,13 @@ def _resolve(name: str, modules: dict[str, Path]) -> str | None:
     return None
 
 
-def _imports_of(module: str, path: Path, modules: dict[str, Path]) -> set[str]:
-    is_pkg = path.name == "__init__.py"
-    package = module if is_pkg else module.rpartition(".")[0]
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    found: set[str] = set()
+def _named(tree: ast.AST, package: str) -> list[str]:
+    """Every dotted name a module's source imports or runs (``python -m`` strings), relative
+    imports resolved against `package` (an import of ``a.b`` also names ``a.b.<each name>``)."""
+    names: list[str] = []
     for node in ast.walk(tree):
-        names: list[str] = []
         if isinstance(node, ast.Import):
-            names = [a.name for a in node.names]
+            names += [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = package.split(".")
@@ -90,16 +88,24 @@ def _imports_of(module: str, path: Path, modules: dict[str, Path]) -> set[str]:
                 stem = ".".join(base + ([node.module] if node.module else []))
             else:
                 stem = node.module or ""
-            names = [stem] + [f"{stem}.{a.name}" for a in node.names]
+            names += [stem] + [f"{stem}.{a.name}" for a in node.names]
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            names = _MODULE_STRING.findall(node.value)
-        for n in names:
-            hit = _resolve(n, modules)
-            if hit:
-                found.add(hit)
-                # importing a module imports its parent packages
-                parts = hit.split(".")
-                found.update(".".join(parts[:k]) for k in range(1, len(parts)) if ".".join(parts[:k]) in modules)
+            names += _MODULE_STRING.findall(node.value)
+    return names
+
+
+def _imports_of(module: str, path: Path, modules: dict[str, Path]) -> set[str]:
+    is_pkg = path.name == "__init__.py"
+    package = module if is_pkg else module.rpartition(".")[0]
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found: set[str] = set()
+    for n in _named(tree, package):
+        hit = _resolve(n, modules)
+        if hit:
+            found.add(hit)
+            # importing a module imports its parent packages
+            parts = hit.split(".")
+            found.update(".".join(parts[:k]) for k in range(1, len(parts)) if ".".join(parts[:k]) in modules)
     found.discard(module)
     return found
 
@@ -130,21 +136,13 @@ def script_modules(script: Path, pkg_root: Path) -> set[str]:
             continue
         done.add(s)
         tree = ast.parse(s.read_text(encoding="utf-8"), filename=str(s))
-        for node in ast.walk(tree):
-            names: list[str] = []
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
-                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-                names = _MODULE_STRING.findall(node.value)
-            for n in names:
-                hit = _resolve(n, modules)
-                if hit:
-                    out.add(hit)
-                sibling = s.parent / f"{n.split('.')[0]}.py"
-                if sibling.is_file() and sibling != s:
-                    todo.append(sibling)
+        for n in _named(tree, ""):               # a script: its relative imports name nothing
+            hit = _resolve(n, modules)
+            if hit:
+                out.add(hit)
+            sibling = s.parent / f"{n.split('.')[0]}.py"
+            if n and sibling.is_file() and sibling != s:
+                todo.append(sibling)
     return out
 
 
