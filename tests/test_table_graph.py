@@ -481,3 +481,17 @@ def test_a_long_cell_beside_other_cells_is_no_running_text(tmp_path):
     (t,) = extract_tables(pdf)
     assert len(t["cells"]) == 5, t["cells"]
     assert t["cells"][-1][-1].startswith("3 x 3 average pool")
+
+
+def test_printed_output_sizes_are_checked_against_the_inferred_shapes():
+    """A stride misread (or misprinted) shows as a row whose printed size the graph does not give."""
+    cells = [["layer name", "output size", "18-layer"], ["conv1", "112×112", "7×7, 64, stride 2"],
+             ["pool", "56×56", "3×3 max pool, stride 2"], ["conv3", "28×28", "3×3, 128, stride 1"],
+             ["conv4", "14×14", "3×3, 256, stride 2"]]
+    d = table_to_graphs({"cells": cells}, input_shape=[224, 224, 3])[0]
+    bad = [i for i in d["source"]["issues"] if i["kind"] == "size_mismatch"]
+    assert len(bad) == 2                       # conv3 stays 56x56, so conv4 gives 28x28
+    assert "prints 28×28" in bad[0]["message"] and "56x56x128" in bad[0]["message"]
+    cells[3][2] = "3×3, 128, stride 2"
+    d = table_to_graphs({"cells": cells}, input_shape=[224, 224, 3])[0]
+    assert not [i for i in d["source"]["issues"] if i["kind"] == "size_mismatch"]

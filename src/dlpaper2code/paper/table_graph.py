@@ -669,6 +669,8 @@ def table_to_graphs(table: dict | list, input_shape: list[int] | None = None) ->
         b = _Builder(gname, input_shape, issues)
         seq = _collect(rows, hi, ccol, [j for _, j in configs], roles, col_of, name_col, row_index, issues)
         _emit(seq, b, input_shape, issues)
+        docr = {"layers": b.layers}
+        issues.extend(check_printed_sizes(dict(docr, name=gname[:100])))
         doc = {"schema_version": 1, "name": gname[:100],
                "description": (table.get("caption") or "")[:500],
                "source": {"table": tid, "configuration": cname or None, "orientation": orient,
@@ -819,6 +821,7 @@ def _emit(seq, b: _Builder, input_shape, issues):
         i += 1
 
     for group, rep in expanded:
+        before = len(b.layers)
         for r in range(rep):
             for p, rowp, meta, name in group:
                 for lay in p["layers"]:
@@ -827,6 +830,45 @@ def _emit(seq, b: _Builder, input_shape, issues):
                     _emit_layer(b, lay, rowp, dict(meta, repeat=r + 1) if rep > 1 else dict(meta),
                                 name if len(p["layers"]) == 1 and (rep == 1) and len(group) == 1 else None,
                                 p, r, issues, vocab)
+        printed = group[-1][1].get("output_size")
+        if printed and len(b.layers) > before:    # the size the table prints after this row
+            b.layers[-1]["meta"]["printed_output_size"] = printed
+
+
+def check_printed_sizes(doc: dict) -> list[dict]:
+    """The output sizes a table prints against the shapes the graph infers: each disagreement
+    (a misread stride, a missing layer, a wrong width) as an issue naming the row.  Sizes print
+    as H x W, H x W x C or C x H x W; a graph that does not validate is not checked."""
+    from ..core.errors import GraphError
+    from ..core.graph import parse_graph
+
+    try:
+        g = parse_graph(doc)
+    except GraphError:
+        return []
+    out = []
+    for n in doc.get("layers", []):
+        printed = (n.get("meta") or {}).get("printed_output_size")
+        info = g.shapes.get(n["layer_name"])
+        dims = _size(printed) if printed else None
+        if not dims or info is None:
+            continue
+        shape = [d for d in info.to_list() if d is not None]
+        if len(shape) == 3:
+            h, w, c = shape
+            if len(dims) == 1:                    # "56": the side of a square map
+                ok = dims[0] == h == w
+            else:
+                ok = (dims[:2] == [h, w]) if len(dims) == 2 else dims in ([h, w, c], [c, h, w])
+        elif len(shape) == 1:
+            ok = dims[-1] == shape[0] or dims == [1, 1]
+        else:
+            continue
+        if not ok:
+            out.append({"kind": "size_mismatch", "layer": n["layer_name"], "cell": n["meta"].get("cell"),
+                        "message": f"{n['layer_name']} ({n['meta'].get('cell')!r}): the table prints {printed}, "
+                                   f"the graph gives {'x'.join(str(d) for d in shape)}"})
+    return out
 
 
 def _emit_layer(b: _Builder, lay, rowp, meta, name, p, rep_idx, issues, vocab):
@@ -1052,5 +1094,5 @@ def layer_tokens(doc: dict, skip=("Input", "Flatten")) -> list[str]:
     return [n["meta"]["token"] for n in doc["layers"] if n["layer_type"] not in skip]
 
 
-__all__ = ["table_to_graphs", "parse_cell", "norm_text", "orientation_of", "cell_layer_score", "graph_issues",
+__all__ = ["check_printed_sizes", "table_to_graphs", "parse_cell", "norm_text", "orientation_of", "cell_layer_score", "graph_issues",
            "layer_tokens", "HEADERS"]
