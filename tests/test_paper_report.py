@@ -99,8 +99,10 @@ def test_figure_filter_hook_fusion_and_report(paper2, tmp_path):
     # the report: steps with confidences, page images, crops, drawing, code, provenance
     html = (out / "report.html").read_text()
     for needle in ("Steps and how sure each is", "Where each part came from", "model_pytorch.py",
-                   "classifier says raster"):
+                   "classifier says raster", f"graph.json</strong> is <strong>{report['primary_graph']}",
+                   "from an architecture table (+3)"):
         assert needle in html, needle
+    assert report["candidates_ranked"][0]["name"] == report["primary_graph"] and report["primary_valid"]
     for src in re.findall(r'src="([^"]+)"', html):
         assert (out / src).is_file(), src
     assert any(p["items"] for p in report["page_images"]) and len(re.findall(r'src="pages/', html)) >= 2
