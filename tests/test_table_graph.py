@@ -495,3 +495,33 @@ def test_printed_output_sizes_are_checked_against_the_inferred_shapes():
     cells[3][2] = "3×3, 128, stride 2"
     d = table_to_graphs({"cells": cells}, input_shape=[224, 224, 3])[0]
     assert not [i for i in d["source"]["issues"] if i["kind"] == "size_mismatch"]
+
+
+def _pdf_rules_drawn_as_images(path):
+    """A table whose vertical rules are one-pixel images (as some PDF producers draw them)."""
+    from PIL import Image
+    from reportlab.lib.pagesizes import letter
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    c = canvas.Canvas(str(path), pagesize=letter)
+    c.setFont("Helvetica", 9)
+    c.drawString(80, 720, "Table 1. A network.")
+    rule = ImageReader(Image.new("L", (1, 40), 0))
+    y = 700
+    for row in [("type", "kernel", "output"), ("conv", "3x3/2", "112x112x32"), ("max pool", "3x3/2", "56x56x32"),
+                ("conv", "3x3/1", "56x56x64"), ("avg pool", "7x7/1", "1x1x64")]:
+        for x, text in zip((70, 150, 220), row):
+            c.drawString(x, y, text)
+        for x in (140, 210):
+            c.drawImage(rule, x, y - 3, width=0.8, height=12.5)
+        y -= 12.5
+    c.showPage()
+    c.save()
+
+
+def test_rules_drawn_as_one_pixel_images_are_rules(tmp_path):
+    pdf = tmp_path / "image_rules.pdf"
+    _pdf_rules_drawn_as_images(pdf)
+    (t,) = extract_tables(pdf)
+    assert t["cells"][0] == ["type", "kernel", "output"] and len(t["cells"]) == 5

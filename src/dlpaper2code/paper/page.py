@@ -69,11 +69,13 @@ class Graphic:
 
     @property
     def is_hrule(self):
-        return self.kind != "image" and (self.bottom - self.top) <= 2.0 and (self.x1 - self.x0) > 8
+        limit = 1.5 if self.kind == "image" else 2.0       # a rule drawn as a one-pixel image is a rule too
+        return self.kind != "bracket" and (self.bottom - self.top) <= limit and (self.x1 - self.x0) > 8
 
     @property
     def is_vrule(self):
-        return self.kind not in ("image", "bracket") and (self.x1 - self.x0) <= 2.0 and (self.bottom - self.top) > 8
+        limit = 1.5 if self.kind == "image" else 2.0
+        return self.kind != "bracket" and (self.x1 - self.x0) <= limit and (self.bottom - self.top) > 8
 
     @property
     def is_bracket(self):
