@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 
 import pytest
 import yaml
@@ -271,10 +272,6 @@ def test_table_kind_from_title_and_cells(caption, cells, kind):
 
 
 # Real typesetting, as extracted from real papers (cells as the extractor gives them).
-def counts(doc):
-    return collections.Counter(n["layer_type"] for n in doc["layers"])
-
-
 def test_mobilenet_v3_rows_with_sizes_before_the_operator():
     """MobileNetV3-style: the Input column runs into the Operator column ("112² × 16 bneck, 3x3");
     exp size, #out, SE, NL and s columns."""
@@ -314,26 +311,40 @@ def test_outline_table_with_input_sizes_and_module_repeats():
     assert any("branch widths" in i["message"] for i in d["source"]["issues"])
 
 
-def _pdf_with_captions_below(path):
-    """Two tables stacked in one column, each captioned *below* itself (as CVPR papers often do)."""
+@contextlib.contextmanager
+def _one_page_pdf(path, font=("Helvetica", 9)):
+    """A reportlab canvas for one letter page, saved when the block ends."""
     from reportlab.lib.pagesizes import letter
     from reportlab.pdfgen import canvas
 
     c = canvas.Canvas(str(path), pagesize=letter)
-    y = 700
-    for n, rows in ((1, [("conv", "3x3", "64"), ("pool", "2x2", "-"), ("fc", "-", "10")]),
-                    (2, [("conv", "5x5", "32"), ("pool", "3x3", "-"), ("fc", "-", "100")])):
-        c.setFont("Helvetica", 9)
-        for name, k, f in [("Operator", "kernel", "#out")] + rows:
-            c.drawString(100, y, name)
-            c.drawString(180, y, k)
-            c.drawString(240, y, f)
-            y -= 12
-        y -= 4
-        c.drawString(100, y, f"Table {n}. Specification of network {'AB'[n - 1]}.")
-        y -= 40
+    c.setFont(*font)
+    yield c
     c.showPage()
     c.save()
+
+
+def _draw_rows(c, rows, xs, y, pitch, beside=None):
+    """Table rows: each row's cells at the x positions `xs`, from `y` down by `pitch`; `beside(c, y)`
+    draws something at every row (a rule).  Returns the y below the last row."""
+    for row in rows:
+        for x, text in zip(xs, row):
+            c.drawString(x, y, text)
+        if beside:
+            beside(c, y)
+        y -= pitch
+    return y
+
+
+def _pdf_with_captions_below(path):
+    """Two tables stacked in one column, each captioned *below* itself (as CVPR papers often do)."""
+    with _one_page_pdf(path) as c:
+        y = 700
+        for n, rows in ((1, [("conv", "3x3", "64"), ("pool", "2x2", "-"), ("fc", "-", "10")]),
+                        (2, [("conv", "5x5", "32"), ("pool", "3x3", "-"), ("fc", "-", "100")])):
+            y = _draw_rows(c, [("Operator", "kernel", "#out")] + rows, (100, 180, 240), y, 12) - 4
+            c.drawString(100, y, f"Table {n}. Specification of network {'AB'[n - 1]}.")
+            y -= 40
 
 
 def test_caption_below_its_table_is_not_given_the_next_table(tmp_path):
@@ -388,24 +399,13 @@ def test_footnote_marks_do_not_hide_a_layer():
 
 
 def _pdf_table_captioned_figure(path):
-    from reportlab.lib.pagesizes import letter
-    from reportlab.pdfgen import canvas
-
-    c = canvas.Canvas(str(path), pagesize=letter)
-    c.setFont("Helvetica", 9)
-    y = 700
     rows = [("type", "patch size/stride", "output size"), ("convolution", "7x7/2", "112x112x64"),
             ("max pool", "3x3/2", "56x56x64"), ("convolution", "3x3/1", "56x56x192"),
             ("max pool", "3x3/2", "28x28x192"), ("avg pool", "7x7/1", "1x1x1024")]
-    for row in rows:
-        for x, text in zip((60, 140, 210), row):
-            c.drawString(x, y, text)
-        c.line(55, y - 3, 280, y - 3)
-        y -= 13
-    c.drawString(100, y - 10, "Figure 5: Inception architecture")
-    c.drawString(60, y - 60, "Body text of the appendix goes on here, in a sentence.")
-    c.showPage()
-    c.save()
+    with _one_page_pdf(path) as c:
+        y = _draw_rows(c, rows, (60, 140, 210), 700, 13, beside=lambda c, y: c.line(55, y - 3, 280, y - 3))
+        c.drawString(100, y - 10, "Figure 5: Inception architecture")
+        c.drawString(60, y - 60, "Body text of the appendix goes on here, in a sentence.")
 
 
 def test_a_table_captioned_figure_is_found(tmp_path):
@@ -449,30 +449,17 @@ def test_unknown_module_rows_and_spanning_widths():
 
 
 def _pdf_table_with_long_cells(path):
-    from reportlab.lib.pagesizes import letter
-    from reportlab.pdfgen import canvas
-
-    c = canvas.Canvas(str(path), pagesize=letter)
-    c.setFont("Times-Roman", 10)
-    y = 700
-    c.drawString(80, y, "Layers")
-    c.drawString(200, y, "Output Size")
-    c.drawString(330, y, "Network")
-    rows = [("Convolution", "64 x 150 x 150", "3 x 3 conv, stride 2"),
+    rows = [("Layers", "Output Size", "Network"), ("Convolution", "64 x 150 x 150", "3 x 3 conv, stride 2"),
             ("Pooling", "64 x 75 x 75", "2 x 2 average pool, stride 2"),
             ("", "800 x 1 x 1", "9 x 9 average pool, stride 9 (Input DBstage4 concat5) of the module"),
             ("module", "960 x 3 x 3", "3 x 3 average pool, stride 3 (Input DBstage4 concat10) of the module")]
-    for row in rows:
-        y -= 13
-        for x, text in zip((80, 200, 330), row):
-            c.drawString(x, y, text)
-    c.drawString(230, y - 20, "Table 1. A network (growth rate = 32).")
-    y -= 60
-    for k in range(8):
-        c.drawString(72, y - 13 * k, "Body text of the paper runs on below the table in one long line of prose "
-                                      "that fills the width of the page.")
-    c.showPage()
-    c.save()
+    with _one_page_pdf(path, ("Times-Roman", 10)) as c:
+        y = _draw_rows(c, rows, (80, 200, 330), 700, 13) + 13          # the last row's line
+        c.drawString(230, y - 20, "Table 1. A network (growth rate = 32).")
+        y -= 60
+        for k in range(8):
+            c.drawString(72, y - 13 * k, "Body text of the paper runs on below the table in one long line of prose "
+                                          "that fills the width of the page.")
 
 
 def test_a_long_cell_beside_other_cells_is_no_running_text(tmp_path):
@@ -500,24 +487,19 @@ def test_printed_output_sizes_are_checked_against_the_inferred_shapes():
 def _pdf_rules_drawn_as_images(path):
     """A table whose vertical rules are one-pixel images (as some PDF producers draw them)."""
     from PIL import Image
-    from reportlab.lib.pagesizes import letter
     from reportlab.lib.utils import ImageReader
-    from reportlab.pdfgen import canvas
 
-    c = canvas.Canvas(str(path), pagesize=letter)
-    c.setFont("Helvetica", 9)
-    c.drawString(80, 720, "Table 1. A network.")
     rule = ImageReader(Image.new("L", (1, 40), 0))
-    y = 700
-    for row in [("type", "kernel", "output"), ("conv", "3x3/2", "112x112x32"), ("max pool", "3x3/2", "56x56x32"),
-                ("conv", "3x3/1", "56x56x64"), ("avg pool", "7x7/1", "1x1x64")]:
-        for x, text in zip((70, 150, 220), row):
-            c.drawString(x, y, text)
+    rows = [("type", "kernel", "output"), ("conv", "3x3/2", "112x112x32"), ("max pool", "3x3/2", "56x56x32"),
+            ("conv", "3x3/1", "56x56x64"), ("avg pool", "7x7/1", "1x1x64")]
+
+    def rules(c, y):
         for x in (140, 210):
             c.drawImage(rule, x, y - 3, width=0.8, height=12.5)
-        y -= 12.5
-    c.showPage()
-    c.save()
+
+    with _one_page_pdf(path) as c:
+        c.drawString(80, 720, "Table 1. A network.")
+        _draw_rows(c, rows, (70, 150, 220), 700, 12.5, beside=rules)
 
 
 def test_rules_drawn_as_one_pixel_images_are_rules(tmp_path):

@@ -387,7 +387,7 @@ def evaluate_paper(name: str, truths: dict[str, dict], labels: list[dict] | None
     pages = report.get("pages") or 0
     row = {
         "paper": name, "kind": main.get("kind"), "variant": main.get("variant"), "status": run["status"],
-        "message": run.get("message", ""), "truth_layers": score_graph(main, [])["truth_layers"],
+        "message": run.get("message", ""), "truth_layers": len(truth_sequence(main)),
         "best": best, "primary": primary, "primary_graph": report.get("primary_graph"), "variants": variants,
         "graphs": len(graphs), "valid_graphs": sum(1 for g in report.get("graphs", []) if not g.get("issues")),
         "tables_found": len(report.get("tables", [])), "figures_found": len(report.get("figures", [])),

@@ -16,6 +16,7 @@ silently.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
@@ -25,10 +26,16 @@ from ..core.atomic import atomic_write_text
 from .realpapers import caption_key, load_truth, score_graph
 
 
-def _ours(pdf: Path, page: int, label: dict):
+@functools.lru_cache(maxsize=2)
+def _our_tables(pdf: Path) -> list[dict]:
+    """Our extractor reads the whole paper once, however many of its tables are compared."""
     from ..paper import extract_tables
 
-    tabs = extract_tables(pdf)
+    return extract_tables(pdf)
+
+
+def _ours(pdf: Path, page: int, label: dict):
+    tabs = _our_tables(pdf)
     want = caption_key(label.get("caption", ""))
     same = [t for t in tabs if t["page"] == page and caption_key(t.get("caption", "")) == want]
     return [t["cells"] for t in (same or [t for t in tabs if t["page"] == page])]

@@ -49,12 +49,11 @@ def rank_candidates(candidates: list[dict], tables: list[dict] | None = None) ->
             if CAPTION_CUES.search(cap.split(". ")[0]):
                 score += 0.5
                 why.append("its caption presents the model (+0.5)")
-            cfg, others = _config(c), [o for o in configs_of.get(c.get("table"), []) if o != _config(c)]
-            if cfg and any(_norm(cfg) and _norm(cfg) in _norm(o) and _norm(o) != _norm(cfg) for o in others):
+            cfg, configs = _config(c), configs_of[c.get("table")]
+            if _norm(cfg) and any(_norm(cfg) in _norm(o) and _norm(o) != _norm(cfg) for o in configs):
                 score -= 2.0
                 why.append(f"'{cfg}' is contained in another configuration's name: a baseline (-2)")
-            position = configs_of.get(c.get("table"), []).index(cfg) if cfg in configs_of.get(c.get("table"), []) \
-                else 0
+            position = configs.index(cfg)          # the first candidate of this configuration
             if position:
                 score -= 0.3 * position
                 why.append(f"configuration {position + 1} of its table (-{0.3 * position:.1f})")

@@ -29,7 +29,7 @@ import numpy as np
 import yaml
 
 from ..core import paths
-from .table_graph import norm_text, orientation_of
+from .table_graph import cell_layer_score, norm_text, orientation_of
 
 KINDS = ("architecture", "results")
 
@@ -187,8 +187,6 @@ LAYER_SHARE = 0.3           # of the filled cells naming a layer
 def table_evidence(table: dict) -> dict:
     """What the caption's title says and what the cells hold: cue words, the share of numbers with a
     decimal point, the share of cells that name a layer."""
-    from .table_graph import cell_layer_score
-
     cap = norm_text(table.get("caption") or "")
     cap = re.sub(r"^(table|tab\.|figure|fig\.?)\s*[0-9ivx]+\s*[:.]?", "", cap)
     title = re.split(r"(?<=[a-z0-9)])\.\s", cap + " ", maxsplit=1)[0]

@@ -48,6 +48,8 @@ import re
 import unicodedata
 from typing import Any
 
+from ..core.errors import GraphError
+from ..core.graph import parse_graph
 from ..core.vocab import load_vocabulary
 
 SUP = str.maketrans({"⁰": "0", "¹": "1", "²": "2", "³": "3", "⁴": "4", "⁵": "5", "⁶": "6", "⁷": "7", "⁸": "8",
@@ -242,16 +244,11 @@ def parse_cell(text: str) -> dict:
     t = re.sub(r"(?<=[a-z)\]])[*†‡§¶]+(?=\s|,|$)", "", norm_text(text))      # footnote marks: "convolution*"
     t = re.sub(r"\(\s*stride\s*(\d+)\s*\)", r"stride \1", t)                   # "3x3 conv (stride 2)"
     t = re.sub(r"\b(\d+)-dim\b", r"\1-d", t)                                        # "1000-dim fully-connected"
-    # a growth rate beside a bracket: "(k=32)"
-    m = re.search(r"\(\s*k\s*=\s*(\d+)\s*\)", t)
-    if m:
-        out_growth = int(m.group(1))
-        t = (t[:m.start()] + t[m.end():]).strip()
-    else:
-        out_growth = None
     out = {"layers": [], "repeat": 1, "unknown": [], "group": False, "text": t}
-    if out_growth:
-        out["growth_rate"] = out_growth
+    m = re.search(r"\(\s*k\s*=\s*(\d+)\s*\)", t)        # a growth rate beside a bracket: "(k=32)"
+    if m:
+        out["growth_rate"] = int(m.group(1))
+        t = (t[:m.start()] + t[m.end():]).strip()
     if t in EMPTY:
         return out
     # a repeat printed between the two lines of a bracket ("1x1 l-conv x4 3x3 g-conv": the bracket's
@@ -320,7 +317,7 @@ def parse_cell(text: str) -> dict:
                         continue
                     span = " ".join(words[i:i + n])
                     if n == 1 and _PARAM_WORD.match(span.strip(",")) and not CONV_KXK.match(span) \
-                            and not (span.strip(",") == "pool" and not buf and i + 1 < len(words) + 1
+                            and not (span.strip(",") == "pool" and not buf
                                      and (i == 0 or words[i - 1].strip(",") not in ("max", "avg", "average"))):
                         break
                     hit = _lookup(span)
@@ -669,8 +666,7 @@ def table_to_graphs(table: dict | list, input_shape: list[int] | None = None) ->
         b = _Builder(gname, input_shape, issues)
         seq = _collect(rows, hi, ccol, [j for _, j in configs], roles, col_of, name_col, row_index, issues)
         _emit(seq, b, input_shape, issues)
-        docr = {"layers": b.layers}
-        issues.extend(check_printed_sizes(dict(docr, name=gname[:100])))
+        issues.extend(check_printed_sizes({"name": gname[:100], "layers": b.layers}))
         doc = {"schema_version": 1, "name": gname[:100],
                "description": (table.get("caption") or "")[:500],
                "source": {"table": tid, "configuration": cname or None, "orientation": orient,
@@ -839,9 +835,6 @@ def check_printed_sizes(doc: dict) -> list[dict]:
     """The output sizes a table prints against the shapes the graph infers: each disagreement
     (a misread stride, a missing layer, a wrong width) as an issue naming the row.  Sizes print
     as H x W, H x W x C or C x H x W; a graph that does not validate is not checked."""
-    from ..core.errors import GraphError
-    from ..core.graph import parse_graph
-
     try:
         g = parse_graph(doc)
     except GraphError:
@@ -1081,8 +1074,6 @@ def _blocks_from_groups(seq) -> None:
 
 def graph_issues(doc: dict) -> list[str]:
     """Problems parse_graph finds in a doc (empty when it validates)."""
-    from ..core.errors import GraphError
-    from ..core.graph import parse_graph
     try:
         parse_graph(doc)
     except GraphError as exc:
@@ -1094,5 +1085,6 @@ def layer_tokens(doc: dict, skip=("Input", "Flatten")) -> list[str]:
     return [n["meta"]["token"] for n in doc["layers"] if n["layer_type"] not in skip]
 
 
-__all__ = ["check_printed_sizes", "table_to_graphs", "parse_cell", "norm_text", "orientation_of", "cell_layer_score", "graph_issues",
+__all__ = ["check_printed_sizes", "table_to_graphs", "parse_cell", "norm_text", "orientation_of", "cell_layer_score",
+           "graph_issues",
            "layer_tokens", "HEADERS"]

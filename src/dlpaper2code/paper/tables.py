@@ -47,6 +47,7 @@ from .common import Caption, FIG_CAPTION, TAB_CAPTION, body_lines, find_captions
 from .layout import read_layout
 from .page import SUPERSCRIPTS, PageLayout, Segment, normalise
 from .pdf import Paper, crop_boxes, limits, open_paper
+from .table_graph import cell_layer_score
 from ..core.dsu import DisjointSet
 
 HEADER_WORDS = re.compile(r"\b(layer|layers|type|kernel|support|filt|filts|filters|stride|pad|output|size|"
@@ -387,8 +388,6 @@ def guess_orientation(cells: list[list[str]]) -> str:
 
 
 def _table_under_figure_caption(cells: list[list[str]]) -> bool:
-    from .table_graph import cell_layer_score
-
     if len(cells) < 4 or max(len(r) for r in cells) < 3:
         return False
     filled = [c for r in cells for c in r if c.strip()]
@@ -416,13 +415,13 @@ def page_tables(page: PageLayout, captions: list[Caption] | None = None) -> list
             found = [x for x in found if _table_under_figure_caption(x["cells"])]
         options.append((c, sorted(found, key=lambda x: (x["_gap"] - (BELOW_BONUS if x["_direction"] == "down" else 0)))))
     chosen: list[tuple[Caption, dict]] = []
-    claims: list[tuple[list[float], float]] = []
+    claims: list[list[float]] = []
     # a caption with one possible table first (its table cannot be elsewhere), then by nearness
     for c, found in sorted(options, key=lambda o: (len(o[1]), min((x["_gap"] for x in o[1]), default=1e9))):
         for x in found:
-            if any(iou(x["box"], box) > 0.5 for box, _ in claims):
+            if any(iou(x["box"], box) > 0.5 for box in claims):
                 continue
-            claims.append((x["box"], x["_gap"]))
+            claims.append(x["box"])
             chosen.append((c, x))
             break
     out = []
