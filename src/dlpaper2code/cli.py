@@ -342,7 +342,7 @@ def fetch_arxiv(arxiv_id: str, dest_dir: Path, url_template: str | None = None, 
 
 def cmd_paper(args) -> int:
     from .emit.codegen import expand_targets
-    from .figclass.classify import DEFAULT_MODEL, ClassifierMissing
+    from .figclass.classify import ClassifierMissing, default_model
     from .paper.options import PaperOptions
     from .paper.pipeline import process_paper
 
@@ -356,8 +356,8 @@ def cmd_paper(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     model = args.figure_classifier
-    if model is None and not args.no_classifier and Path(DEFAULT_MODEL).is_file():
-        model = DEFAULT_MODEL
+    if model is None and not args.no_classifier:
+        model = default_model() or None
     flags = {"targets": targets, "dpi": args.dpi, "max_pages": args.max_pages, "max_mb": args.max_mb,
              "read_figures": not args.no_figures, "ocr": not args.no_ocr, "max_ocr_pages": args.max_ocr_pages,
              "password": args.password, "figure_classifier": "" if args.no_classifier else (model or ""),

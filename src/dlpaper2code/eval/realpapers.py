@@ -333,11 +333,11 @@ def read_sources(path: Path) -> dict[str, dict]:
 def paper_route(pdf: str, out: str, classifier: str | None = None, min_probability: float = 0.2) -> int:
     """The paper route as ``dlpaper2code paper`` runs it by default: the saved figure classifier
     when there is one, every figure otherwise."""
-    from ..figclass.classify import DEFAULT_MODEL
+    from ..figclass.classify import default_model
     from ..paper.options import PaperOptions
     from ..paper.pipeline import process_paper
 
-    model = classifier if classifier is not None else (DEFAULT_MODEL if Path(DEFAULT_MODEL).is_file() else "")
+    model = classifier if classifier is not None else default_model()
     report = process_paper(pdf, out, PaperOptions(figure_classifier=model, figure_min_probability=min_probability))
     return 0 if report.get("status") == "ok" else 1
 

@@ -23,6 +23,14 @@ from .features import FigureImageError, extract_features, load_backbone, load_im
 from .generate import OTHER, STYLES
 
 DEFAULT_MODEL = "results/figclass/classifier.joblib"
+
+
+def default_model() -> str:
+    """The trained classifier the paper route uses when none is named: DEFAULT_MODEL when the
+    workflow has made it, else "" (every figure is tried)."""
+    return DEFAULT_MODEL if Path(DEFAULT_MODEL).is_file() else ""
+
+
 MAKE_COMMAND = f"snakemake --cores 2 {DEFAULT_MODEL}   (or: dvc repro figclass_train)"
 FORMAT = 1
 
