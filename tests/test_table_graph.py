@@ -111,52 +111,103 @@ def test_synthetic_tables_give_the_ground_truth_layers(tmp_path, seed):
                 assert graph_issues(doc) == []
 
 
-# ----------------------------------------------------------------- real-paper style tables
-def test_vgg_configurations_a_to_e(hand):
-    docs = table_to_graphs(hand["vgg_configs_a_e"])
-    assert [d["source"]["configuration"] for d in docs] == ["A", "B", "C", "D", "E"]
+# ----------------------------------------------------------------- real-paper style tables (invented networks)
+def test_configuration_columns_p_to_s(hand):
+    docs = table_to_graphs(hand["configs_columns"])
+    assert [d["source"]["configuration"] for d in docs] == ["P", "Q", "R", "S"]
     convs = [counts(d)["Conv2D"] for d in docs]
-    assert convs == [8, 10, 13, 13, 16]
+    assert convs == [6, 9, 12, 13]                            # 1+1+2+1+1, 2+2+2+2+1, 2+2+3+3+2, 2+2+3+3+3
     for d in docs:
         c = counts(d)
-        assert c["Dense"] == 3 and c["MaxPool2D"] == 5 and c["Input"] == 1
+        assert c["Dense"] == 3 and c["MaxPool2D"] == 5 and c["Input"] == 1 and c["Flatten"] == 1
+        assert d["layers"][0]["layer_params"]["shape"] == [160, 160, 3]
         assert graph_issues(d) == []
-    d = docs[3]                                               # VGG-16
-    assert d["layers"][0]["layer_params"]["shape"] == [224, 224, 3]
-    assert layer_tokens(d)[-4:] == ["FC-4096", "FC-4096", "FC-1000", "soft-max"]
-    assert all("cell" in n["meta"] for n in d["layers"])
-    lrn = table_to_graphs(hand["vgg_configs_lrn"])
+        assert all("cell" in n["meta"] for n in d["layers"])
+    assert layer_tokens(docs[0]) == ["conv3-48", "max pool", "conv3-96", "max pool", "conv3-192", "conv3-192",
+                                     "max pool", "conv3-384", "max pool", "conv3-384", "max pool",
+                                     "FC-2048", "FC-2048", "FC-100", "soft-max"]
+    r = layer_tokens(docs[2])
+    assert r.count("conv1-192") == 1 and r.count("conv1-384") == 1 and r[-4:] == ["FC-2048", "FC-2048", "FC-100",
+                                                                                   "soft-max"]
+    lrn = table_to_graphs(hand["configs_lrn"])
+    assert [x["source"]["configuration"] for x in lrn] == ["G", "G-LRN", "H"]
     assert [counts(x)["LRN"] for x in lrn] == [0, 1, 0]
+    assert [counts(x)["Conv2D"] for x in lrn] == [6, 6, 8]
+    assert layer_tokens(lrn[1])[:2] == ["conv3-32", "LRN"]
 
 
-def test_resnet_repeats_expanded_as_blocks(hand):
-    docs = table_to_graphs(hand["resnet_table1"])
-    assert len(docs) == 5
-    blocks = [sum(v for k, v in counts(d).items() if k.startswith("resnet_")) for d in docs]
-    assert blocks == [8, 16, 16, 33, 50]                       # 2-2-2-2, 3-4-6-3, 3-4-6-3, 3-4-23-3, 3-8-36-3
-    r34 = docs[1]
-    assert counts(r34)["resnet_basic_block_down"] == 3         # conv3_1, conv4_1, conv5_1 (stride 2)
-    assert counts(docs[2])["resnet_bottleneck"] == 16
+def _projections(doc):
+    return [n for n in doc["layers"] if n["layer_type"] == "Conv2D"
+            and str(n["meta"].get("inserted", "")).startswith("projection shortcut")]
+
+
+def test_bracket_groups_are_their_layers_plus_the_residual_sum(hand):
+    """[3x3, f; 3x3, f] x n and [1x1, f; 3x3, f; 1x1, 4f] x n: the printed convolutions, a 1x1
+    projection where a block changes width or strides, Add, ReLU; no opaque block nodes."""
+    docs = table_to_graphs(hand["stage_brackets"])
+    assert [d["source"]["configuration"] for d in docs] == ["12-layer", "22-layer", "26-layer"]
     for d in docs:
         assert graph_issues(d) == [], d["name"]
+        assert not [n for n in d["layers"] if n["layer_type"].startswith("resnet_")]
+        assert d["layers"][0]["layer_params"]["shape"] == [192, 192, 3]   # conv1 prints 96x96 at stride 2
+        assert not [i for i in d["source"]["issues"] if i["kind"] == "size_mismatch"]
+    a, b, c = (counts(d) for d in docs)
+    # blocks 1-1-2-1, 2-3-3-2 (basic) and 1-2-3-2 (bottleneck); projections where the width or size changes
+    assert (a["Conv2D"], a["Add"], a["Activation"]) == (14, 5, 6)
+    assert (b["Conv2D"], b["Add"], b["Activation"]) == (24, 10, 11)
+    assert (c["Conv2D"], c["Add"], c["Activation"]) == (29, 8, 9)
+    assert [len(_projections(d)) for d in docs] == [3, 3, 4]     # stage2-4; the bottleneck's stage1 widens too
+    assert all(x["MaxPool2D"] == 1 and x["GlobalAvgPool2D"] == 1 and x["Dense"] == 1 and x["Flatten"] == 0
+               for x in (a, b, c))
+    assert [n["layer_type"] for n in docs[0]["layers"]] == (
+        ["Input", "Conv2D", "MaxPool2D"] + ["Conv2D", "Conv2D", "Add", "Activation"]
+        + ["Conv2D", "Conv2D", "Conv2D", "Add", "Activation"]
+        + ["Conv2D", "Conv2D", "Conv2D", "Add", "Activation"] + ["Conv2D", "Conv2D", "Add", "Activation"]
+        + ["Conv2D", "Conv2D", "Conv2D", "Add", "Activation"] + ["GlobalAvgPool2D", "Dense", "Activation"])
+    plain = [n["layer_params"]["filters"] for n in docs[0]["layers"] if n["layer_type"] == "Conv2D"
+             and n not in _projections(docs[0])]
+    assert plain == [48, 48, 48, 96, 96, 192, 192, 192, 192, 384, 384]
+    for d in (docs[0], docs[2]):            # conv1, the first conv of stages 2-4 and their projections
+        assert sum(1 for n in d["layers"] if n["layer_type"] == "Conv2D"
+                   and n["layer_params"].get("strides") == 2) == 7
+    bott = [n["layer_params"]["filters"] for n in docs[2]["layers"] if n["layer_type"] == "Conv2D"][:5]
+    assert bott == [48, 48, 48, 192, 192]                       # conv1, the stage1 block, its projection
+    add = next(n for n in docs[0]["layers"] if n["layer_type"] == "Add")
+    assert len(add["from_layers"]) == 2
     from dlpaper2code.core.graph import parse_graph
-    g = parse_graph(r34)
-    assert sum(1 for n in g.nodes if n.type == "Conv2D" and not n.name.endswith("/proj")) == 33
-    assert g.shapes[g.outputs[0]].to_list() == [1000]
-    gap = [n for n in g.nodes if n.type == "GlobalAvgPool2D"][0]
-    assert g.shapes[gap.inputs[0]].to_list() == [7, 7, 512]       # conv5_x output, as the table says
+    for d, last in ((docs[0], 384), (docs[2], 1536)):
+        g = parse_graph(d)
+        assert g.shapes[g.outputs[0]].to_list() == [100]
+        gap = [n for n in g.nodes if n.type == "GlobalAvgPool2D"][0]
+        assert g.shapes[gap.inputs[0]].to_list() == [6, 6, last]     # stage4's output, as the table says
 
 
 def test_plain_repeats_expanded(hand):
-    mob = table_to_graphs(hand["mobilenet_v1"])[0]
-    c = counts(mob)
-    assert c["DepthwiseConv2D"] == 13 and c["Conv2D"] == 14      # "5×" covers the dw / pointwise pair
-    assert graph_issues(mob) == []
+    dw = table_to_graphs(hand["depthwise_body"])[0]
+    c = counts(dw)
+    assert c["DepthwiseConv2D"] == 10 and c["Conv2D"] == 11      # "4×" covers the dw / pointwise pair
+    assert c["AvgPool2D"] == 1 and c["Dense"] == 1 and c["Activation"] == 1
+    assert dw["layers"][0]["layer_params"]["shape"] == [160, 160, 3]
+    assert sum(1 for n in dw["layers"] if n["layer_type"] == "DepthwiseConv2D"
+               and n["layer_params"].get("strides") == 2) == 4
+    assert [n["layer_params"]["filters"] for n in dw["layers"] if n["layer_type"] == "Conv2D"] == \
+        [24, 48, 96, 96, 192, 384, 384, 384, 384, 384, 768]
+    assert next(n for n in dw["layers"] if n["layer_type"] == "Dense")["layer_params"] == {"units": 100}
+    assert graph_issues(dw) == []
     cells = [["layer", "configuration"], ["input", "input (32 x 32 RGB image)"], ["block", "[conv3-16] × 3"],
              ["pool", "max pool"], ["head", "FC-10"]]
     d = table_to_graphs(cells)[0]
     assert layer_tokens(d) == ["conv3-16"] * 3 + ["max pool", "FC-10"]
     assert graph_issues(d) == []
+
+
+def test_a_pool_over_the_whole_map_gives_one_by_one(hand):
+    from dlpaper2code.core.graph import parse_graph
+    for tid, before in (("depthwise_body", [5, 5, 768]), ("inception_rows", [6, 6, 512])):
+        g = parse_graph(table_to_graphs(hand[tid])[0])
+        pool = [n for n in g.nodes if n.type == "AvgPool2D"][0]
+        assert g.shapes[pool.inputs[0]].to_list() == before
+        assert g.shapes[pool.name].to_list()[:2] == [1, 1], tid
 
 
 def test_vgg_face_column_major(hand):
@@ -174,14 +225,56 @@ def test_vgg_face_column_major(hand):
 
 
 def test_named_blocks_kept(hand):
-    g = table_to_graphs(hand["googlenet"])[0]
-    assert counts(g)["inception_module"] == 9 and graph_issues(g) == []
-    e = table_to_graphs(hand["efficientnet_b0"])[0]
-    assert counts(e)["mbconv"] == 16 and graph_issues(e) == []
-    dn = table_to_graphs(hand["densenet"])
-    assert len(dn) == 4 and counts(dn[0])["dense_layer"] == 18
-    # the DenseNet table gives no widths for its convolutions: reported, not invented
-    assert any(i["kind"] == "missing_param" for i in dn[0]["source"]["issues"])
+    g = table_to_graphs(hand["inception_rows"])[0]
+    c = counts(g)
+    assert c["inception_module"] == 5 and graph_issues(g) == []
+    assert c["Conv2D"] == 2 and c["MaxPool2D"] == 4 and c["AvgPool2D"] == 1 and c["Dropout"] == 1
+    assert g["layers"][0]["layer_params"]["shape"] == [192, 192, 3]     # 96x96 printed after a 5x5/2
+    assert [n["layer_params"]["filters"] for n in g["layers"] if n["layer_type"] == "Conv2D"] == [48, 144]
+    inc = [n["layer_params"] for n in g["layers"] if n["layer_type"] == "inception_module"]
+    assert inc[0] == {"f1x1": 64, "f3x3_reduce": 80, "f3x3": 96, "f5x5_reduce": 16, "f5x5": 32, "pool_proj": 32}
+    assert inc[-1]["f3x3"] == 224 and inc[-1]["pool_proj"] == 64
+    assert next(n for n in g["layers"] if n["layer_type"] == "Dropout")["layer_params"] == {"rate": 0.3}
+    e = table_to_graphs(hand["mbconv_stages"])[0]
+    c = counts(e)
+    assert c["mbconv"] == 15 and graph_issues(e) == []             # 1+3+2+3+2+3+1
+    assert c["Conv2D"] == 2 and c["GlobalAvgPool2D"] == 1 and c["Dense"] == 1
+    assert e["layers"][0]["layer_params"]["shape"] == [192, 192, 3]
+    mb = [n["layer_params"] for n in e["layers"] if n["layer_type"] == "mbconv"]
+    assert [m["expand"] for m in mb] == [1, 6, 6, 6, 6, 6, 4, 4, 4, 6, 6, 6, 6, 6, 6]
+    assert [m["filters"] for m in mb] == [16, 32, 32, 32, 48, 48, 88, 88, 88, 128, 128, 208, 208, 208, 352]
+    assert mb[0] == {"filters": 16, "expand": 1, "in_filters": 24, "strides": 1}
+    assert mb[1]["in_filters"] == 16 and mb[2]["in_filters"] == 32
+
+
+def test_dense_blocks_are_their_convolutions_and_concatenations(hand):
+    """[1 × 1 conv; 3 × 3 conv] × n without widths: per layer a 1x1 of 4k, a 3x3 of k and a Concat,
+    k = 24 from the caption; convolutions the table prints without a width are kept and reported."""
+    dn = table_to_graphs(hand["dense_blocks"])
+    assert [d["source"]["configuration"] for d in dn] == ["Compact-S", "Compact-M"]
+    a, b = counts(dn[0]), counts(dn[1])
+    assert a["Conv2D"] == 39 and a["Concat"] == 18                 # 1 + 2(4+8+6) + 2 transitions
+    assert b["Conv2D"] == 51 and b["Concat"] == 24                 # 1 + 2(5+10+9) + 2 transitions
+    assert "dense_layer" not in a and "dense_layer" not in b
+    for x in (a, b):
+        assert x["MaxPool2D"] == 1 and x["AvgPool2D"] == 2 and x["GlobalAvgPool2D"] == 1
+        assert x["Dense"] == 1 and x["Activation"] == 1 and x["Flatten"] == 0
+    for d in dn:
+        assert d["layers"][0]["layer_params"]["shape"] == [112, 112, 3]   # 56x56 printed after stride 2
+        assert graph_issues(d) == []
+        assert not [i for i in d["source"]["issues"] if i["kind"] == "size_mismatch"]
+        # the stem and the transition convolutions print no width: kept with a guess, reported
+        assert len([i for i in d["source"]["issues"] if i["kind"] == "missing_param"]) == 3
+    convs = [n["layer_params"] for n in dn[0]["layers"] if n["layer_type"] == "Conv2D"]
+    assert [(p["kernel_size"], p["filters"]) for p in convs[1:3]] == [(1, 96), (3, 24)]
+    cat = next(n for n in dn[0]["layers"] if n["layer_type"] == "Concat")
+    assert len(cat["from_layers"]) == 2
+    from dlpaper2code.core.graph import parse_graph
+    for d, ch in ((dn[0], 64 + 24 * 18), (dn[1], 64 + 24 * 24)):
+        g = parse_graph(d)
+        gap = [n for n in g.nodes if n.type == "GlobalAvgPool2D"][0]
+        assert g.shapes[gap.inputs[0]].to_list() == [7, 7, ch]
+        assert g.shapes[g.outputs[0]].to_list() == [100]
 
 
 def test_unknown_layer_names_reported():
@@ -202,7 +295,7 @@ def test_input_shape_argument_and_missing_shape(hand):
     assert graph_issues(d) == []
 
 
-# ----------------------------------------------------------------- headers and MobileNetV2's table
+# ----------------------------------------------------------------- headers and t/c/n/s tables
 @pytest.mark.parametrize("header,role", [
     ("support", "kernel"), ("filt dim", "filt_dim"), ("num filts", "filters"), ("stride", "stride"), ("pad", "pad"),
     ("output size", "output_size"), ("#channels", "filters"), ("# Channels", "filters"), ("#layers", "repeat"),
@@ -213,25 +306,29 @@ def test_header_roles(header, role):
     assert _header_role(header) == role
 
 
-def test_mobilenet_v2_bottlenecks_are_inverted_residual_blocks():
-    cells = [["Input", "Operator", "t", "c", "n", "s"], ["224² × 3", "conv2d", "-", "32", "1", "2"],
-             ["112² × 32", "bottleneck", "1", "16", "1", "1"], ["112² × 16", "bottleneck", "6", "24", "2", "2"],
-             ["56² × 24", "bottleneck", "6", "32", "3", "2"], ["28² × 32", "bottleneck", "6", "64", "4", "2"],
-             ["14² × 64", "bottleneck", "6", "96", "3", "1"], ["14² × 96", "bottleneck", "6", "160", "3", "2"],
-             ["7² × 160", "bottleneck", "6", "320", "1", "1"], ["7² × 320", "conv2d 1x1", "-", "1280", "1", "1"],
-             ["7² × 1280", "avgpool 7x7", "-", "-", "1", "-"], ["1 × 1 × 1280", "conv2d 1x1", "-", "k", "-", ""]]
+def test_tcns_bottlenecks_are_inverted_residual_blocks():
+    """'Input | Operator | t | c | n | s' (an invented network in MobileNetV2's layout): bottleneck rows
+    are MBConv blocks; a convolution printed without its width ("k" classes) is kept with a guess."""
+    cells = [["Input", "Operator", "t", "c", "n", "s"], ["160² × 3", "conv2d", "-", "24", "1", "2"],
+             ["80² × 24", "bottleneck", "1", "16", "1", "1"], ["80² × 16", "bottleneck", "4", "24", "2", "2"],
+             ["40² × 24", "bottleneck", "6", "40", "3", "2"], ["20² × 40", "bottleneck", "6", "80", "2", "2"],
+             ["10² × 80", "bottleneck", "6", "112", "2", "1"], ["10² × 112", "bottleneck", "6", "192", "1", "2"],
+             ["5² × 192", "conv2d 1x1", "-", "960", "1", "1"],
+             ["5² × 960", "avgpool 5x5", "-", "-", "1", "-"], ["1 × 1 × 960", "conv2d 1x1", "-", "k", "-", ""]]
     d = table_to_graphs(cells)[0]
     c = counts(d)
-    assert c["mbconv"] == 17 and c["Conv2D"] == 2 and c["AvgPool2D"] == 1     # 1+2+3+4+3+3+1 blocks
-    assert d["layers"][0]["layer_params"]["shape"] == [224, 224, 3]
+    assert c["mbconv"] == 11 and c["Conv2D"] == 3 and c["AvgPool2D"] == 1     # 1+2+3+2+2+1 blocks
+    assert d["layers"][0]["layer_params"]["shape"] == [160, 160, 3]
     mb = [n["layer_params"] for n in d["layers"] if n["layer_type"] == "mbconv"]
-    assert mb[0]["expand"] == 1 and mb[1] == {"filters": 24, "expand": 6, "in_filters": 16, "strides": 2}
+    assert mb[0]["expand"] == 1 and mb[1] == {"filters": 24, "expand": 4, "in_filters": 16, "strides": 2}
     assert mb[2]["strides"] == 1                                # only the first of a repeated row strides
     assert any("without a number of filters" in i["message"] for i in d["source"]["issues"])   # "k" classes
+    last = d["layers"][-1]
+    assert last["layer_type"] == "Conv2D" and last["layer_params"]["filters"] == 960 and "assumed" in last["meta"]
     assert graph_issues(d) == []
     from dlpaper2code.core.graph import parse_graph
     g = parse_graph(d)
-    assert g.shapes[g.outputs[0]].to_list() == [1, 1, 1280]
+    assert g.shapes[g.outputs[0]].to_list() == [1, 1, 960]
 
 
 def test_a_bottleneck_without_width_is_reported_not_a_crash():
@@ -399,12 +496,12 @@ def test_footnote_marks_do_not_hide_a_layer():
 
 
 def _pdf_table_captioned_figure(path):
-    rows = [("type", "patch size/stride", "output size"), ("convolution", "7x7/2", "112x112x64"),
-            ("max pool", "3x3/2", "56x56x64"), ("convolution", "3x3/1", "56x56x192"),
-            ("max pool", "3x3/2", "28x28x192"), ("avg pool", "7x7/1", "1x1x1024")]
+    rows = [("type", "patch size/stride", "output size"), ("convolution", "5x5/2", "80x80x48"),
+            ("max pool", "3x3/2", "40x40x48"), ("convolution", "3x3/1", "40x40x144"),
+            ("max pool", "3x3/2", "20x20x144"), ("avg pool", "5x5/1", "1x1x512")]
     with _one_page_pdf(path) as c:
         y = _draw_rows(c, rows, (60, 140, 210), 700, 13, beside=lambda c, y: c.line(55, y - 3, 280, y - 3))
-        c.drawString(100, y - 10, "Figure 5: Inception architecture")
+        c.drawString(100, y - 10, "Figure 5: Architecture of the appendix network")
         c.drawString(60, y - 60, "Body text of the appendix goes on here, in a sentence.")
 
 
@@ -418,17 +515,23 @@ def test_a_table_captioned_figure_is_found(tmp_path):
 
 def test_condensenet_style_brackets_with_repeat_between_the_lines():
     """The bracket's two lines read in order with its 'x4 (k=8)' between them: a DenseNet-style
-    layer repeated, with its growth rate; '(stride 2)' and '1000-dim' are parameters."""
+    layer repeated (1x1 of 4k, 3x3 of k, Concat), with its growth rate; '(stride 2)' and '1000-dim'
+    are parameters."""
     cells = [["CondenseNet", "Feature map size"], ["3×3 Conv (stride 2), 16", "112×112"],
              ["1×1 L-Conv ×4 (k=8) 3×3 G-Conv", "112×112"], ["2×2 average pool, stride 2", "56×56"],
              ["7×7 global average pool", "1×1"], ["1000-dim fully-connected, softmax", ""]]
     d = table_to_graphs({"cells": cells})[0]
     c = counts(d)
-    assert c["dense_layer"] == 4 and c["AvgPool2D"] == 1 and c["GlobalAvgPool2D"] == 1
-    assert next(n for n in d["layers"] if n["layer_type"] == "dense_layer")["layer_params"] == {"growth_rate": 8}
-    conv = next(n for n in d["layers"] if n["layer_type"] == "Conv2D")
-    assert conv["layer_params"]["strides"] == 2 and conv["layer_params"]["filters"] == 16
+    assert c["Conv2D"] == 9 and c["Concat"] == 4 and "dense_layer" not in c      # 1 + 4 x (1x1, 3x3)
+    assert c["AvgPool2D"] == 1 and c["GlobalAvgPool2D"] == 1
+    convs = [n["layer_params"] for n in d["layers"] if n["layer_type"] == "Conv2D"]
+    assert convs[0]["strides"] == 2 and convs[0]["filters"] == 16
+    assert [(p["kernel_size"], p["filters"]) for p in convs[1:]] == [(1, 32), (3, 8)] * 4
     assert next(n for n in d["layers"] if n["layer_type"] == "Dense")["layer_params"] == {"units": 1000}
+    from dlpaper2code.core.graph import parse_graph
+    g = parse_graph(d)
+    gap = [n for n in g.nodes if n.type == "GlobalAvgPool2D"][0]
+    assert g.shapes[gap.inputs[0]].to_list()[-1] == 16 + 4 * 8
 
 
 def test_unknown_module_rows_and_spanning_widths():
@@ -472,15 +575,15 @@ def test_a_long_cell_beside_other_cells_is_no_running_text(tmp_path):
 
 def test_printed_output_sizes_are_checked_against_the_inferred_shapes():
     """A stride misread (or misprinted) shows as a row whose printed size the graph does not give."""
-    cells = [["layer name", "output size", "18-layer"], ["conv1", "112×112", "7×7, 64, stride 2"],
-             ["pool", "56×56", "3×3 max pool, stride 2"], ["conv3", "28×28", "3×3, 128, stride 1"],
-             ["conv4", "14×14", "3×3, 256, stride 2"]]
-    d = table_to_graphs({"cells": cells}, input_shape=[224, 224, 3])[0]
+    cells = [["layer name", "output size", "net-12"], ["conv1", "96×96", "5×5, 48, stride 2"],
+             ["pool", "48×48", "3×3 max pool, stride 2"], ["conv3", "24×24", "3×3, 96, stride 1"],
+             ["conv4", "12×12", "3×3, 192, stride 2"]]
+    d = table_to_graphs({"cells": cells}, input_shape=[192, 192, 3])[0]
     bad = [i for i in d["source"]["issues"] if i["kind"] == "size_mismatch"]
-    assert len(bad) == 2                       # conv3 stays 56x56, so conv4 gives 28x28
-    assert "prints 28×28" in bad[0]["message"] and "56x56x128" in bad[0]["message"]
-    cells[3][2] = "3×3, 128, stride 2"
-    d = table_to_graphs({"cells": cells}, input_shape=[224, 224, 3])[0]
+    assert len(bad) == 2                       # conv3 stays 48x48, so conv4 gives 24x24
+    assert "prints 24×24" in bad[0]["message"] and "48x48x96" in bad[0]["message"]
+    cells[3][2] = "3×3, 96, stride 2"
+    d = table_to_graphs({"cells": cells}, input_shape=[192, 192, 3])[0]
     assert not [i for i in d["source"]["issues"] if i["kind"] == "size_mismatch"]
 
 

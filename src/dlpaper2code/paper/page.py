@@ -191,13 +191,21 @@ def build_segments(chars: list[Char]) -> list[Segment]:
     return out
 
 
-PIECES = set("⎡⎢⎣⎤⎥⎦⎛⎜⎝⎞⎟⎠")
+PIECES = set("⎡⎢⎣⎤⎥⎦⎛⎜⎝⎞⎟⎠⎧⎨⎩⎪⎫⎬⎭")
+PIECE_TOPS, PIECE_BOTTOMS = set("⎡⎤⎛⎞⎧⎫"), set("⎣⎦⎝⎠⎩⎭")
+# Adobe's Symbol font puts the pieces of extensible delimiters in the Private Use Area
+# (U+F8EB-U+F8FE); PDFs set with it (SENet's bracketed blocks) carry those codes.
+SYMBOL_PIECES = str.maketrans({0xF8EB: "⎛", 0xF8EC: "⎜", 0xF8ED: "⎝", 0xF8EE: "⎡", 0xF8EF: "⎢", 0xF8F0: "⎣",
+                               0xF8F1: "⎧", 0xF8F2: "⎨", 0xF8F3: "⎩", 0xF8F4: "⎪", 0xF8F6: "⎞", 0xF8F7: "⎟",
+                               0xF8F8: "⎠", 0xF8F9: "⎤", 0xF8FA: "⎥", 0xF8FB: "⎦", 0xF8FC: "⎫", 0xF8FD: "⎬",
+                               0xF8FE: "⎭"})
 CID = re.compile(r"^\(cid:\d+\)$")
 
 
 def mark_tall_brackets(chars: list[Char], graphics: list[Graphic]) -> None:
     """Bracket glyphs much taller than the text (a bracket around several lines) become graphics;
-    so do the pieces of an extensible bracket ("⎡", "⎢", "⎣", stacked into one), and tall glyphs
+    so do the pieces of an extensible bracket ("⎡", "⎢", "⎣", or their Symbol-font codes in the
+    Private Use Area, stacked into one), and tall glyphs
     without a Unicode mapping (pdfminer's "(cid:N)", as TeX's cmex delimiters often come out).
     Small unmapped glyphs are dropped: their "(cid:N)" would only pollute the text."""
     sizes = sorted(c.size for c in chars if c.text.strip() and not CID.match(c.text))
@@ -206,21 +214,35 @@ def mark_tall_brackets(chars: list[Char], graphics: list[Graphic]) -> None:
     med = sizes[len(sizes) // 2]
     keep, pieces = [], []
     for c in chars:
-        t = c.text.strip()
+        t = c.text.strip().translate(SYMBOL_PIECES)
         if t in PIECES:
-            pieces.append(Graphic("bracket", c.x0, c.top, c.x1, c.bottom))
+            pieces.append((Graphic("bracket", c.x0, c.top, c.x1, c.bottom), t))
         elif (t in BRACKETS or CID.match(t)) and c.size >= BRACKET_SIZE * med:
             graphics.append(Graphic("bracket", c.x0, c.top, c.x1, c.bottom))
         elif CID.match(t):
             continue
         else:
             keep.append(c)
-    pieces.sort(key=lambda g: (round(g.x0), g.top))
-    for g in pieces:                      # stack the pieces of one bracket
-        last = graphics[-1] if graphics else None
-        if last is not None and last.kind == "bracket" and abs(last.x0 - g.x0) < 1.5 and g.top - last.bottom < 2.0:
-            last.bottom = max(last.bottom, g.bottom)
-            last.x1 = max(last.x1, g.x1)
+    # stack the pieces of one bracket: same x, each starting at or below the last, the gap under a
+    # piece's height (a glyph's box need not reach the next piece's: TeX's cmex top and bottom pieces
+    # of a two-line bracket leave a gap of most of a line)
+    pieces.sort(key=lambda gt: (gt[0].x0, gt[0].top))
+    columns: list[list[tuple[Graphic, str]]] = []
+    for g, t in pieces:
+        if columns and abs(columns[-1][0][0].x0 - g.x0) < 1.5:
+            columns[-1].append((g, t))
         else:
-            graphics.append(g)
+            columns.append([(g, t)])
+    for col in columns:
+        col.sort(key=lambda gt: gt[0].top)
+        last, closed = None, True
+        for g, t in col:
+            if last is not None and not closed and t not in PIECE_TOPS \
+                    and -0.6 * (g.bottom - g.top) <= g.top - last.bottom < max(2.0, 1.2 * (g.bottom - g.top)):
+                last.bottom = max(last.bottom, g.bottom)
+                last.x1 = max(last.x1, g.x1)
+            else:
+                graphics.append(g)
+                last = g
+            closed = t in PIECE_BOTTOMS
     chars[:] = keep

@@ -213,8 +213,9 @@ def stage_table(rng: random.Random) -> tuple[list[list], list[dict]]:
     """A ResNet-style table: stages of bracketed basic blocks with repeat counts, two depth
     configurations side by side, cells spanning both configurations, a wrapped two-line cell.
     Returns (the :meth:`_Doc.rich_table` spec, the models: one per configuration with its
-    ``layer_types`` in the graph vocabulary: a stage's first block is ``resnet_basic_block_down``
-    when its width changes, as :mod:`.table_graph` builds it)."""
+    ``layer_types`` in the graph vocabulary, as :mod:`.table_graph` builds it: each basic block
+    is its two printed convolutions, the residual Add and a ReLU; a stage's first block strides
+    and gets a 1x1 projection shortcut when its width changes)."""
     base = rng.choice([32, 64])
     cfgs = rng.choice([((1, 1, 1, 1), (2, 2, 2, 2)), ((2, 2, 2, 2), (3, 4, 6, 3)), ((1, 1, 1, 1), (3, 4, 6, 3))])
     classes = rng.choice([1000, 100, 10])
@@ -234,8 +235,9 @@ def stage_table(rng: random.Random) -> tuple[list[list], list[dict]]:
     for n, c in zip(names, cfgs):
         types = ["Conv2D", "MaxPool2D"]
         for k, reps in enumerate(c):
-            types += (["resnet_basic_block"] * reps if k == 0 else
-                      ["resnet_basic_block_down"] + ["resnet_basic_block"] * (reps - 1))
+            block = ["Conv2D", "Conv2D", "Add", "Activation"]
+            down = ["Conv2D", "Conv2D", "Conv2D", "Add", "Activation"]       # with the projection
+            types += (block * reps if k == 0 else down + block * (reps - 1))
         models.append({"configuration": n, "layer_types": types + ["GlobalAvgPool2D", "Dense", "Activation"]})
     return spec, models
 

@@ -14,7 +14,7 @@ Orientation comes from :func:`dlpaper2code.paper.table_graph.orientation_of`
 
 Labelled examples: every ``*.yaml`` / ``*.json`` in ``config/tables/`` with a
 ``tables`` list of ``{id, kind, orientation, caption, cells}``;
-``handwritten.yaml`` (real papers' tables transcribed) and ``synthetic.json``
+``handwritten.yaml`` (invented tables in the layouts real papers use; never a held-back paper's) and ``synthetic.json``
 (made by :func:`write_synthetic_examples` from :func:`generate_corpus`).
 """
 from __future__ import annotations

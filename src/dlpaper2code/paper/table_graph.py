@@ -60,7 +60,7 @@ EMPTY = {"", "-", "–", "—", "n/a", "none", "·"}
 # header words -> a role
 HEADERS: list[tuple[str, str]] = [
     (r"^(#|num\.?|number of)\s*layers?$|^#?\s*repeats?$|^repetitions?$", "repeat"),
-    (r"output size|data size|^output$|^out size", "output_size"),
+    (r"output size|data size|^output$|^out size|feature map size|^map size", "output_size"),
     (r"^(layer\s*)?name$", "name"),
     (r"^(layer|layers)$", "layer"),
     (r"type|operator|configuration|config|op$|^block$", "type"),
@@ -121,14 +121,17 @@ def _ints(s: str) -> list[int]:
 
 
 def _size(s: str) -> list[int] | None:
-    """'224x224' / '224^2' / '224' / '112x112x64' -> dims."""
+    """'224x224' / '224^2' / '224' / '112x112x64' -> dims; a channels-first '64x150x150' -> [150, 150, 64]."""
     t = norm_text(s)
     m = re.search(r"(\d+)\^2", t)
     if m:
         return [int(m.group(1)), int(m.group(1))]
     m = re.search(r"(\d+(?:x\d+)+)", t.replace(" ", ""))
     if m:
-        return [int(x) for x in m.group(1).split("x")]
+        dims = [int(x) for x in m.group(1).split("x")]
+        if len(dims) == 3 and dims[1] == dims[2] != dims[0]:
+            dims = [dims[1], dims[2], dims[0]]          # "64 x 150 x 150": channels first (C x H x W)
+        return dims
     m = re.fullmatch(r"(\d+)(?:-d|d)?", t)
     return [int(m.group(1))] if m else None
 
@@ -275,6 +278,15 @@ def parse_cell(text: str) -> dict:
     if m:
         out["repeat"] = int(m.group(1))
         t = t[m.end():]
+    # SENet's "fc, [16, 256]" inside a block: the two fully connected layers of a squeeze-and-excitation
+    t = re.sub(r"\bfc\s*,?\s*\[\s*(\d+)\s*,\s*(\d+)\s*\]", r"se-fc \1 \2", t)
+    # layers printed before a bracket ("max pool, 3x3, stride 2 [conv ...; conv ...] x 3") run once
+    m = re.match(r"^([^\[]*[a-z][^\[]*?)\s*\[", t)
+    if m:
+        pre = parse_cell(m.group(1))
+        if pre["layers"] and not pre["unknown"]:
+            out["pre"] = pre["layers"]
+            t = t[m.end() - 1:]
     if "[" in t or ";" in t:
         out["group"] = True
     t = t.replace("[", " ").replace("]", " ")
@@ -301,6 +313,12 @@ def parse_cell(text: str) -> dict:
         out["layers"].append(lay)
         return out
     for chunk in chunks:
+        m = re.fullmatch(r"se-fc (\d+) (\d+)", chunk)
+        if m:
+            # no channel-wise product in the vocabulary yet: an opaque module with the printed widths
+            out["layers"].append({"type": "SqueezeExcite", "params": {"units": [int(m.group(1)), int(m.group(2))]},
+                                  "block": False, "text": chunk, "opaque": True, "keep_params": True})
+            continue
         pieces = [p.strip() for p in chunk.split(",") if p.strip()]
         chunk_layers: list[dict] = []
         pending: list[str] = []
@@ -488,7 +506,8 @@ class _Builder:
             k += 1
         return f"{base}_{k}"
 
-    def add(self, ltype: str, params: dict, meta: dict, base: str | None = None) -> str:
+    def add(self, ltype: str, params: dict, meta: dict, base: str | None = None,
+            inputs: list[str] | None = None) -> str:
         if ltype == "Dense" and self.spatial and self.layers:
             self.add("Flatten", {}, dict(meta, inserted="flatten before a fully connected layer"), "flatten")
         if base is None:
@@ -499,6 +518,8 @@ class _Builder:
                 "from_layers": [self.prev] if self.prev else [], "meta": dict(meta)}
         if ltype != "Input" and self.prev is None:
             node["from_layers"] = []
+        if inputs is not None:
+            node["from_layers"] = list(inputs)
         node["meta"]["token"] = _tok(node)
         self.layers.append(node)
         self.names.add(name)
@@ -530,6 +551,10 @@ def _find_header(rows: list[list[str]]) -> int:
             continue
         roles = [_header_role(c) for c in r]
         if sum(1 for x in roles if x not in (None,)) >= 2 or any(x == "type" for x in roles):
+            return i
+        # "Output size | ResNet-50 | SE-ResNet-50": one known header beside configuration names
+        if i == 0 and any(x is not None for x in roles) and \
+                all(cell_layer_score(c) == 0 for c, x in zip(r, roles) if x is None and not _is_empty(c)):
             return i
     return -1
 
@@ -614,6 +639,16 @@ def table_to_graphs(table: dict | list, input_shape: list[int] | None = None) ->
     hi = _find_header(rows)
     header = rows[hi] if hi >= 0 else [""] * len(rows[0])
     roles = _row_roles(header)
+    # what the caption or a header states for the whole table: "growth rate = 32", "(Input 3 x 300 x 300)"
+    m = re.search(r"growth rate\s*(?:k\s*)?(?:=|of|is)?\s*(\d+)", norm_text(table.get("caption") or ""))
+    growth = int(m.group(1)) if m else None
+    if input_shape is None:
+        for h in header:
+            m = re.search(r"\binput\s*:?\s*(\d+\s*x\s*\d+(?:\s*x\s*\d+)?)", norm_text(h))
+            dims = _size(m.group(1)) if m else None
+            if dims and len(dims) in (2, 3):
+                input_shape = dims if len(dims) == 3 else dims + [3]
+                break
     # "layer" header: a name column unless another column holds the types
     body = rows[hi + 1:]
     ncol = len(header)
@@ -665,7 +700,7 @@ def table_to_graphs(table: dict | list, input_shape: list[int] | None = None) ->
             gname = "t_" + gname
         b = _Builder(gname, input_shape, issues)
         seq = _collect(rows, hi, ccol, [j for _, j in configs], roles, col_of, name_col, row_index, issues)
-        _emit(seq, b, input_shape, issues)
+        _emit(seq, b, input_shape, issues, growth)
         issues.extend(check_printed_sizes({"name": gname[:100], "layers": b.layers}))
         doc = {"schema_version": 1, "name": gname[:100],
                "description": (table.get("caption") or "")[:500],
@@ -751,7 +786,7 @@ def _first_int(v):
     return n[0] if n else None
 
 
-def _emit(seq, b: _Builder, input_shape, issues):
+def _emit(seq, b: _Builder, input_shape, issues, growth: int | None = None):
     vocab = load_vocabulary()
     # input shape
     shape = list(input_shape) if input_shape else None
@@ -798,7 +833,7 @@ def _emit(seq, b: _Builder, input_shape, issues):
         dims = nxt_p.get("in_dims") or (_size(nxt_row["input_size"]) if "input_size" in nxt_row else None)
         if dims and len(dims) == 3:
             rowp["_next_channels"] = dims[2]
-    _blocks_from_groups(seq)
+    _blocks_from_groups(seq, growth)
     expanded = []
     i = 0
     while i < len(seq):
@@ -818,6 +853,13 @@ def _emit(seq, b: _Builder, input_shape, issues):
 
     for group, rep in expanded:
         before = len(b.layers)
+        if len(group) == 1 and group[0][0].get("residual"):
+            p, rowp, meta, name = group[0]
+            _emit_group(b, p, rowp, meta, rep, issues, vocab)
+            rep = 0
+        elif len(group) == 1 and group[0][0].get("pre"):
+            for lay in group[0][0]["pre"]:
+                _emit_layer(b, lay, group[0][1], dict(group[0][2]), None, group[0][0], 0, issues, vocab)
         for r in range(rep):
             for p, rowp, meta, name in group:
                 for lay in p["layers"]:
@@ -914,10 +956,17 @@ def _emit_layer(b: _Builder, lay, rowp, meta, name, p, rep_idx, issues, vocab):
             if f is None and rowp.get("_next_channels"):
                 f = rowp["_next_channels"]
                 meta["inferred"] = "filters: the next row's input channels"
-            if f is None:
+            if f is None and lay.get("implicit"):         # bare numbers ("7x7"), no word naming a layer
                 issues.append({"kind": "missing_param", "cell": meta.get("cell"),
                                "message": f"convolution without a number of filters in {meta.get('cell')!r}"})
                 return
+            if f is None:
+                # kept (the layer is there, only its width is not printed) with a marked guess
+                f = b.channels if b.channels and b.channels > 3 else 64
+                meta["assumed"] = f"filters {f}: the table prints no width; set it in the editor"
+                issues.append({"kind": "missing_param", "cell": meta.get("cell"),
+                               "message": f"convolution without a number of filters in {meta.get('cell')!r}: "
+                                          f"{f} assumed"})
             prm["filters"] = f
         k = prm.get("kernel_size") or kernel or 3
         prm["kernel_size"] = k
@@ -936,8 +985,8 @@ def _emit_layer(b: _Builder, lay, rowp, meta, name, p, rep_idx, issues, vocab):
             meta["inferred"] = "average: a 'pool' row over a window of 7 or more"
         s = stride or (k if kernel else 2)
         prm = {"pool_size": k, "strides": s, "padding": "same" if k > s else "valid"}
-        if k == 7 and s == 1 and t == "AvgPool2D":
-            prm["padding"] = "valid"
+        if t == "AvgPool2D" and s == 1 and isinstance(k, int) and k >= 5:
+            prm["padding"] = "valid"          # an average pool over the whole last map (7x7/1, 6x6/1): 1x1
         b.add(t, prm, meta, base)
     elif t == "GlobalAvgPool2D":
         b.add(t, {}, meta, base)
@@ -1036,40 +1085,96 @@ def _emit_block(b, t, prm, nums, kernel, stride, filters, rowp, meta, base, p, r
             b.add(t, {"filters": f}, meta, base or "basic_block")
 
 
-def _blocks_from_groups(seq) -> None:
-    """Bracketed groups of convolutions -> named blocks: [3x3,f; 3x3,f] a ResNet basic block,
-    [1x1,f; 3x3,f; 1x1,4f] a bottleneck, [1x1 conv; 3x3 conv] (no widths) a DenseNet layer.
-    The first block of a stage whose output size shrinks gets stride 2."""
+def _blocks_from_groups(seq, growth: int | None = None) -> None:
+    """Bracketed groups of convolutions are blocks whose layers the table prints one by one; the
+    group keeps those layers (the graph shows what the paper shows) and is marked with the
+    connection the table leaves implicit (``p["residual"]``):
+
+    * ``add``: a residual block, [3x3,f; 3x3,f] (ResNet's basic block), [1x1,f; 3x3,f; 1x1,4f]
+      (the bottleneck), or any repeated group of two or more convolutions with their widths
+      (ResNeXt, Darknet); the first block of a stage whose output size shrinks gets stride 2;
+    * ``concat``: a DenseNet layer, [1x1 conv; 3x3 conv] without widths: the 3x3 gives the
+      growth rate k (from the cell's "(k=32)", the caption's "growth rate = 32", or the printed
+      output channels), the 1x1 its bottleneck width 4k, and the result is concatenated to the
+      block's input."""
     prev_size = None
     for p, rowp, meta, _ in seq:
         size = _size(rowp.get("output_size", "")) if "output_size" in rowp else None
         L = p["layers"]
         convs = [l for l in L if l["type"] == "Conv2D" and not l["block"]]
-        if p["group"] and L and len(convs) == len(L):
-            ks = [l.get("kernel") or (l["params"].get("kernel_size")) for l in L]
-            fs = [(l.get("numbers") or [l["params"].get("filters")])[0] for l in L]
-            shrink = bool(size and prev_size and size[0] < prev_size[0])
-            blk = None
-            if ks == [3, 3] and fs[0] and fs[0] == fs[1]:
-                blk = {"type": "resnet_basic_block", "params": {"filters": fs[0]}, "block": True,
-                       "shrink": shrink, "text": p["text"]}
-            elif ks == [1, 3, 1] and fs[0] and fs[2] == 4 * fs[0] and fs[1] == fs[0]:
-                blk = {"type": "resnet_bottleneck", "params": {"filters": fs[0]}, "block": True,
-                       "shrink": shrink, "text": p["text"]}
+        extra = [l for l in L if l["type"] == "SqueezeExcite"]
+        pre_stride = any(isinstance(l["params"].get("strides"), int) and l["params"]["strides"] > 1
+                         for l in p.get("pre", []))
+        if p["group"] and len(convs) >= 2 and len(convs) + len(extra) == len(L) and L[0] is convs[0]:
+            ks = [l.get("kernel") or (l["params"].get("kernel_size")) for l in convs]
+            fs = [(l.get("numbers") or [l["params"].get("filters")])[0] for l in convs]
+            shrink = bool(size and prev_size and size[0] < prev_size[0]) and not pre_stride
+            if all(fs) and (ks in ([3, 3], [1, 3, 1]) or p["repeat"] > 1):
+                kind = ("resnet_basic_block" if ks == [3, 3] and fs[0] == fs[1] else
+                        "resnet_bottleneck" if ks == [1, 3, 1] else "residual_block")
+                p["residual"] = {"kind": "add", "shrink": shrink, "block": kind}
             elif ks == [1, 3] and not any(fs):
-                blk = {"type": "dense_layer", "params": ({"growth_rate": p["growth_rate"]} if p.get("growth_rate")
-                                                         else {}), "block": True, "text": p["text"]}
-            if blk:
-                p["layers"] = [blk]
+                p["residual"] = {"kind": "concat", "block": "dense_layer",
+                                 "growth": p.get("growth_rate") or growth}
         if size:
             prev_size = size
         elif prev_size:                 # a row without its own size ("3x3 max pool, stride 2") still strides
-            for l in L:
+            for l in p.get("pre", []) + L:
                 st = l["params"].get("strides") or 1
                 if isinstance(st, int) and st > 1:
                     prev_size = [-(-x // st) for x in prev_size]
 
 
+def _emit_group(b, p, rowp, meta, rep, issues, vocab):
+    """One table row that is a bracketed group repeated `rep` times, with its implicit connection
+    (see :func:`_blocks_from_groups`); layers printed before the bracket run once."""
+    for lay in p.get("pre", []):
+        _emit_layer(b, lay, rowp, dict(meta), None, p, 0, issues, vocab)
+    res = p["residual"]
+    layers = [l for l in p["layers"] if l["type"] != "Input"]
+    growth = res.get("growth")
+    if res["kind"] == "concat" and not growth:
+        out = _size(rowp.get("output_size", "")) if "output_size" in rowp else None
+        if out and len(out) == 3 and b.channels and (out[2] - b.channels) > 0 and (out[2] - b.channels) % rep == 0:
+            growth = (out[2] - b.channels) // rep
+            meta = dict(meta, inferred=f"growth rate {growth}: the printed {out[2]} channels after {rep} layers "
+                                       f"from {b.channels}")
+        else:
+            growth = 32
+            issues.append({"kind": "missing_param", "cell": meta.get("cell"),
+                           "message": f"dense block without a growth rate in {meta.get('cell')!r}: "
+                                      "DenseNet's k = 32 assumed"})
+    for r in range(rep):
+        start, start_ch = b.prev, b.channels
+        bmeta = dict(meta, block={"type": res["block"], "index": r + 1, "of": rep})
+        if rep > 1:
+            bmeta["repeat"] = r + 1
+        stride = 1
+        for li, lay in enumerate(layers):
+            if res["kind"] == "add" and li == 0 and r == 0 and res["shrink"]:
+                lay = dict(lay, params=dict(lay["params"], strides=2))
+                stride = 2
+            elif res["kind"] == "concat":
+                k = lay.get("kernel") or lay["params"].get("kernel_size")
+                lay = dict(lay, numbers=[growth * 4 if k == 1 else growth])
+            _emit_layer(b, lay, rowp, dict(bmeta), None, p, r, issues, vocab)
+        if b.prev == start or start is None:
+            continue
+        last = b.prev
+        if res["kind"] == "add":
+            short = start
+            if start_ch != b.channels or stride > 1:      # a projection shortcut (1x1, strided)
+                short = b.add("Conv2D", {"filters": b.channels, "kernel_size": 1, "strides": stride,
+                                         "padding": "valid"},
+                              dict(bmeta, inserted="projection shortcut: the block changes width or size"),
+                              None, inputs=[start])
+            b.add("Add", {}, dict(bmeta, inserted="residual connection (implicit in the table)"), None,
+                  inputs=[last, short])
+            b.add("Activation", {"function": "relu"}, dict(bmeta, inserted="after the residual sum"), None)
+        else:
+            b.add("Concat", {}, dict(bmeta, inserted="dense connection (implicit in the table)"), None,
+                  inputs=[start, last])
+            b.channels = (start_ch or 0) + growth
 
 
 def graph_issues(doc: dict) -> list[str]:

@@ -219,7 +219,7 @@ def _read_table(page, cap, body_ids, cap_ids, direction):
         rules_kind = "hlines"
     else:
         rules_kind = "booktabs" if hr else "none"
-    cells = _grid(taken, groups, brs, vr)
+    cells = _grid(taken, groups, brs, vr, [v for v in near if v.is_vrule])
     return {"box": [round(v, 2) for v in box], "cells": cells, "rules": rules_kind,
             "_gap": first_gap, "_direction": direction}
 
@@ -316,7 +316,9 @@ def _cell_text(items, line_of) -> str:
         return sep.join(" ".join(x.text for x in sorted(v, key=lambda x: x.x0)) for _, v in sorted(by.items()))
     if len(brs) >= 2:
         lb, rb = brs[0], brs[-1]
-        before = [x for x in segs if x.x1 <= lb.x0 + 1]
+        top = min(lb.top, rb.top)
+        # left of the bracket, or a line above it ("max pool, 3×3, stride 2" over a stage's block)
+        before = [x for x in segs if x.x1 <= lb.x0 + 1 or x.bottom <= top + 1]
         after = [x for x in segs if x.x0 >= rb.x1 - 1]
         inside = [x for x in segs if x not in before and x not in after]
         text = " ".join(t for t in (joined(before, " "), "[" + joined(inside, "; ") + "]", joined(after, " ")) if t)
@@ -324,7 +326,7 @@ def _cell_text(items, line_of) -> str:
     return joined(segs, " ")
 
 
-def _grid(lines, groups, brackets, vrules):
+def _grid(lines, groups, brackets, vrules, vsegs=()):
     line_of = {id(s): i for i, ln in enumerate(lines) for s in ln}
     rows = []
     for g in groups:
@@ -359,7 +361,12 @@ def _grid(lines, groups, brackets, vrules):
                         cells[col_of(o.x0, o.x1)].append(o)
                         continue
                     cj = {col_of(c.x0, c.x1) for c in o.chars if c.text.strip()}
-                    if len(cj) <= 1:
+                    # split only where a rule crosses this line: a cell spanning columns whose rules
+                    # stop above it ("global average pool, 1000-d fc, softmax") stays whole
+                    if len(cj) > 1 and vsegs and not any(o.x0 < (v.x0 + v.x1) / 2 < o.x1 and v.top - 1 <= o.cy <= v.bottom + 1
+                                                          for v in vsegs):
+                        cells[min(cj)].append(o)
+                    elif len(cj) <= 1:
                         cells[col_of(o.x0, o.x1)].append(o)
                     else:                 # a segment across a vertical rule: split it there
                         for j in sorted(cj):

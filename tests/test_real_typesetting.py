@@ -1,0 +1,143 @@
+"""What real papers' typesetting does to tables, reproduced on generated inputs (CI has no real PDFs).
+
+Each case was met on a paper of the real-paper benchmark (data/realpapers): SENet's brackets set in
+the Symbol font's private-use codes, its two-piece brackets, a row spanning columns whose rules stop
+above it, a max pool printed above a stage's bracket, the "fc, [16, 256]" of an SE module;
+STDN's channels-first sizes and the input size given in a column header; CondenseNet's unnamed
+configuration column "Feature map size".
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+from dlpaper2code.paper import extract_tables
+from dlpaper2code.paper.page import Char, build_segments, mark_tall_brackets
+from dlpaper2code.paper.table_graph import check_printed_sizes, graph_issues, parse_cell, table_to_graphs
+
+
+def _line(text, x, top, size=8.0, w=4.0):
+    return [Char(ch, x + i * w, top, x + (i + 1) * w, top + size, size) for i, ch in enumerate(text)]
+
+
+def _body(size=8.0):
+    """Plenty of ordinary text so that the page's median font size is the text's."""
+    return [c for k in range(6) for c in _line("body text of the page", 300, 300 + 12 * k, size)]
+
+
+def test_symbol_font_bracket_pieces_are_one_bracket_and_lines_stay_apart():
+    # three lines inside a bracket drawn as Symbol-font pieces (U+F8EE top, U+F8EF extension x2,
+    # U+F8F0 bottom): the extension pieces overlap two lines each
+    chars = _body()
+    for k, text in enumerate(["conv,1x1,64", "conv,3x3,64", "conv,1x1,256"]):
+        chars += _line(text, 106, 100 + 10 * k)
+    for top, code in ((99, "\uf8ee"), (105, "\uf8ef"), (113, "\uf8ef"), (121, "\uf8f0")):
+        chars.append(Char(code, 100, top, 105, top + 8, 8.0))
+    graphics = []
+    mark_tall_brackets(chars, graphics)
+    brackets = [g for g in graphics if g.kind == "bracket"]
+    assert len(brackets) == 1 and brackets[0].top == 99 and brackets[0].bottom == 129
+    lines = [s.text for s in build_segments(chars) if s.x0 < 200]
+    assert lines == ["conv,1x1,64", "conv,3x3,64", "conv,1x1,256"]
+
+
+def test_two_piece_brackets_stack_across_a_gap_but_two_brackets_do_not():
+    # TeX's cmex top and bottom pieces of a two-line bracket leave most of a line between them;
+    # a bottom piece followed closely by the next bracket's top piece are two brackets
+    chars = _body()
+    chars += [Char("\uf8ee", 100, 100, 105, 108, 8.0), Char("\uf8f0", 100, 114, 105, 122, 8.0),
+              Char("\uf8ee", 100, 123, 105, 131, 8.0), Char("\uf8f0", 100, 137, 105, 145, 8.0)]
+    graphics = []
+    mark_tall_brackets(chars, graphics)
+    spans = sorted((g.top, g.bottom) for g in graphics if g.kind == "bracket")
+    assert spans == [(100, 122), (123, 145)]
+    assert all(c.text.isascii() for c in chars)        # no private-use code left in the text
+
+
+def test_a_row_spanning_columns_whose_rules_stop_above_it_stays_one_cell(tmp_path):
+    from reportlab.pdfgen import canvas
+
+    pdf = tmp_path / "span.pdf"
+    c = canvas.Canvas(str(pdf))
+    c.setFont("Helvetica", 9)
+    c.drawString(100, 720, "Table 1. Two networks side by side.")
+    rows = [("Output size", "Net-A", "Net-B"), ("56x56", "conv, 3x3, 32", "conv, 3x3, 48"),
+            ("28x28", "conv, 3x3, 64", "conv, 3x3, 96")]
+    y = 700
+    for row in rows:
+        for x, text in zip((100, 180, 300), row):
+            c.drawString(x, y, text)
+        y -= 14
+    for x in (170, 290):                       # column rules down to the last rows of layers only
+        c.line(x, 712, x, y + 10)
+    c.drawString(100, y, "1x1")
+    c.drawString(180, y, "global average pool, 100-d fc, softmax")      # across the rule's x
+    c.showPage()
+    c.save()
+    (t,) = extract_tables(pdf)
+    assert t["cells"][-1][1] == "global average pool, 100-d fc, softmax" and t["cells"][-1][2] == ""
+
+
+def test_layers_above_a_bracket_run_once_and_the_se_fc_is_one_module():
+    p = parse_cell("max pool, 3 × 3, stride 2 [conv,1 × 1,64; conv,3 × 3,64; conv,1 × 1,256; fc,[16,256]] × 3")
+    assert [l["type"] for l in p["pre"]] == ["MaxPool2D"] and p["pre"][0]["params"]["strides"] == 2
+    assert [l["type"] for l in p["layers"]] == ["Conv2D", "Conv2D", "Conv2D", "SqueezeExcite"]
+    assert p["layers"][3]["params"] == {"units": [16, 256]} and p["repeat"] == 3 and not p["unknown"]
+
+
+def _se_table():
+    return {"id": "tab_p5_1", "caption": "Table 1. Two networks.", "cells": [
+        ["Output size", "Res-14", "SE-Res-14"],
+        ["64 × 64", "conv, 5 × 5, 32, stride 2", ""],
+        ["32 × 32", "max pool, 3 × 3, stride 2 [conv,1 × 1,16; conv,3 × 3,16; conv,1 × 1,64] × 2",
+         "max pool, 3 × 3, stride 2 [conv,1 × 1,16; conv,3 × 3,16; conv,1 × 1,64; fc,[4,64]] × 2"],
+        ["16 × 16", "[conv,1 × 1,32; conv,3 × 3,32; conv,1 × 1,128] × 2",
+         "[conv,1 × 1,32; conv,3 × 3,32; conv,1 × 1,128; fc,[8,128]] × 2"],
+        ["1 × 1", "global average pool, 10-d fc, softmax", ""]]}
+
+
+def test_residual_groups_keep_their_printed_layers_and_gain_the_implicit_sum():
+    docs = table_to_graphs(_se_table(), input_shape=[128, 128, 3])
+    assert [d["source"]["configuration"] for d in docs] == ["Res-14", "SE-Res-14"]   # "Output size" is a header
+    plain, se = docs
+    types = [n["layer_type"] for n in plain["layers"]]
+    block = ["Conv2D", "Conv2D", "Conv2D", "Add", "Activation"]
+    proj = ["Conv2D", "Conv2D", "Conv2D", "Conv2D", "Add", "Activation"]       # with a projection shortcut
+    assert types == (["Input", "Conv2D", "MaxPool2D"] + proj + block + proj + block
+                     + ["GlobalAvgPool2D", "Dense", "Activation"])
+    assert graph_issues(plain) == [] and check_printed_sizes(plain) == []
+    convs = [n for n in plain["layers"] if n["layer_type"] == "Conv2D"]
+    # stage 2 shrinks 32 -> 16: its first block's first conv strides, and so does its projection
+    assert [n["layer_params"].get("strides", 1) for n in convs] == [2, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 2, 1, 1, 1]
+    adds = [n for n in plain["layers"] if n["layer_type"] == "Add"]
+    assert all(len(n["from_layers"]) == 2 for n in adds)
+    assert all(n["meta"]["block"]["type"] == "resnet_bottleneck" for n in adds)
+    c = Counter(n["layer_type"] for n in se["layers"])
+    assert c["SqueezeExcite"] == 4 and c["Add"] == 4 and c["MaxPool2D"] == 1
+    assert any(i["kind"] == "unknown_module" for i in se["source"]["issues"])
+
+
+def test_channels_first_sizes_header_input_and_growth_from_printed_channels():
+    cells = [["Layers", "Output Size (Input 3 × 96 × 96)", "Net"],
+             ["Convolution", "32 × 48 × 48", "3 × 3 conv, stride 2"],
+             ["Pooling", "32 × 24 × 24", "2 × 2 average pool, stride 2"],
+             ["Dense Block (1)", "128 × 24 × 24", "1 × 1 conv × 6 3 × 3 conv"],
+             ["Transition Layer", "64 × 24 × 24", "1 × 1 conv"]]
+    (d,) = table_to_graphs({"cells": cells, "caption": "Table 1. A small dense network."})
+    assert d["layers"][0]["layer_params"]["shape"] == [96, 96, 3]
+    convs = [n["layer_params"]["filters"] for n in d["layers"] if n["layer_type"] == "Conv2D"]
+    assert convs == [32] + [64, 16] * 6 + [64]            # k = (128 - 32) / 6 = 16, bottleneck 4k
+    assert Counter(n["layer_type"] for n in d["layers"])["Concat"] == 6
+    assert graph_issues(d) == [] and check_printed_sizes(d) == []
+
+
+def test_growth_rate_from_the_caption_and_an_unprinted_width_kept():
+    cells = [["Layers", "Feature map size", "Net"],
+             ["3 × 3 conv (stride 2)", "56 × 56", ""],
+             ["Dense Block", "56 × 56", "[1 × 1 conv; 3 × 3 conv] × 3"]]
+    docs = table_to_graphs({"cells": cells, "caption": "Table 2. Growth rate k = 12 in every block."},
+                           input_shape=[112, 112, 3])
+    assert len(docs) == 1                           # "Feature map size" is a header, not a configuration
+    d = docs[0]
+    first = next(n for n in d["layers"] if n["layer_type"] == "Conv2D")
+    assert first["meta"].get("assumed", "").startswith("filters")     # kept, its guess marked
+    assert [n["layer_params"]["filters"] for n in d["layers"] if n["layer_type"] == "Conv2D"][1:] == [48, 12] * 3
