@@ -141,3 +141,34 @@ def test_growth_rate_from_the_caption_and_an_unprinted_width_kept():
     first = next(n for n in d["layers"] if n["layer_type"] == "Conv2D")
     assert first["meta"].get("assumed", "").startswith("filters")     # kept, its guess marked
     assert [n["layer_params"]["filters"] for n in d["layers"] if n["layer_type"] == "Conv2D"][1:] == [48, 12] * 3
+
+
+def test_two_tables_side_by_side_each_with_its_caption(tmp_path):
+    """'How to train your ViT': two captioned tables on one line, the left one wider than half the
+    page, its rules crossing the page's middle."""
+    from reportlab.lib.pagesizes import letter
+    from reportlab.pdfgen import canvas
+
+    pdf = tmp_path / "beside.pdf"
+    c = canvas.Canvas(str(pdf), pagesize=letter)          # 612 points wide: the middle at 306
+    c.setFont("Helvetica", 8)
+    c.drawString(150, 720, "Table 1: Configurations of the models.")
+    c.drawString(385, 720, "Table 2: Hybrid models.")
+    left = [("Model", "Layers", "Width", "MLP", "Heads"), ("Net-T", "12", "192", "768", "3"),
+            ("Net-S", "12", "384", "1536", "6"), ("Net-B", "12", "768", "3072", "12")]
+    right = [("Model", "Blocks", "Params"), ("H1", "[2, 2]", "6.4M"), ("H2", "[3, 4]", "36.6M")]
+    for rows, xs, x0, x1 in ((left, (110, 170, 215, 262, 310), 105, 335), (right, (372, 420, 480), 368, 505)):
+        c.line(x0, 710, x1, 710)
+        y = 700
+        for row in rows:
+            for x, text in zip(xs, row):
+                c.drawString(x, y, text)
+            y -= 11
+        c.line(x0, y + 6, x1, y + 6)
+    c.showPage()
+    c.save()
+    tabs = {t["number"]: t for t in extract_tables(pdf)}
+    assert set(tabs) == {1, 2}
+    assert tabs[1]["cells"][0] == ["Model", "Layers", "Width", "MLP", "Heads"]
+    assert tabs[2]["cells"][0] == ["Model", "Blocks", "Params"] and tabs[2]["cells"][2][0] == "H2"
+    assert tabs[1]["box"][2] < tabs[2]["box"][0]

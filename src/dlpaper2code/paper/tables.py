@@ -54,9 +54,40 @@ HEADER_WORDS = re.compile(r"\b(layer|layers|type|kernel|support|filt|filts|filte
                           r"channels|#channels|operator|name|data|patch|input|units)\b", re.I)
 
 
+def _gutter(page: PageLayout, a: float, b: float, top: float, bottom: float) -> float:
+    """The middle of the widest x interval between `a` and `b` that no text or rule in the band
+    [top, bottom] covers: where two tables printed side by side part."""
+    cover = sorted((max(a, g.x0), min(b, g.x1)) for g in list(page.segments) + list(page.graphics)
+                   if g.bottom > top and g.top < bottom and g.x1 > a and g.x0 < b)
+    best, at, x = 0.0, (a + b) / 2, a
+    for x0, x1 in cover:
+        if x0 - x > best:
+            best, at = x0 - x, (x + x0) / 2
+        x = max(x, x1)
+    if b - x > best:
+        at = (x + b) / 2
+    return at
+
+
 def _span(page: PageLayout, cap: Caption, body_ids: set) -> tuple[float, float]:
     mid = page.width / 2
     b = cap.box
+    # captions side by side on one line (two tables next to each other, each captioned above or
+    # below): each table lies between the gutters that part it from its neighbours, wherever the
+    # page's middle is (a table may be wider than half the page)
+    beside = [s for s in page.segments if s not in cap.segments and (TAB_CAPTION.match(s.text) or
+              FIG_CAPTION.match(s.text)) and abs(s.top - b[1]) < cap.size and (s.x0 > b[2] or s.x1 < b[0])]
+    if beside:
+        band = (b[1] - 25 * cap.size, b[3] + 25 * cap.size)
+        lo, hi = 0.0, page.width
+        for s in beside:
+            x = _gutter(page, min(b[2], s.x1), max(b[0], s.x0), *band) if s.x0 > b[2] else \
+                _gutter(page, s.x1, b[0], *band)
+            if s.x0 > b[2]:
+                hi = min(hi, x)
+            else:
+                lo = max(lo, x)
+        return (lo, hi)
     if b[0] < mid - 6 and b[2] > mid + 6:
         return (0.0, page.width)
     left = (b[0] + b[2]) / 2 < mid
