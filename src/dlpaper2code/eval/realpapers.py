@@ -21,7 +21,9 @@ Scores (:func:`score_graph`), with the evaluation's definitions:
   drawn layers (through left-out ones) found between the matched layers;
 * tables: which labelled tables were found (by page and caption number), and
   how the route classified them (architecture precision and recall; results
-  tables taken for architecture).
+  tables taken for architecture);
+* regions, where ``regions/<paper>.json`` holds the hand-drawn box of every captioned figure
+  and table: precision, recall and caption accuracy at IoU >= 0.8 (:mod:`.regions`).
 
 :func:`run_benchmark` runs ``dlpaper2code paper`` on every PDF in a subprocess
 (a crash or a hang is a recorded failure, never the end of the run) and writes
@@ -41,6 +43,7 @@ from pathlib import Path
 
 from ..core.atomic import atomic_write_text
 from ..core.stats import percentile
+from .regions import IOU_MIN, score_regions, sum_regions
 
 IGNORED = {"relu", "activation", "batchnorm", "batchnormalization", "bn", "flatten", "dropout", "zeropadding2d",
            "padding", "crop", "cropping2d", "leakyrelu", "sigmoid", "tanh", "lrn", "localresponsenormalization",
@@ -368,7 +371,8 @@ def run_paper(pdf: Path, out: Path, timeout_s: float) -> dict:
             "message": (report or {}).get("message", "")}
 
 
-def evaluate_paper(name: str, truths: dict[str, dict], labels: list[dict] | None, out: Path, run: dict) -> dict:
+def evaluate_paper(name: str, truths: dict[str, dict], labels: list[dict] | None, out: Path, run: dict,
+                   regions: dict | None = None) -> dict:
     main = truths.get("") or next(iter(truths.values()))
     graphs = graphs_in(out) if out.is_dir() else []
     best = {"layer_acc": 0.0, "graph": None}
@@ -396,7 +400,17 @@ def evaluate_paper(name: str, truths: dict[str, dict], labels: list[dict] | None
     }
     if labels is not None:
         row["tables"] = score_tables(labels, report.get("tables", []))
+    if regions is not None:
+        row["regions"] = score_regions(regions, _found(out / "figures" / "figures.json", "figures"),
+                                       _found(out / "tables" / "tables.json", "tables"))
     return row
+
+
+def _found(path: Path, key: str) -> list[dict]:
+    """The figures or tables the route wrote, with their boxes (an absent file: none found)."""
+    if not path.is_file():
+        return []
+    return json.loads(path.read_text(encoding="utf-8")).get(key, [])
 
 
 def _mean(xs):
@@ -431,6 +445,9 @@ def summarize(rows: list[dict]) -> dict:
             else None,
             "results_as_architecture": sum(t["results_as_architecture"] for t in tabs),
         }
+    regs = [r["regions"] for r in rows if r.get("regions")]
+    if regs:
+        out["regions"] = dict(sum_regions(regs), papers=len(regs))
     spp = [r["seconds_per_page"] for r in rows if r.get("seconds_per_page") is not None]
     out["speed"] = {"seconds_per_page_median": round(percentile(spp, 50), 3) if spp else None,
                     "seconds_per_page_p95": round(percentile(spp, 95), 3) if spp else None,
@@ -461,6 +478,15 @@ def format_summary(rows: list[dict], summary: dict, pdf_dir: str) -> str:
                   f"found and classified architecture {_pct(t['architecture_recall'])}; precision of "
                   f"'architecture' {_pct(t['architecture_precision'])}; results tables taken for architecture: "
                   f"{t['results_as_architecture']}."]
+    if "regions" in summary:
+        g = summary["regions"]
+        lines += ["", f"Regions (hand-drawn boxes of every captioned figure and table, {g['papers']} papers; "
+                  f"right at IoU >= {IOU_MIN}):", "",
+                  "| | truth | found | matched | precision | recall | caption right |", "|---|---:|---:|---:|---:|---:|---:|"]
+        for k in ("figures", "tables"):
+            m = g[k]
+            lines.append(f"| {k} | {m['truth']} | {m['found']} | {m['matched']} | {_pct(m['precision'])} | "
+                         f"{_pct(m['recall'])} | {_pct(m['caption_accuracy'])} |")
     s = summary["speed"]
     lines += ["", f"Speed: {s['seconds_per_page_median']} s per page (median), p95 {s['seconds_per_page_p95']}; "
               f"internal errors or hangs: {s['failures']}.", "",
@@ -474,6 +500,14 @@ def format_summary(rows: list[dict], summary: dict, pdf_dir: str) -> str:
                      f"{_pct(r['best'].get('param_acc'))} | {_pct(r['best'].get('edge_acc'))} | "
                      f"{r['graphs']} ({r['valid_graphs']}) | {r['tables_found']} | {arch} | "
                      f"{r['seconds_per_page'] if r['seconds_per_page'] is not None else '—'} |")
+    reg_rows = [r for r in rows if r.get("regions")]
+    if reg_rows:
+        lines += ["", "| paper | figures: truth / found / matched | captions right | tables: truth / found / matched "
+                  "| captions right |", "|---|---|---:|---|---:|"]
+        for r in reg_rows:
+            f, t = r["regions"]["figures"], r["regions"]["tables"]
+            lines.append(f"| {r['paper']} | {f['truth']} / {f['found']} / {f['matched']} | {f['captions_right']} | "
+                         f"{t['truth']} / {t['found']} / {t['matched']} | {t['captions_right']} |")
     return "\n".join(lines) + "\n"
 
 
@@ -501,7 +535,9 @@ def run_benchmark(pdf_dir: str | os.PathLike, out_dir: str | os.PathLike, *, dat
         run = run_paper(pdf_dir / f"{name}.pdf", out, timeout_s)
         lab_file = data_dir / "tables" / f"{name}.json"
         labels = json.loads(lab_file.read_text(encoding="utf-8"))["tables"] if lab_file.is_file() else None
-        row = evaluate_paper(name, truth[name], labels, out, run)
+        reg_file = data_dir / "regions" / f"{name}.json"
+        regions = json.loads(reg_file.read_text(encoding="utf-8")) if reg_file.is_file() else None
+        row = evaluate_paper(name, truth[name], labels, out, run, regions)
         if progress:
             progress(f"{name}: {run['status']}, best {row['best']['layer_acc']:.2f}")
         return row

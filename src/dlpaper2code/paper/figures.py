@@ -21,12 +21,13 @@ origin), "box_px", "dpi", "caption", "number", "source" (raster/vector/mixed),
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from .common import FIG_CAPTION, Caption, find_captions, gap, hoverlap, union
 from .layout import read_layout
 from .page import PageLayout, turn
-from .pdf import Paper, crop_boxes, limits, open_paper
+from .pdf import Paper, crop_boxes, ink_box, limits, open_paper
 from .tables import page_tables
 from ..core.dsu import DisjointSet
 
@@ -90,6 +91,14 @@ def _cluster(boxes: list[list[float]], join: float, blockers: list[list[float]])
     return clusters.groups()
 
 
+_SUB_LABEL = re.compile(r"^\(?[a-h]\)$|^\([a-h]\)\s")
+
+
+def _sub_labelled(f: dict) -> bool:
+    """A drawing with a sub-figure label ("(a)", "b)", "(c) plain") among its labels."""
+    return any(_SUB_LABEL.match(s.text.strip()) for s in f["labels"])
+
+
 def _blocked(a, b, blockers) -> bool:
     """A caption lies between boxes a and b (vertically, overlapping both horizontally)."""
     for c in blockers:
@@ -102,7 +111,7 @@ def _blocked(a, b, blockers) -> bool:
 def page_figures(page: PageLayout, captions: list[Caption], table_boxes: list[list[float]], *,
                  join: float = 6.0, min_size: float = 24.0) -> list[dict]:
     """Figure candidates on one page (boxes in points), captions attached."""
-    from .common import body_lines, body_size
+    from .common import body_lines, body_size, columns
 
     def in_table(b):
         return any(b[0] >= t[0] - 3 and b[2] <= t[2] + 3 and b[1] >= t[1] - 3 and b[3] <= t[3] + 3
@@ -126,8 +135,18 @@ def page_figures(page: PageLayout, captions: list[Caption], table_boxes: list[li
         return any(sb[0] >= f["box"][0] - 1 and sb[2] <= f["box"][2] + 1 and sb[1] >= f["box"][1] - 1
                    and sb[3] <= f["box"][3] + 1 for f in figs)
     labels = [s for s in page.segments if id(s) not in body and id(s) not in cap_segs and not in_table(s.box)
-              and (s.size < bs - 0.4 or inside(s.box))]
-    # merge labels: inside or within 10 pt of a group, repeatedly (tick labels, then the axis title)
+              and (s.size < bs - 0.4 or inside(s.box) or _SUB_LABEL.match(s.text.strip()))]
+    # merge labels: inside or within 10 pt of a group, repeatedly (tick labels, then the axis title);
+    # a drawing inside one text column takes no label that reaches into the other (a line of small
+    # print across the page above it: an e-mail line, a footnote)
+    cols = columns(page)
+
+    def crosses(sb, fb):
+        if len(cols) < 2:
+            return False
+        x0, x1 = max(fb[0], cols[0][0]), min(fb[2], cols[-1][1])      # drawn ink past the margins aside
+        col = next((c for c in cols if x0 >= c[0] - 6 and x1 <= c[1] + 6), None)
+        return col is not None and (sb[0] < col[0] - 6 or sb[2] > col[1] + 6)
     free = list(labels)
     for _ in range(3):
         rest = []
@@ -137,7 +156,8 @@ def page_figures(page: PageLayout, captions: list[Caption], table_boxes: list[li
                 d = gap(s.box, f["box"])
                 if d < bd:
                     best, bd = f, d
-            if best is not None and bd <= 10.0 and not _blocked(s.box, best["box"], cap_boxes):
+            if best is not None and bd <= 10.0 and not _blocked(s.box, best["box"], cap_boxes) \
+                    and not crosses(s.box, best["box"]):
                 best["labels"].append(s)
                 best["box"] = union([best["box"], s.box])
             else:
@@ -168,6 +188,10 @@ def page_figures(page: PageLayout, captions: list[Caption], table_boxes: list[li
         g = f["graphics"]
         if all(x.is_hrule or x.is_vrule for x in g) and len(g) <= 2:
             return False
+        # rules drawn as many thin images (one per rule segment, as some producers draw a table's
+        # rules): ruling, not a picture
+        if all(x.kind == "image" and min(x.x1 - x.x0, x.bottom - x.top) <= 2.5 for x in g):
+            return False
         return True
     figs = [f for f in figs if real(f)]
 
@@ -180,8 +204,8 @@ def page_figures(page: PageLayout, captions: list[Caption], table_boxes: list[li
             ov = hoverlap(b, c.box)
             if ov < 0.3 * min(b[2] - b[0], c.box[2] - c.box[0]):
                 continue
-            if b[3] <= c.box[1] + 2:
-                d = c.box[1] - b[3]
+            if b[3] <= c.box[1] + 8 and b[1] < c.box[1] - 8:
+                d = max(0.0, c.box[1] - b[3])       # (a clipped or white stroke may reach into the caption)
             elif b[1] >= c.box[3] - 2:
                 d = (b[1] - c.box[3]) * 1.5 + 5      # captions below their figure are the rule
             else:
@@ -195,6 +219,9 @@ def page_figures(page: PageLayout, captions: list[Caption], table_boxes: list[li
             continue
         cap_of[fi] = fig_caps[ci]
         used_c.add(ci)
+        b, cb = figs[fi]["box"], fig_caps[ci].box
+        if b[3] > cb[1] and b[1] < cb[1]:           # a figure ends where its caption starts
+            figs[fi]["box"] = [b[0], b[1], b[2], cb[1] - 1.0]
     # uncaptioned fragments directly above / beside a captioned figure in its span merge into it
     for fi, c in list(cap_of.items()):
         f = figs[fi]
@@ -207,6 +234,22 @@ def page_figures(page: PageLayout, captions: list[Caption], table_boxes: list[li
                 f["box"] = union([f["box"], gb])
                 f["graphics"] += g["graphics"]
                 g["dead"] = True
+    # sub-figures side by side, each labelled "(a)", "(b)", ..., under one caption that spans only
+    # some of them: an uncaptioned labelled panel level with a labelled captioned one joins it
+    for fi, c in list(cap_of.items()):
+        f = figs[fi]
+        if not _sub_labelled(f):
+            continue
+        for gi, g in enumerate(figs):
+            if gi == fi or gi in cap_of or g.get("dead") or not _sub_labelled(g):
+                continue
+            gb, fb = g["box"], f["box"]
+            level = min(gb[3], fb[3]) - max(gb[1], fb[1]) >= 0.5 * min(gb[3] - gb[1], fb[3] - fb[1])
+            if level and gb[3] <= c.box[1] + 2 and gap(gb, fb) <= 150 and not _blocked(gb, fb, cap_boxes):
+                f["box"] = union([fb, gb])
+                f["graphics"] += g["graphics"]
+                f["labels"] += g["labels"]
+                g["dead"] = True
     out = []
     for fi, f in enumerate(figs):
         if f.get("dead"):
@@ -216,6 +259,8 @@ def page_figures(page: PageLayout, captions: list[Caption], table_boxes: list[li
         c = cap_of.get(fi)
         if c is None and all(g.kind in ("line", "rect") for g in f["graphics"]):
             continue        # uncaptioned frames and rules: a code listing's box, an uncaptioned table
+        if c is None and (f["box"][3] <= 0.08 * page.height or f["box"][1] >= 0.92 * page.height):
+            continue        # uncaptioned, in the top or bottom margin: a header's logo, a watermark, a footer
         out.append({"page": page.number, "box": [round(v, 2) for v in f["box"]],
                     "caption": c.text if c else None, "number": int(c.number) if c and c.number.isdigit() else None,
                     "source": src, "n_graphics": len(f["graphics"]), "n_labels": len(f["labels"])})
@@ -245,6 +290,8 @@ def extract_figures(pdf, out_dir=None, *, dpi: int = 150, layouts: list[PageLayo
             if pg.rotation:
                 f["box"] = [round(v, 2) for v in pg.to_page(f["box"])]
                 f["rotation"] = pg.rotation
+            if pg.graphics:          # the box the page shows (nothing clipped away, nothing invisible)
+                f["box"] = ink_box(paper, pg.number, f["box"], dpi)
             f["id"] = f"fig_p{pg.number}_{k}"
             f["dpi"] = dpi
             f["box_px"] = [round(v * dpi / 72.0, 1) for v in f["box"]]

@@ -20,16 +20,31 @@ a superscript and kept apart: digits become Unicode superscripts ("224²", never
 from __future__ import annotations
 
 from .ocr import ocr_page
-from .page import Char, Graphic, PageLayout, build_segments, mark_tall_brackets, turn
+from .page import Char, Graphic, PageLayout, build_segments, mark_tall_brackets, turn, unreadable_text_layer
 from .pdf import Paper, PaperError
 
 
-def _walk(obj, H, chars, graphics, turned=None):
+def _clip(box, clip):
+    """`box` cut to `clip` (both [x0, top, x1, bottom]); None when nothing of it is visible."""
+    if clip is None:
+        return box
+    b = [max(box[0], clip[0]), max(box[1], clip[1]), min(box[2], clip[2]), min(box[3], clip[3])]
+    return b if b[2] >= b[0] and b[3] >= b[1] else None
+
+
+def _walk(obj, H, chars, graphics, turned=None, clip=None):
+    """Characters and graphics of a page (or of a form XObject inside it).  What a form draws
+    outside its bounding box, or the page outside the page, is not visible: an included figure
+    trimmed to a region keeps only that region (its bounding box is its clip)."""
     from pdfminer.layout import LTChar, LTCurve, LTFigure, LTImage, LTLine, LTRect
 
     for item in obj:
+        box = [item.x0, H - item.y1, item.x1, H - item.y0]
         if isinstance(item, LTChar):
             t = item.get_text()
+            cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+            if clip is not None and not (clip[0] - 1 <= cx <= clip[2] + 1 and clip[1] - 1 <= cy <= clip[3] + 1):
+                continue
             if not item.upright:
                 # text turned a quarter: kept apart (a landscape page is read in its own frame)
                 a, b, c_, d, _, _ = item.matrix
@@ -38,22 +53,26 @@ def _walk(obj, H, chars, graphics, turned=None):
                     turned["ccw" if b > 0 else "cw"].append(ch)
                 continue
             chars.append(Char(t, item.x0, H - item.y1, item.x1, H - item.y0, item.size))
-        elif isinstance(item, LTImage):
-            graphics.append(Graphic("image", item.x0, H - item.y1, item.x1, H - item.y0))
-        elif isinstance(item, LTFigure):
-            _walk(item, H, chars, graphics, turned)
-        elif isinstance(item, LTLine):
-            graphics.append(Graphic("line", item.x0, H - item.y1, item.x1, H - item.y0))
-        elif isinstance(item, LTRect):
-            graphics.append(Graphic("rect", item.x0, H - item.y1, item.x1, H - item.y0))
-        elif isinstance(item, LTCurve):
-            graphics.append(Graphic("curve", item.x0, H - item.y1, item.x1, H - item.y0))
-
+            continue
+        if isinstance(item, LTFigure):
+            inner = _clip(box, clip)
+            if inner is not None:
+                _walk(item, H, chars, graphics, turned, inner)
+            continue
+        kind = ("image" if isinstance(item, LTImage) else "line" if isinstance(item, LTLine) else
+                "rect" if isinstance(item, LTRect) else "curve" if isinstance(item, LTCurve) else None)
+        if kind is None:
+            continue
+        b = _clip(box, clip)
+        if b is not None:
+            graphics.append(Graphic(kind, *b))
 
 
 def read_layout(paper: Paper, pages: list[int] | None = None, *, ocr: bool = False, ocr_dpi: int = 200,
                 max_ocr_pages: int = 30) -> list[PageLayout]:
-    """Layout of every page (or the 1-based `pages`); fills ``paper.scanned_pages``.
+    """Layout of every page (or the 1-based `pages`); fills ``paper.scanned_pages`` (pages without
+    usable text: no text layer, or one whose glyphs are mostly unreadable, also listed in
+    ``paper.unreadable_pages``).
 
     With `ocr`, a page without a text layer is read by Tesseract (:mod:`.ocr`), up to
     `max_ocr_pages` of them (the rest stay empty); ``paper.ocr_pages`` lists those read."""
@@ -65,7 +84,7 @@ def read_layout(paper: Paper, pages: list[int] | None = None, *, ocr: bool = Fal
 
     out: list[PageLayout] = []
     wanted = set(pages) if pages else None
-    scanned = []
+    scanned, unread = [], []
     try:
         with open(paper.path, "rb") as fh:
             doc = PDFDocument(PDFParser(fh), password=paper.password)
@@ -81,7 +100,7 @@ def read_layout(paper: Paper, pages: list[int] | None = None, *, ocr: bool = Fal
                 chars: list[Char] = []
                 graphics: list[Graphic] = []
                 turned: dict[str, list[Char]] = {"ccw": [], "cw": []}
-                _walk(lt, H, chars, graphics, turned)
+                _walk(lt, H, chars, graphics, turned, [0.0, 0.0, lt.width, H])
                 rotation = 0
                 n_up = sum(1 for c in chars if c.text.strip())
                 for key, rot in (("ccw", 90), ("cw", 270)):
@@ -94,6 +113,9 @@ def read_layout(paper: Paper, pages: list[int] | None = None, *, ocr: bool = Fal
                             chars.append(Char(c.text, *b, c.size))
                         graphics = [Graphic(g.kind, *turn(g.box, rot, lt.width, H)) for g in graphics]
                         break
+                if unreadable_text_layer(chars):
+                    unread.append(number)
+                    chars = []                  # no text rather than garbage: the page is read like a scan
                 mark_tall_brackets(chars, graphics)
                 pw, ph = (H, lt.width) if rotation else (lt.width, H)
                 pl = PageLayout(number, pw, ph, build_segments(chars), graphics,
@@ -107,6 +129,7 @@ def read_layout(paper: Paper, pages: list[int] | None = None, *, ocr: bool = Fal
         raise PaperError(paper.path, "corrupt", f"cannot read page content ({type(exc).__name__}: {exc})") from None
     paper.page_sizes = [(p.page_width, p.page_height) for p in out]
     paper.scanned_pages = scanned
+    paper.unreadable_pages = unread
     if ocr and scanned:
         done = []
         for i, pl in enumerate(out):

@@ -202,6 +202,32 @@ SYMBOL_PIECES = str.maketrans({0xF8EB: "⎛", 0xF8EC: "⎜", 0xF8ED: "⎝", 0xF8
 CID = re.compile(r"^\(cid:\d+\)$")
 
 
+UNREADABLE_SHARE = 0.5      # a page whose glyphs are mostly unreadable has no usable text layer
+UNREADABLE_MIN = 30         # ... judged on at least this many glyphs
+
+
+def unreadable(text: str) -> bool:
+    """A glyph whose text says nothing: pdfminer's "(cid:N)" for a font without a Unicode map,
+    a private-use code (other than the Symbol font's bracket pieces), the replacement
+    character, a control character."""
+    t = text.strip()
+    if not t:
+        return False
+    if CID.match(t):
+        return True
+    c = t[0]
+    cat = unicodedata.category(c)
+    return (cat == "Co" and not t.translate(SYMBOL_PIECES) in PIECES) or c == "\ufffd" or cat == "Cc"
+
+
+def unreadable_text_layer(chars: list[Char]) -> bool:
+    """Most of the page's glyphs are unreadable (a 1998 journal's fonts without a Unicode map give
+    a stream of "(cid:12)(cid:15)..."): the page is to be read like a scan."""
+    glyphs = [c for c in chars if c.text.strip()]
+    bad = sum(1 for c in glyphs if unreadable(c.text))
+    return len(glyphs) >= UNREADABLE_MIN and bad >= UNREADABLE_SHARE * len(glyphs)
+
+
 def mark_tall_brackets(chars: list[Char], graphics: list[Graphic]) -> None:
     """Bracket glyphs much taller than the text (a bracket around several lines) become graphics;
     so do the pieces of an extensible bracket ("⎡", "⎢", "⎣", or their Symbol-font codes in the

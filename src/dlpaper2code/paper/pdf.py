@@ -64,11 +64,12 @@ class Paper:
     page_sizes: list[tuple[float, float]] = field(default_factory=list)
     scanned_pages: list[int] = field(default_factory=list)   # 1-based; filled by read_layout
     ocr_pages: list[int] = field(default_factory=list)       # scanned pages read by Tesseract
+    unreadable_pages: list[int] = field(default_factory=list)  # a text layer of unmapped glyphs (read as scans)
 
     def to_json(self) -> dict:
         return {"path": str(self.path), "pages": self.n_pages, "bytes": self.n_bytes,
                 "encrypted": self.encrypted, "scanned_pages": list(self.scanned_pages),
-                "ocr_pages": list(self.ocr_pages)}
+                "ocr_pages": list(self.ocr_pages), "unreadable_pages": list(self.unreadable_pages)}
 
 
 def _human(n: int) -> str:
@@ -162,6 +163,34 @@ def _render(path: str, mtime: int, size: int, password: str, page: int, dpi: int
 
     kw = {"userpw": password} if password else {}
     return convert_from_path(path, dpi=dpi, first_page=page, last_page=page, **kw)[0]
+
+
+@functools.lru_cache(maxsize=8)
+def _background(path: str, mtime: int, size: int, password: str, page: int, dpi: int) -> int:
+    hist = _render(path, mtime, size, password, page, dpi).convert("L").histogram()
+    return max(range(256), key=lambda v: hist[v])
+
+
+def ink_box(paper: Paper, page: int, box: list[float], dpi: int = 150, tol: int = 24) -> list[float]:
+    """`box` (points) shrunk to the ink the page shows inside it: what a drawing puts outside its
+    clipping path, or paints in the page's background colour, is not seen, so it is not part of
+    the figure.  The box never grows; with no ink inside it is returned as it is."""
+    st = os.stat(paper.path)
+    key = (str(paper.path), st.st_mtime_ns, st.st_size, paper.password, page, dpi)
+    img = _render(*key)
+    s = dpi / 72.0
+    x0, t, x1, b = (max(0, int(box[0] * s)), max(0, int(box[1] * s)), min(img.width, int(box[2] * s + 0.999)),
+                    min(img.height, int(box[3] * s + 0.999)))
+    if x1 <= x0 or b <= t:
+        return list(box)
+    bg = _background(*key)
+    part = img.crop((x0, t, x1, b)).convert("L").point(lambda v: 255 if abs(v - bg) > tol else 0)
+    bb = part.getbbox()
+    if bb is None:
+        return list(box)
+    new = [(x0 + bb[0]) / s, (t + bb[1]) / s, (x0 + bb[2]) / s, (t + bb[3]) / s]
+    return [round(max(box[0], new[0] - 0.5), 2), round(max(box[1], new[1] - 0.5), 2),
+            round(min(box[2], new[2] + 0.5), 2), round(min(box[3], new[3] + 0.5), 2)]
 
 
 def crop_boxes(paper: Paper, items: list[dict], out_dir: Path, dpi: int, pad: float = 2.0) -> None:

@@ -274,6 +274,7 @@ def _read_pages(run: _PaperRun) -> None:
     report["pages"] = len(layouts)
     report["scanned_pages"] = list(paper.scanned_pages)
     report["ocr_pages"] = list(paper.ocr_pages)
+    report["unreadable_pages"] = list(paper.unreadable_pages)
     confs = [pg.ocr_confidence for pg in layouts if pg.ocr and pg.ocr_confidence is not None]
     layout = run.steps["layout"] = {
         "pages": len(layouts), "scanned_pages": list(paper.scanned_pages),
@@ -285,6 +286,10 @@ def _read_pages(run: _PaperRun) -> None:
     if unread and use_ocr:
         layout["note"] += f"; {len(unread)} scanned page(s) over max_ocr_pages={opts.max_ocr_pages} not read"
     layout["unread_pages"] = unread
+    if paper.unreadable_pages:
+        layout["unreadable_text_pages"] = list(paper.unreadable_pages)
+        layout["note"] += (f"; {len(paper.unreadable_pages)} page(s) whose text layer is unreadable (glyphs without "
+                           f"a Unicode map) read as scans")
     if paper.scanned_pages and len(paper.scanned_pages) == paper.n_pages and not paper.ocr_pages:
         require_text(paper)
 

@@ -1,0 +1,229 @@
+"""Figures and captions found as a reader sees them, on generated pages that reproduce what real
+PDFs do (CI has no real PDFs): a text layer of glyphs without a Unicode map, a page-size
+background image, table rules drawn as many tiny images, annotations and drawn marks,
+"Fig. N." / "FIGURE N" captions, captions above their figure, sub-figures under one caption,
+two figures side by side."""
+from __future__ import annotations
+
+import io
+import os
+import zlib
+
+import pytest
+
+from dlpaper2code.eval.regions import iou
+from dlpaper2code.paper import extract_figures
+from dlpaper2code.paper.layout import read_layout
+from dlpaper2code.paper.pdf import open_paper
+
+BODY = ("The network is trained with stochastic gradient descent for ninety epochs and the learning rate "
+        "is divided by ten when the error plateaus on the validation set of the benchmark.")
+
+
+def _vera():
+    import reportlab
+    return os.path.join(os.path.dirname(reportlab.__file__), "fonts", "Vera.ttf")
+
+
+def _cid_pdf(path, lines):
+    """One page whose visible text is a picture and whose text layer uses a CID font with neither a
+    ToUnicode map nor a font file: pdfminer reads every glyph as "(cid:N)" (a 1998 journal's PDF)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    W, H, dpi = 612, 792, 200
+    img = Image.new("L", (W * dpi // 72, H * dpi // 72), 255)
+    d = ImageDraw.Draw(img)
+    font = ImageFont.truetype(_vera(), 11 * dpi // 72)
+    y = 72
+    for line in lines:
+        d.text((72 * dpi / 72, y * dpi / 72), line, fill=0, font=font)
+        y += 18
+    raw = zlib.compress(img.tobytes())
+    text = b"BT /F1 11 Tf 3 Tr 72 700 Td " + b" ".join(
+        b"<" + "".join("%04x" % (ord(ch) + 3) for ch in line).encode() + b"> Tj 0 -18 Td" for line in lines) + b" ET"
+    content = b"q %d 0 0 %d 0 0 cm /Im1 Do Q " % (W, H) + text
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> /XObject << /Im1 6 0 R >> >> >>" % (W, H),
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type0 /BaseFont /OldFont /Encoding /Identity-H /DescendantFonts [7 0 R] >>",
+        b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 "
+        b"/Filter /FlateDecode /Length %d >>\nstream\n" % (img.width, img.height, len(raw)) + raw + b"\nendstream",
+        b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /OldFont /CIDSystemInfo << /Registry (Adobe) "
+        b"/Ordering (Identity) /Supplement 0 >> /FontDescriptor 8 0 R /DW 500 >>",
+        b"<< /Type /FontDescriptor /FontName /OldFont /Flags 4 /FontBBox [0 -200 1000 800] /ItalicAngle 0 "
+        b"/Ascent 800 /Descent -200 /CapHeight 700 /StemV 80 >>",
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for i, o in enumerate(objs, 1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % i + o + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1))
+    for o in offsets:
+        out.write(b"%010d 00000 n \n" % o)
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref))
+    path.write_bytes(out.getvalue())
+
+
+def test_a_text_layer_without_unicode_is_read_like_a_scan(tmp_path):
+    from dlpaper2code.paper.pipeline import process_paper
+    from dlpaper2code.paper.options import PaperOptions
+
+    pdf = tmp_path / "old.pdf"
+    _cid_pdf(pdf, ["Figure 1: The network of the old journal paper.", BODY[:60], BODY[60:120], BODY[120:]])
+    paper = open_paper(pdf)
+    (page,) = read_layout(paper)
+    assert paper.unreadable_pages == [1] and paper.scanned_pages == [1]
+    assert not any("cid:" in s.text for s in page.segments)          # no garbage taken for text
+    report = process_paper(pdf, tmp_path / "out", PaperOptions(figure_classifier=""))
+    assert report["unreadable_pages"] == [1] and report["ocr_pages"] == [1]
+    assert "unreadable" in report["steps"]["layout"]["note"]
+
+
+def _diagram(c, x, y, w=180, h=90):
+    """A small vector block diagram: three boxes joined by arrows, labelled; its box (top-left origin)."""
+    bw = (w - 40) / 3
+    for k, label in enumerate(("conv 3x3", "pool", "fc 10")):
+        bx = x + k * (bw + 20)
+        c.rect(bx, y, bw, h, stroke=1, fill=0)
+        c.drawString(bx + 4, y + h / 2, label)
+        if k:
+            c.line(bx - 20, y + h / 2, bx, y + h / 2)
+    return [x, 792 - (y + h), x + w, 792 - y]
+
+
+def _body(c, x, y, lines=6, width=230):
+    c.setFont("Helvetica", 9)
+    words = BODY.split()
+    for k in range(lines):
+        c.drawString(x, y - 11 * k, " ".join(words[(k * 5) % 20:(k * 5) % 20 + 9])[:60])
+
+
+def _pdf(path, draw):
+    from reportlab.pdfgen import canvas
+
+    c = canvas.Canvas(str(path), pagesize=(612, 792))
+    c.setFont("Helvetica", 9)
+    truth = draw(c)
+    c.showPage()
+    c.save()
+    return truth
+
+
+def _only_captioned(figs):
+    return [f for f in figs if f["caption"]]
+
+
+def test_a_page_size_background_image_is_not_a_figure(tmp_path):
+    from PIL import Image
+    from reportlab.lib.utils import ImageReader
+
+    def draw(c):
+        bg = ImageReader(Image.new("RGB", (60, 80), (250, 248, 240)))
+        c.drawImage(bg, 20, 25, 572, 742)                 # a scanner's page background, not the whole page
+        box = _diagram(c, 60, 560)
+        c.drawString(60, 540, "Figure 3: The network with all the bells and whistles.")
+        _body(c, 320, 640)                               # body text in the other column, beside the figure
+        _body(c, 60, 480)
+        return box
+    pdf = tmp_path / "bg.pdf"
+    box = _pdf(pdf, draw)
+    figs = extract_figures(pdf)
+    assert len(figs) == 1
+    assert figs[0]["caption"].startswith("Figure 3") and iou(figs[0]["box"], box) >= 0.8
+
+
+def test_table_rules_drawn_as_tiny_images_are_not_figures(tmp_path):
+    from PIL import Image
+    from reportlab.lib.utils import ImageReader
+
+    piece = ImageReader(Image.new("L", (4, 1), 0))
+
+    def draw(c):
+        c.drawString(100, 720, "Table 1: Layers of the network.")
+        for y in (706, 690, 640):                       # three rules, each drawn as 4-point image segments
+            for x in range(100, 400, 4):
+                c.drawImage(piece, x, y, 4, 0.6)
+        for x in (100, 190, 290, 400):                  # and the column rules, 4-point pieces too
+            for y in range(640, 706, 4):
+                c.drawImage(piece, x, y, 0.6, 4)
+        rows = [("layer", "kernel", "output"), ("conv", "3x3", "64"), ("pool", "2x2", "32"), ("fc", "-", "10")]
+        y = 695
+        for row in rows:
+            for x, t in zip((110, 200, 300), row):
+                c.drawString(x, y, t)
+            y -= 14
+        _body(c, 100, 600)
+    pdf = tmp_path / "rules.pdf"
+    _pdf(pdf, draw)
+    assert extract_figures(pdf) == []
+
+
+def test_annotations_and_a_drawn_mark_do_not_make_or_break_a_figure(tmp_path):
+    def draw(c):
+        box = _diagram(c, 100, 560)
+        c.drawString(100, 540, "Figure 2: A network.")
+        _body(c, 100, 500)
+        c.linkURL("https://example.org", (100, 490, 300, 502))               # a link annotation
+        c.textAnnotation("a reader's note", Rect=(400, 700, 420, 720))      # a note annotation
+        c.setFillColorRGB(1, 1, 0, alpha=0.3)
+        c.rect(130, 580, 60, 40, stroke=0, fill=1)                            # a marker drawn over the figure
+        c.setFillColorRGB(0, 0, 0)
+        return box
+    pdf = tmp_path / "annotated.pdf"
+    box = _pdf(pdf, draw)
+    figs = extract_figures(pdf)
+    assert len(figs) == 1 and iou(figs[0]["box"], box) >= 0.8 and figs[0]["caption"].startswith("Figure 2")
+
+
+@pytest.mark.parametrize("caption", ["Fig. 3. A network.", "FIGURE 3. A network.", "Fig 3: A network.",
+                                     "Figure 3 | A network."])
+def test_caption_styles(tmp_path, caption):
+    def draw(c):
+        box = _diagram(c, 100, 560)
+        c.drawString(100, 540, caption)
+        _body(c, 100, 500)
+        return box
+    pdf = tmp_path / "styles.pdf"
+    box = _pdf(pdf, draw)
+    (fig,) = extract_figures(pdf)
+    assert fig["caption"] == caption and fig["number"] == 3 and iou(fig["box"], box) >= 0.8
+
+
+def test_a_caption_above_its_figure(tmp_path):
+    def draw(c):
+        _body(c, 100, 720, lines=3)
+        c.drawString(100, 670, "Figure 4: The model, captioned above.")
+        return _diagram(c, 100, 560)
+    pdf = tmp_path / "above.pdf"
+    box = _pdf(pdf, draw)
+    (fig,) = extract_figures(pdf)
+    assert fig["number"] == 4 and iou(fig["box"], box) >= 0.8
+
+
+def test_sub_figures_stay_under_their_caption_and_side_by_side_figures_split(tmp_path):
+    def draw(c):
+        a = _diagram(c, 80, 600, w=200)
+        c.drawString(170, 590, "(a)")
+        b = _diagram(c, 320, 600, w=200)
+        c.drawString(410, 590, "(b)")
+        c.drawString(80, 570, "Figure 1: Two variants: (a) plain, (b) wide.")
+        left = _diagram(c, 60, 380, w=200)
+        c.drawString(60, 360, "Figure 2: The encoder.")
+        right = _diagram(c, 340, 380, w=200)
+        c.drawString(340, 360, "Figure 3: The decoder.")
+        _body(c, 60, 300)
+        whole = [a[0], a[1], b[2], a[3] + 12]
+        return whole, left, right
+    pdf = tmp_path / "subfigures.pdf"
+    whole, left, right = _pdf(pdf, draw)
+    figs = {f["number"]: f for f in _only_captioned(extract_figures(pdf))}
+    assert set(figs) == {1, 2, 3}
+    assert iou(figs[1]["box"], whole) >= 0.8
+    assert iou(figs[2]["box"], left) >= 0.8 and iou(figs[3]["box"], right) >= 0.8
+    assert len(extract_figures(pdf)) == 3
