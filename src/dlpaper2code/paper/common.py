@@ -75,6 +75,17 @@ def body_lines(page: PageLayout) -> list[Segment]:
     return [s for s in page.segments if abs(s.size - bs) < 0.6 and s.width > 0.25 * page.width]
 
 
+def _continues_a_sentence(page: PageLayout, s: Segment) -> bool:
+    """A line starting "Table 5." right under a running-text line that ends mid-sentence ("We
+    summarize the results in") is that sentence going on, not a caption."""
+    prev = [t for t in page.segments if t is not s and t.bottom <= s.top + 1 and s.top - t.bottom < 0.8 * s.size
+            and abs(t.size - s.size) < 0.3 and abs(t.x0 - s.x0) < 15 and t.width > 0.25 * page.width]
+    if not prev:
+        return False
+    t = max(prev, key=lambda t: t.bottom)
+    return not re.search(r"[.:;!?)\]]\s*$", t.text)
+
+
 def find_captions(page: PageLayout) -> list[Caption]:
     """Caption blocks: a segment starting "Figure N:" / "Table N:" and the lines below it."""
     out = []
@@ -87,11 +98,32 @@ def find_captions(page: PageLayout) -> list[Caption]:
         if not m:
             m = TAB_CAPTION.match(s.text)
             kind = "table"
-        if not m or i in used:
+        if not m or i in used or _continues_a_sentence(page, s):
             continue
-        block = [s]
-        last = s
+        used.add(i)
+
+        def line_of(seed):
+            """`seed` and the segments that go on with its line (a justified caption line may come
+            as several segments: "Figure 4." then "Percentage of detected joints ...")."""
+            row, right = [seed], seed.x1
+            for j, t in sorted(enumerate(segs), key=lambda jt: jt[1].x0):
+                if j in used or t is seed or abs(t.top - seed.top) >= 0.35 * s.size or t.x0 < right - 1 \
+                        or t.x0 - right > 1.5 * s.size or abs(t.size - s.size) >= tol \
+                        or FIG_CAPTION.match(t.text) or TAB_CAPTION.match(t.text):
+                    continue
+                row.append(t)
+                used.add(j)
+                right = t.x1
+            return row
         bare = m.end() >= len(s.text.rstrip())       # "TABLE I" alone, the title centred under it (IEEE)
+        if bare and kind == "table" and not (s.text.startswith("TABLE") or not m.group(1).isdigit()) \
+                and not re.search(r"[:.|]\s*$", s.text):
+            continue                                    # "Table1" alone: a word of the text, not a caption
+        block = line_of(s)
+        if len(block) > 1:
+            bare = False
+        rows = [list(block)]
+        last = s
         while True:
             nxt = [(j, t) for j, t in enumerate(segs) if j not in used and t is not last and t.top > last.top + 1
                    and t.top - last.bottom < 0.6 * s.size and (abs(t.x0 - s.x0) < (4 if tol > 1 else 2)
@@ -102,9 +134,10 @@ def find_captions(page: PageLayout) -> list[Caption]:
                 break
             j, t = min(nxt, key=lambda jt: jt[1].top)
             used.add(j)
-            block.append(t)
+            row = line_of(t)
+            rows.append(row)
+            block.extend(row)
             last = t
-        used.add(i)
-        text = " ".join(b.text for b in block)
+        text = " ".join(b.text for row in rows for b in row)
         out.append(Caption(kind, m.group(1), text, union([b.box for b in block]), block, s.size))
     return out

@@ -235,15 +235,18 @@ def page_figures(page: PageLayout, captions: list[Caption], table_boxes: list[li
                 f["graphics"] += g["graphics"]
                 g["dead"] = True
     # sub-figures side by side, each labelled "(a)", "(b)", ..., under one caption that spans only
-    # some of them: an uncaptioned labelled panel level with a labelled captioned one joins it
+    # some of them: an uncaptioned labelled panel level with a labelled captioned one joins it,
+    # and unlabelled panels level with the captioned one over the same caption ("left", "middle",
+    # "right" of one caption) join it too
     for fi, c in list(cap_of.items()):
         f = figs[fi]
-        if not _sub_labelled(f):
-            continue
         for gi, g in enumerate(figs):
-            if gi == fi or gi in cap_of or g.get("dead") or not _sub_labelled(g):
+            if gi == fi or gi in cap_of or g.get("dead"):
                 continue
             gb, fb = g["box"], f["box"]
+            over_caption = gb[0] >= c.box[0] - 6 and gb[2] <= c.box[2] + 6
+            if not (over_caption or (_sub_labelled(f) and _sub_labelled(g))):
+                continue
             level = min(gb[3], fb[3]) - max(gb[1], fb[1]) >= 0.5 * min(gb[3] - gb[1], fb[3] - fb[1])
             if level and gb[3] <= c.box[1] + 2 and gap(gb, fb) <= 150 and not _blocked(gb, fb, cap_boxes):
                 f["box"] = union([fb, gb])

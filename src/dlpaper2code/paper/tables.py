@@ -452,16 +452,26 @@ def page_tables(page: PageLayout, captions: list[Caption] | None = None) -> list
             # cells, 3 rows or more naming a layer (a drawing's labels are no such grid)
             found = [x for x in found if _table_under_figure_caption(x["cells"])]
         options.append((c, sorted(found, key=lambda x: (x["_gap"] - (BELOW_BONUS if x["_direction"] == "down" else 0)))))
-    chosen: list[tuple[Caption, dict]] = []
-    claims: list[list[float]] = []
-    # a caption with one possible table first (its table cannot be elsewhere), then by nearness
-    for c, found in sorted(options, key=lambda o: (len(o[1]), min((x["_gap"] for x in o[1]), default=1e9))):
-        for x in found:
-            if any(iou(x["box"], box) > 0.5 for box in claims):
-                continue
-            claims.append(x["box"])
-            chosen.append((c, x))
-            break
+    def assign(opts):
+        chosen: list[tuple[Caption, dict]] = []
+        claims: list[list[float]] = []
+        # a caption with one possible table first (its table cannot be elsewhere), then by nearness
+        for c, found in sorted(opts, key=lambda o: (len(o[1]), min((x["_gap"] for x in o[1]), default=1e9))):
+            for x in found:
+                if any(iou(x["box"], box) > 0.5 for box in claims):
+                    continue
+                claims.append(x["box"])
+                chosen.append((c, x))
+                break
+        return chosen
+    chosen = assign(options)
+    # a page captions its tables one way: when every caption reading on the same side (all above
+    # their tables, or all below) places more tables than the nearest side does, that is the layout
+    # (FPN: "Table 1" under its table is nearer to the table under it, whose own caption is below it)
+    for side in ("up", "down"):
+        alt = assign([(c, [x for x in found if x["_direction"] == side]) for c, found in options])
+        if len(alt) > len(chosen):
+            chosen = alt
     out = []
     for c, t in sorted(chosen, key=lambda ct: captions.index(ct[0])):
         t.pop("_gap", None)
