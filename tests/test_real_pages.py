@@ -227,3 +227,30 @@ def test_sub_figures_stay_under_their_caption_and_side_by_side_figures_split(tmp
     assert iou(figs[1]["box"], whole) >= 0.8
     assert iou(figs[2]["box"], left) >= 0.8 and iou(figs[3]["box"], right) >= 0.8
     assert len(extract_figures(pdf)) == 3
+
+
+def test_a_plot_keeps_its_turned_axis_title_and_its_panel_title(tmp_path):
+    """A vertical axis title (turned text is not read, but it is the figure's ink) and a panel
+    title in the body's size just above the plot belong to the figure's box."""
+    def draw(c):
+        c.rect(120, 560, 200, 120)                       # the plot's frame
+        c.setFont("Helvetica", 6)
+        for k in range(5):
+            c.line(120, 560 + 24 * k, 126, 560 + 24 * k)     # ticks and their labels
+            c.drawString(108, 558 + 24 * k, f"0.{k + 5}")
+        c.setFont("Helvetica", 9)
+        c.drawString(170, 684, "Accuracy vs Depth")          # a panel title, body size, touching the frame
+        c.saveState()
+        c.translate(103, 590)
+        c.rotate(90)
+        c.drawString(0, 0, "Top-1 accuracy")              # the turned axis title, left of the frame
+        c.restoreState()
+        c.drawString(100, 540, "Figure 6: Accuracy of the variants.")
+        _body(c, 100, 500)
+        return [93.0, 792 - 693, 320.0, 792 - 558]
+    pdf = tmp_path / "plot.pdf"
+    box = _pdf(pdf, draw)
+    (fig,) = extract_figures(pdf)
+    assert fig["number"] == 6
+    assert fig["box"][0] < 104 and fig["box"][1] < 792 - 684        # the axis title and the panel title inside
+    assert iou(fig["box"], box) >= 0.8

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 from .common import FIG_CAPTION, Caption, find_captions, gap, hoverlap, union
 from .layout import read_layout
@@ -135,7 +136,8 @@ def page_figures(page: PageLayout, captions: list[Caption], table_boxes: list[li
         return any(sb[0] >= f["box"][0] - 1 and sb[2] <= f["box"][2] + 1 and sb[1] >= f["box"][1] - 1
                    and sb[3] <= f["box"][3] + 1 for f in figs)
     labels = [s for s in page.segments if id(s) not in body and id(s) not in cap_segs and not in_table(s.box)
-              and (s.size < bs - 0.4 or inside(s.box) or _SUB_LABEL.match(s.text.strip()))]
+              and (s.size < bs - 0.4 or inside(s.box) or _SUB_LABEL.match(s.text.strip())
+                   or (s.size < bs + 0.4 and s.width < 0.2 * page.width))]     # a panel title, an axis title
     # merge labels: inside or within 10 pt of a group, repeatedly (tick labels, then the axis title);
     # a drawing inside one text column takes no label that reaches into the other (a line of small
     # print across the page above it: an e-mail line, a footnote)
@@ -147,6 +149,10 @@ def page_figures(page: PageLayout, captions: list[Caption], table_boxes: list[li
         x0, x1 = max(fb[0], cols[0][0]), min(fb[2], cols[-1][1])      # drawn ink past the margins aside
         col = next((c for c in cols if x0 >= c[0] - 6 and x1 <= c[1] + 6), None)
         return col is not None and (sb[0] < col[0] - 6 or sb[2] > col[1] + 6)
+    # turned text (an axis title set vertically) clusters on its own: it joins a drawing as a label does
+    turned = [f for f in figs if all(g.kind == "glyph" for g in f["graphics"])]
+    figs = [f for f in figs if f not in turned]
+    labels += [SimpleNamespace(box=f["box"], size=0.0, text="", width=f["box"][2] - f["box"][0]) for f in turned]
     free = list(labels)
     for _ in range(3):
         rest = []
@@ -156,7 +162,11 @@ def page_figures(page: PageLayout, captions: list[Caption], table_boxes: list[li
                 d = gap(s.box, f["box"])
                 if d < bd:
                     best, bd = f, d
-            if best is not None and bd <= 10.0 and not _blocked(s.box, best["box"], cap_boxes) \
+            # body-size text (a panel or axis title) only when it touches the drawing, above or below it
+            weak = not (s.size < bs - 0.4 or inside(s.box) or _SUB_LABEL.match(s.text.strip()))
+            near = 10.0 if not weak else (5.0 if best is not None and hoverlap(s.box, best["box"])
+                                          >= 0.5 * s.width else -1.0)
+            if best is not None and bd <= near and not _blocked(s.box, best["box"], cap_boxes) \
                     and not crosses(s.box, best["box"]):
                 best["labels"].append(s)
                 best["box"] = union([best["box"], s.box])
@@ -257,11 +267,12 @@ def page_figures(page: PageLayout, captions: list[Caption], table_boxes: list[li
     for fi, f in enumerate(figs):
         if f.get("dead"):
             continue
-        kinds = {g.kind == "image" for g in f["graphics"]}
+        kinds = {g.kind == "image" for g in f["graphics"] if g.kind != "glyph"} or {False}
         src = "raster" if kinds == {True} else "vector" if kinds == {False} else "mixed"
         c = cap_of.get(fi)
-        if c is None and all(g.kind in ("line", "rect") for g in f["graphics"]):
-            continue        # uncaptioned frames and rules: a code listing's box, an uncaptioned table
+        if c is None and all(g.kind in ("line", "rect", "glyph") for g in f["graphics"]):
+            continue        # uncaptioned frames and rules: a code listing's box, an uncaptioned table;
+            #               turned text alone: arXiv's stamp in the margin
         if c is None and (f["box"][3] <= 0.08 * page.height or f["box"][1] >= 0.92 * page.height):
             continue        # uncaptioned, in the top or bottom margin: a header's logo, a watermark, a footer
         out.append({"page": page.number, "box": [round(v, 2) for v in f["box"]],
@@ -294,7 +305,10 @@ def extract_figures(pdf, out_dir=None, *, dpi: int = 150, layouts: list[PageLayo
                 f["box"] = [round(v, 2) for v in pg.to_page(f["box"])]
                 f["rotation"] = pg.rotation
             if pg.graphics:          # the box the page shows (nothing clipped away, nothing invisible)
-                f["box"] = ink_box(paper, pg.number, f["box"], dpi)
+                seen = ink_box(paper, pg.number, f["box"], dpi)
+                if seen != f["box"]:
+                    f["layout_box"] = f["box"]      # the drawing's objects, for the vector reader
+                    f["box"] = seen
             f["id"] = f"fig_p{pg.number}_{k}"
             f["dpi"] = dpi
             f["box_px"] = [round(v * dpi / 72.0, 1) for v in f["box"]]

@@ -113,6 +113,11 @@ def read_layout(paper: Paper, pages: list[int] | None = None, *, ocr: bool = Fal
                             chars.append(Char(c.text, *b, c.size))
                         graphics = [Graphic(g.kind, *turn(g.box, rot, lt.width, H)) for g in graphics]
                         break
+                if not rotation:
+                    # turned text on an upright page (a plot's vertical axis title) is not read, but it
+                    # is ink a figure owns: its glyphs are kept as marks
+                    graphics += [Graphic("glyph", c.x0, c.top, c.x1, c.bottom)
+                                 for key in ("ccw", "cw") for c in turned[key] if c.text.strip()]
                 if unreadable_text_layer(chars):
                     unread.append(number)
                     chars = []                  # no text rather than garbage: the page is read like a scan

@@ -105,7 +105,7 @@ def _figure_graph(fig: dict, crop: Path, min_layers: int, page=None) -> tuple[di
     vec_info = None
     if page is not None and fig.get("source") in ("vector", "mixed") and not page.rotation and not page.ocr:
         from .vecfig import vector_graph
-        doc, vec_info = vector_graph(page, fig["box"], min_layers=min_layers)
+        doc, vec_info = vector_graph(page, fig.get("layout_box") or fig["box"], min_layers=min_layers)
         if doc is not None:
             return doc, dict(vec_info, figure=fig["id"], tried=True)
     try:
