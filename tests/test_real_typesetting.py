@@ -172,3 +172,68 @@ def test_two_tables_side_by_side_each_with_its_caption(tmp_path):
     assert tabs[1]["cells"][0] == ["Model", "Layers", "Width", "MLP", "Heads"]
     assert tabs[2]["cells"][0] == ["Model", "Blocks", "Params"] and tabs[2]["cells"][2][0] == "H2"
     assert tabs[1]["box"][2] < tabs[2]["box"][0]
+
+
+def _page(path, draw):
+    from reportlab.pdfgen import canvas
+
+    c = canvas.Canvas(str(path), pagesize=(612, 792))
+    draw(c)
+    c.showPage()
+    c.save()
+
+
+def _paragraph(c, x, y, n=8, size=10):
+    c.setFont("Times-Roman", size)
+    for k in range(n):
+        c.drawString(x, y - 12 * k, "running text of the paper goes on in this column, line after line")
+
+
+def test_ieee_caption_with_a_small_caps_title_and_rows_in_a_bigger_font(tmp_path):
+    """'TABLE II' alone, its title centred under it in smaller capitals; a header row smaller than
+    the rows under its rule (ShiftNet, an IEEE-style paper)."""
+    def draw(c):
+        _paragraph(c, 50, 760)
+        c.setFont("Times-Roman", 8)
+        c.drawCentredString(170, 650, "TABLE II")
+        c.setFont("Times-Roman", 6.4)
+        c.drawCentredString(170, 640, "FEATURES OF TWO VEHICLE MODELS")
+        c.setFont("Times-Roman", 8)
+        for x, t in ((70, "Model"), (150, "Length"), (220, "Width")):
+            c.drawString(x, 620, t)
+        c.line(65, 615, 270, 615)
+        c.setFont("Times-Roman", 10)
+        for k, row in enumerate((("Sedan", "4.8", "1.8"), ("Truck", "7.2", "2.4"), ("Van", "5.1", "2.0"))):
+            for x, t in zip((70, 150, 220), row):
+                c.drawString(x, 600 - 13 * k, t)
+        _paragraph(c, 50, 520, n=5)
+    pdf = tmp_path / "ieee.pdf"
+    _page(pdf, draw)
+    (t,) = extract_tables(pdf)
+    assert t["caption"] == "TABLE II FEATURES OF TWO VEHICLE MODELS"
+    assert t["cells"][0] == ["Model", "Length", "Width"] and t["cells"][-1] == ["Van", "5.1", "2.0"]
+
+
+def test_turned_column_headers_and_rows_of_close_numbers(tmp_path):
+    """ViT's appendix table: task names set vertically above the columns, each row's numbers set so
+    close that they come as one wide segment (not running text)."""
+    def draw(c):
+        _paragraph(c, 50, 760)
+        c.setFont("Times-Roman", 10)
+        c.drawString(180, 640, "Table 9: Breakdown of the scores across tasks.")
+        c.setFont("Times-Roman", 8)
+        for k, name in enumerate(("Caltech101", "CIFAR-100", "DTD", "Flowers102", "Pets", "SVHN", "Sun397")):
+            c.saveState()
+            c.translate(200 + 30 * k, 560)
+            c.rotate(90)
+            c.drawString(0, 0, name)
+            c.restoreState()
+        for k, row in enumerate(("Net-H/14 (JFT)", "Net-L/16 (JFT)", "Net-B/16 (I21k)")):
+            c.drawString(110, 545 - 11 * k, row)
+            c.drawString(195, 545 - 11 * k, " ".join(f"{90 - j - k:.1f}" for j in range(7)) + "  " * 0)
+        _paragraph(c, 50, 480, n=5)
+    pdf = tmp_path / "turned.pdf"
+    _page(pdf, draw)
+    (t,) = extract_tables(pdf)
+    assert t["number"] == 9 and len(t["cells"]) == 3 and t["cells"][0][0] == "Net-H/14 (JFT)"
+    assert t["box"][1] < 792 - 560 - 20          # the turned headers (from 560 up) are part of the table

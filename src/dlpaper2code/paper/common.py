@@ -70,9 +70,12 @@ def columns(page: PageLayout) -> list[tuple[float, float]]:
 
 
 def body_lines(page: PageLayout) -> list[Segment]:
-    """Segments that look like running text: body size and most of a column wide."""
+    """Segments that look like running text: body size, most of a column wide, mostly words (a table
+    row whose numbers are set close together comes as one wide segment too)."""
     bs = body_size(page)
-    return [s for s in page.segments if abs(s.size - bs) < 0.6 and s.width > 0.25 * page.width]
+    tol = 0.6 if getattr(page, "ocr", False) else 0.3      # a table's text is often a half point smaller
+    return [s for s in page.segments if abs(s.size - bs) < tol and s.width > 0.25 * page.width
+            and sum(ch.isdigit() for ch in s.text) < 0.3 * len(s.text.replace(" ", ""))]   # not a row of numbers
 
 
 def _continues_a_sentence(page: PageLayout, s: Segment) -> bool:
@@ -126,9 +129,9 @@ def find_captions(page: PageLayout) -> list[Caption]:
         last = s
         while True:
             nxt = [(j, t) for j, t in enumerate(segs) if j not in used and t is not last and t.top > last.top + 1
-                   and t.top - last.bottom < 0.6 * s.size and (abs(t.x0 - s.x0) < (4 if tol > 1 else 2)
+                   and t.top - last.bottom < (1.0 if bare else 0.6) * s.size and (abs(t.x0 - s.x0) < (4 if tol > 1 else 2)
                                                                   or bare and abs((t.x0 + t.x1) - (s.x0 + s.x1)) < 4)
-                   and abs(t.size - s.size) < tol
+                   and (abs(t.size - s.size) < tol or bare and abs(t.size - s.size) < 2.5)   # IEEE's small caps
                    and not FIG_CAPTION.match(t.text) and not TAB_CAPTION.match(t.text)]
             if not nxt:
                 break

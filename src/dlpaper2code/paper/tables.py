@@ -196,23 +196,35 @@ def _read_table(page, cap, body_ids, cap_ids, direction):
     pictures = [g for g in page.graphics if not (g.is_hrule or g.is_vrule or g.is_bracket)
                 and max(g.x1 - g.x0, g.bottom - g.top) >= 12.0 and g.bottom - g.top >= 10.0]
     # (not an unread word's ink on an OCR page, nor an arrowhead)
+    glyphs = [g for g in page.graphics if g.kind == "glyph" and x0s <= (g.x0 + g.x1) / 2 <= x1s]
+    turned_heads: list = []
     lines = _lines(segs)
     if direction == "up":
         lines = lines[::-1]
     taken: list[list[Segment]] = []
     edge = cap.box[3] if direction == "down" else cap.box[1]
     first_gap = None
-    for r in lines:
+    for li, r in enumerate(lines):
         top, bot = min(s.top for s in r), max(s.bottom for s in r)
         size = max(s.size for s in r)
+        row_size = sorted(s.size for s in r)[len(r) // 2]       # a bigger first column aside
         # running text ends the table; a long cell beside other cells of the row does not (STDN's
         # "9 x 9 average pool, stride 9 (Input DBstage4_concat1)" beside its output size)
         body = [s for s in r if id(s) in body_ids]
+        if body and len(r) == 1 and taken and max(len(x) for x in taken) >= 3 and li + 1 < len(lines) \
+                and len(lines[li + 1]) >= 3 and abs(min(x.top for x in lines[li + 1]) - bot) < 1.5 * size:
+            body = []           # a section title spanning the table between rows of cells (a full-page table)
         if (body and (len(r) < 2 or len(body) == len(r))) or \
                 any(FIG_CAPTION.match(s.text) or TAB_CAPTION.match(s.text) for s in r):
             break
         g = (top - edge) if direction == "down" else (edge - bot)
         lo, hi = (edge, top) if direction == "down" else (bot, edge)
+        # column headers set vertically (turned glyphs) fill the gap between the caption and the rows
+        heads = [m for m in glyphs if m.top >= lo - 1 and m.bottom <= hi + 1]
+        if heads and not taken:
+            edge2 = max(m.bottom for m in heads) if direction == "down" else min(m.top for m in heads)
+            g = (top - edge2) if direction == "down" else (edge2 - bot)
+            turned_heads = heads
         limit = (3.0 * size) if not taken else (1.3 * size)
         if g > limit:
             break
@@ -221,7 +233,7 @@ def _read_table(page, cap, body_ids, cap_ids, direction):
             break                   # a drawing between the rows: the table ended
         if taken and not page.ocr and any(h.is_hrule and lo - 1 <= (h.top + h.bottom) / 2 <= hi + 1 for h in rules):
             sizes = sorted(s.size for ln in taken for s in ln)
-            if abs(size - sizes[len(sizes) // 2]) > 0.9:
+            if abs(row_size - sizes[len(sizes) // 2]) > 0.9 and (len(r) <= 2 or body):
                 break               # across the table's outer rule, text of another size: body text, notes
         if first_gap is None:
             first_gap = g
@@ -231,7 +243,7 @@ def _read_table(page, cap, body_ids, cap_ids, direction):
         taken = taken[::-1]
     if len(taken) < 2:
         return None
-    box = union([s.box for r in taken for s in r])
+    box = union([s.box for r in taken for s in r] + [m.box for m in turned_heads])
     brs = [b for b in brackets if b.top >= box[1] - 4 and b.bottom <= box[3] + 4 and box[0] - 12 <= b.x0 <= box[2] + 12]
     if brs:
         box = union([box] + [b.box for b in brs])
