@@ -254,3 +254,28 @@ def test_a_plot_keeps_its_turned_axis_title_and_its_panel_title(tmp_path):
     assert fig["number"] == 6
     assert fig["box"][0] < 104 and fig["box"][1] < 792 - 684        # the axis title and the panel title inside
     assert iou(fig["box"], box) >= 0.8
+
+
+def test_a_picture_larger_than_its_clipping_rectangle_is_only_what_shows(tmp_path):
+    """A photo placed taller than the rectangle that clips it (a figure trimmed in LaTeX, as on
+    Mask R-CNN's first page): the figure is the clipped part, not the text above it."""
+    from PIL import Image
+    from reportlab.lib.utils import ImageReader
+
+    def draw(c):
+        c.setFont("Helvetica", 12)
+        c.drawString(330, 660, "Author One    Author Two")          # above the picture, inside its full box
+        c.saveState()
+        p = c.beginPath()
+        p.rect(320, 480, 220, 120)
+        c.clipPath(p, stroke=0, fill=0)
+        c.drawImage(ImageReader(Image.new("RGB", (40, 60), (30, 90, 160))), 320, 480, 220, 220)
+        c.restoreState()
+        c.setFont("Helvetica", 9)
+        c.drawString(320, 465, "Figure 1. The framework.")
+        _body(c, 60, 700)
+        return [320, 792 - 600, 540, 792 - 480]
+    pdf = tmp_path / "clipped.pdf"
+    box = _pdf(pdf, draw)
+    (fig,) = extract_figures(pdf)
+    assert fig["number"] == 1 and iou(fig["box"], box) >= 0.9

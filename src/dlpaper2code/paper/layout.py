@@ -24,6 +24,91 @@ from .page import Char, Graphic, PageLayout, build_segments, mark_tall_brackets,
 from .pdf import Paper, PaperError
 
 
+def _clipping_classes():
+    """pdfminer's interpreter and page aggregator, taught the clipping path: pdfminer ignores "W n",
+    so a picture placed larger than the rectangle that clips it (a figure trimmed in LaTeX, a
+    cropped photo) would keep its whole box, reaching into the text above it.  The interpreter
+    keeps the bounding box of the rectangles clipping the current state (saved and restored with
+    "q" / "Q", inherited by form XObjects); the aggregator cuts each image and path to it."""
+    from pdfminer.converter import PDFPageAggregator
+    from pdfminer.pdfinterp import PDFPageInterpreter
+    from pdfminer.utils import apply_matrix_pt
+
+    class ClipInterpreter(PDFPageInterpreter):
+        inherited = None
+
+        def init_state(self, ctm):
+            super().init_state(ctm)
+            self.clip, self.clipstack, self.pending = self.inherited, [], False
+            self.device.clip_of = lambda: self.clip
+
+        def dup(self):
+            other = super().dup()
+            other.inherited = self.clip
+            return other
+
+        def do_Do(self, xobjid):
+            saved = self.device.clip_of          # a form's interpreter points the device at its own clip
+            super().do_Do(xobjid)
+            self.device.clip_of = saved
+
+        def do_q(self):
+            self.clipstack.append(self.clip)
+            super().do_q()
+
+        def do_Q(self):
+            super().do_Q()
+            if self.clipstack:
+                self.clip = self.clipstack.pop()
+
+        def do_W(self):
+            self.pending = True
+
+        def do_W_a(self):
+            self.pending = True
+
+        def do_n(self):
+            if self.pending and self.curpath:
+                pts = []
+                for seg in self.curpath:
+                    nums = [v for v in seg[1:] if isinstance(v, (int, float))]
+                    pts += [apply_matrix_pt(self.ctm, (nums[k], nums[k + 1])) for k in range(0, len(nums) - 1, 2)]
+                if pts:
+                    box = (min(x for x, _ in pts), min(y for _, y in pts), max(x for x, _ in pts),
+                           max(y for _, y in pts))
+                    c = self.clip
+                    self.clip = box if c is None else (max(c[0], box[0]), max(c[1], box[1]), min(c[2], box[2]),
+                                                       min(c[3], box[3]))
+            self.pending = False
+            super().do_n()
+
+    class ClipAggregator(PDFPageAggregator):
+        clip_of = staticmethod(lambda: None)
+
+        def _cut(self):
+            c = self.clip_of()
+            if c is None or not self.cur_item._objs:
+                return
+            item = self.cur_item._objs[-1]
+            x0, y0, x1, y1 = max(item.x0, c[0]), max(item.y0, c[1]), min(item.x1, c[2]), min(item.y1, c[3])
+            if x1 < x0 or y1 < y0:
+                self.cur_item._objs.pop()          # wholly clipped away: not seen
+            elif (x0, y0, x1, y1) != (item.x0, item.y0, item.x1, item.y1):
+                item.set_bbox((x0, y0, x1, y1))
+
+        def render_image(self, name, stream):
+            super().render_image(name, stream)
+            self._cut()
+
+        def paint_path(self, gstate, stroke, fill, evenodd, path):
+            n = len(self.cur_item._objs)
+            super().paint_path(gstate, stroke, fill, evenodd, path)
+            if len(self.cur_item._objs) > n:
+                self._cut()
+
+    return ClipInterpreter, ClipAggregator
+
+
 def _clip(box, clip):
     """`box` cut to `clip` (both [x0, top, x1, bottom]); None when nothing of it is visible."""
     if clip is None:
@@ -89,8 +174,9 @@ def read_layout(paper: Paper, pages: list[int] | None = None, *, ocr: bool = Fal
         with open(paper.path, "rb") as fh:
             doc = PDFDocument(PDFParser(fh), password=paper.password)
             rsrc = PDFResourceManager(caching=True)
-            dev = PDFPageAggregator(rsrc, laparams=None)
-            interp = PDFPageInterpreter(rsrc, dev)
+            interp_class, dev_class = _clipping_classes()
+            dev = dev_class(rsrc, laparams=None)
+            interp = interp_class(rsrc, dev)
             for number, page in enumerate(PDFPage.create_pages(doc), start=1):
                 if wanted is not None and number not in wanted:
                     continue
