@@ -279,3 +279,26 @@ def test_a_picture_larger_than_its_clipping_rectangle_is_only_what_shows(tmp_pat
     box = _pdf(pdf, draw)
     (fig,) = extract_figures(pdf)
     assert fig["number"] == 1 and iou(fig["box"], box) >= 0.9
+
+
+def test_a_running_header_and_its_rule_stay_out_of_a_figure_under_them(tmp_path):
+    """StixelNet's pages: a running header and its rule in the top margin, a figure right under them;
+    and a figure of three rows of panels under one caption."""
+    from PIL import Image
+    from reportlab.lib.utils import ImageReader
+
+    def draw(c):
+        c.setFont("Helvetica", 9)
+        c.drawString(40, 775, "AUTHORS: A SHORT TITLE OF THE PAPER")
+        c.line(36, 768, 576, 768)                          # the header's rule, in the top margin
+        panel = ImageReader(Image.new("RGB", (40, 20), (120, 30, 30)))
+        for row in range(3):                               # three rows of two panels, 5 points apart
+            for col in range(2):
+                c.drawImage(panel, 60 + col * 250, 704 - row * 65, 240, 60)     # 4 points under the rule
+        c.drawString(60, 560, "Figure 5: Example results, three rows of two panels each: the detections on the left, the maps on the right.")
+        _body(c, 60, 520)
+        return [60, 792 - 764, 550, 792 - 574]
+    pdf = tmp_path / "header.pdf"
+    box = _pdf(pdf, draw)
+    figs = extract_figures(pdf)
+    assert len(figs) == 1 and figs[0]["number"] == 5 and iou(figs[0]["box"], box) >= 0.9

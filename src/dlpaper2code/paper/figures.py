@@ -118,8 +118,13 @@ def page_figures(page: PageLayout, captions: list[Caption], table_boxes: list[li
         return any(b[0] >= t[0] - 3 and b[2] <= t[2] + 3 and b[1] >= t[1] - 3 and b[3] <= t[3] + 3
                    for t in table_boxes)
 
+    band = 0.06 * page.height
+
+    def in_margin(b):           # a running header or footer, with its rule: above or below the text block
+        return b[3] <= band or b[1] >= page.height - band
     graphics = [g for g in page.graphics if not in_table(g.box)
-                and not (g.x1 - g.x0 > 0.9 * page.width and g.bottom - g.top > 0.9 * page.height)]
+                and not (g.x1 - g.x0 > 0.9 * page.width and g.bottom - g.top > 0.9 * page.height)
+                and not (g.is_hrule and in_margin(g.box))]
     cap_boxes = [c.box for c in captions]
     body = {id(s) for s in body_lines(page)}
     cap_segs = {id(s) for c in captions for s in c.segments}
@@ -136,6 +141,7 @@ def page_figures(page: PageLayout, captions: list[Caption], table_boxes: list[li
         return any(sb[0] >= f["box"][0] - 1 and sb[2] <= f["box"][2] + 1 and sb[1] >= f["box"][1] - 1
                    and sb[3] <= f["box"][3] + 1 for f in figs)
     labels = [s for s in page.segments if id(s) not in body and id(s) not in cap_segs and not in_table(s.box)
+              and not in_margin(s.box)
               and (s.size < bs - 0.4 or inside(s.box) or _SUB_LABEL.match(s.text.strip())
                    or (s.size < bs + 0.4 and s.width < 0.2 * page.width))]     # a panel title, an axis title
     # merge labels: inside or within 10 pt of a group, repeatedly (tick labels, then the axis title);
@@ -233,17 +239,22 @@ def page_figures(page: PageLayout, captions: list[Caption], table_boxes: list[li
         if b[3] > cb[1] and b[1] < cb[1]:           # a figure ends where its caption starts
             figs[fi]["box"] = [b[0], b[1], b[2], cb[1] - 1.0]
     # uncaptioned fragments directly above / beside a captioned figure in its span merge into it
-    for fi, c in list(cap_of.items()):
-        f = figs[fi]
-        for gi, g in enumerate(figs):
-            if gi == fi or gi in cap_of or g.get("dead"):
-                continue
-            gb = g["box"]
-            if hoverlap(gb, c.box) > 0.5 * (gb[2] - gb[0]) and gb[3] <= c.box[1] + 2 and \
-                    gap(gb, f["box"]) <= 24 and not _blocked(gb, f["box"], cap_boxes):
-                f["box"] = union([f["box"], gb])
-                f["graphics"] += g["graphics"]
-                g["dead"] = True
+    # (until nothing changes: a row of panels joins once the row under it has)
+    grown = True
+    while grown:
+        grown = False
+        for fi, c in list(cap_of.items()):
+            f = figs[fi]
+            for gi, g in enumerate(figs):
+                if gi == fi or gi in cap_of or g.get("dead"):
+                    continue
+                gb = g["box"]
+                if hoverlap(gb, c.box) > 0.5 * (gb[2] - gb[0]) and gb[3] <= c.box[1] + 2 and \
+                        gap(gb, f["box"]) <= 24 and not _blocked(gb, f["box"], cap_boxes):
+                    f["box"] = union([f["box"], gb])
+                    f["graphics"] += g["graphics"]
+                    g["dead"] = True
+                    grown = True
     # sub-figures side by side, each labelled "(a)", "(b)", ..., under one caption that spans only
     # some of them: an uncaptioned labelled panel level with a labelled captioned one joins it,
     # and unlabelled panels level with the captioned one over the same caption ("left", "middle",
