@@ -302,3 +302,29 @@ def test_a_running_header_and_its_rule_stay_out_of_a_figure_under_them(tmp_path)
     box = _pdf(pdf, draw)
     figs = extract_figures(pdf)
     assert len(figs) == 1 and figs[0]["number"] == 5 and iou(figs[0]["box"], box) >= 0.9
+
+
+def test_a_cover_sheet_of_another_size_gives_no_figures(tmp_path):
+    """A reader's copy from a repository starts with a cover sheet of another page size (logos,
+    badges, a download notice): none of it is a figure of the paper."""
+    from PIL import Image
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    pdf = tmp_path / "cover.pdf"
+    c = canvas.Canvas(str(pdf), pagesize=(595, 842))           # A4 cover sheet
+    c.drawImage(ImageReader(Image.new("RGB", (20, 20), (0, 120, 200))), 60, 700, 80, 80)
+    c.drawImage(ImageReader(Image.new("RGB", (20, 20), (200, 120, 0))), 300, 700, 120, 60)
+    c.setFont("Helvetica", 9)
+    c.drawString(60, 650, "See discussions, stats, and author profiles for this publication.")
+    c.showPage()
+    for n in (1, 2):                                            # the paper: US letter
+        c.setPageSize((612, 792))
+        c.setFont("Helvetica", 9)
+        _diagram(c, 100, 560)
+        c.drawString(100, 540, f"Fig. {n}. A network.")
+        _body(c, 100, 500)
+        c.showPage()
+    c.save()
+    figs = extract_figures(pdf)
+    assert [f["page"] for f in figs] == [2, 3] and [f["number"] for f in figs] == [1, 2]

@@ -304,9 +304,16 @@ def extract_figures(pdf, out_dir=None, *, dpi: int = 150, layouts: list[PageLayo
         for pg in layouts:
             caps = find_captions(pg)
             table_boxes[pg.number] = [pg.to_page(t["box"]) for t in page_tables(pg, caps)]
+    # a page of another size than the paper's (a repository's cover sheet: ResearchGate, a
+    # publisher's download page) holds logos and badges, not the paper's figures
+    sizes = [(round(pg.page_width), round(pg.page_height)) for pg in layouts]
+    usual = max(set(sizes), key=sizes.count) if sizes else None
     figs = []
     for pg in layouts:
         caps = find_captions(pg)
+        if usual and len(layouts) > 2 and not caps and \
+                (abs(pg.page_width - usual[0]) > 0.05 * usual[0] or abs(pg.page_height - usual[1]) > 0.05 * usual[1]):
+            continue
         tboxes = table_boxes.get(pg.number, [])
         if pg.rotation:       # table boxes are physical; figures are found in the page's own frame
             tboxes = [turn(b, pg.rotation, pg.page_width, pg.page_height) for b in tboxes]
