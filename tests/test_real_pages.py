@@ -328,3 +328,48 @@ def test_a_cover_sheet_of_another_size_gives_no_figures(tmp_path):
     c.save()
     figs = extract_figures(pdf)
     assert [f["page"] for f in figs] == [2, 3] and [f["number"] for f in figs] == [1, 2]
+
+
+def test_a_white_background_drawn_behind_a_figure_and_its_caption(tmp_path):
+    """StixelNet's Figure 2: the drawing comes with a white rectangle behind it and its caption."""
+    def draw(c):
+        c.setFillColorRGB(1, 1, 1)
+        c.rect(50, 500, 330, 210, stroke=0, fill=1)         # the background, caption included
+        c.setFillColorRGB(0, 0, 0)
+        box = _diagram(c, 70, 590)
+        c.drawString(120, 570, "Figure 2: The architecture.")
+        _body(c, 60, 470)
+        return box
+    pdf = tmp_path / "background.pdf"
+    box = _pdf(pdf, draw)
+    (fig,) = extract_figures(pdf)
+    assert fig["number"] == 2 and iou(fig["box"], box) >= 0.8
+
+
+def test_a_drawing_labelled_beside_its_shapes_is_read_from_its_text(tmp_path):
+    """StixelNet-like: blocks drawn as shapes with numbers inside, each named by a label above it."""
+    from dlpaper2code.paper.layout import read_layout
+    from dlpaper2code.paper.vecfig import vector_graph
+
+    def draw(c):
+        c.setFont("Helvetica", 6)
+        for k, (name, size) in enumerate((("convolutional", "64"), ("max pooling", "2"), ("convolutional", "128"),
+                                          ("fully connected", "1024"), ("fully connected", "10"))):
+            x = 80 + 90 * k
+            c.drawString(x, 690, f"Layer {k + 1}:")
+            c.drawString(x, 682, name)
+            c.rect(x, 600, 60, 70)
+            c.drawString(x + 20, 630, size)
+            if k:
+                c.line(x - 30, 635, x, 635)
+        c.setFont("Helvetica", 9)
+        c.drawString(80, 580, "Figure 2: The network.")
+        _body(c, 80, 540)
+    pdf = tmp_path / "beside.pdf"
+    _pdf(pdf, draw)
+    (page,) = read_layout(open_paper(pdf))
+    doc, info = vector_graph(page, [70, 92, 540, 200])
+    assert doc is not None and info["reader"] == "vector text" and info["confidence"] == 0.3
+    types = [n["layer_type"] for n in doc["layers"] if n["layer_type"] not in ("Input", "Flatten")]
+    assert types[:3] == ["Conv2D", "MaxPool2D", "Conv2D"] and types[-1] == "Dense"     # a crude reading
+    assert "no_diagram" not in info["status"]

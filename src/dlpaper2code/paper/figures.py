@@ -224,6 +224,8 @@ def page_figures(page: PageLayout, captions: list[Caption], table_boxes: list[li
                 d = max(0.0, c.box[1] - b[3])       # (a clipped or white stroke may reach into the caption)
             elif b[1] >= c.box[3] - 2:
                 d = (b[1] - c.box[3]) * 1.5 + 5      # captions below their figure are the rule
+            elif b[0] - 2 <= c.box[0] and c.box[2] <= b[2] + 2 and b[1] < c.box[1] - 8 and c.box[3] <= b[3] + 2:
+                d = 0.0                 # the caption inside the drawing's box: a background drawn behind both
             else:
                 continue
             if d <= 60:

@@ -12,7 +12,9 @@ of consecutive pairs so connected is the reading's confidence.  Labels go
 through the table vocabulary (:func:`.table_graph.table_to_graphs` on a
 one-column table), so "conv 3×3, 64", "max pool /2", "fc 4096" and "softmax"
 become layers with their parameters.  Only chains are read this way (a
-branching vector diagram goes to the raster diagram reader).
+branching vector diagram goes to the raster diagram reader).  When the boxes' labels name no
+layers (a 3D or stacked drawing labelled beside its shapes), the drawing's whole text read in
+order is tried as one description, at a low confidence.
 """
 from __future__ import annotations
 
@@ -66,11 +68,29 @@ def vector_graph(page: PageLayout, box: list[float], *, min_layers: int = 3) -> 
     info.update(layers=n, confidence=conf, labels=[t for _, t in boxes], box=union([g.box for g, _ in boxes]),
                 issues=[i.get("message", "") for i in (doc or {}).get("source", {}).get("issues", [])])
     if doc is None or n < min_layers:
+        text_doc, m = _text_labels(segs, min_layers)
+        if text_doc is not None:
+            info.update(status="ok", layers=m, confidence=0.3, reader="vector text",
+                        why=f"the boxes' labels name no layers ({n} of {len(boxes)}); the drawing's text, read in "
+                            f"order, names {m} layers (a 3D or stacked drawing labelled beside its shapes)")
+            return text_doc, info
         info.update(status="no_diagram", why=f"only {n} of {len(boxes)} box labels name a layer")
         return None, info
     info.update(status="ok", why=f"read from the PDF's vector drawing: {n} layers, {links} of {len(boxes) - 1} "
                                  f"connections drawn")
     return doc, info
+
+
+def _text_labels(segs, min_layers: int) -> tuple[dict | None, int]:
+    """A drawing whose layer names are printed beside its shapes ("Layer 1: convolutional" over a
+    cuboid): its text in reading order (top to bottom, left to right), as one description."""
+    from .table_graph import table_to_graphs
+
+    text = " ".join(s.text for s in sorted(segs, key=lambda s: (round(s.top / 3), s.x0)))
+    docs = table_to_graphs({"cells": [[text]], "orientation_checked": "row", "id": "figure"}) if text else []
+    doc = docs[0] if docs else None
+    n = sum(1 for l in (doc or {}).get("layers", []) if l["layer_type"] not in ("Input", "Flatten"))
+    return (doc, n) if doc is not None and n >= min_layers else (None, n)
 
 
 def _overlaps(a, b) -> bool:
