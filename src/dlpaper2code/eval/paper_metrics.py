@@ -21,22 +21,7 @@ import statistics
 import time
 from pathlib import Path
 
-from ..paper.common import iou
-
-
-def _match(preds, truths, iou_min):
-    pairs = sorted(((iou(p["box"], t["box"]), i, j) for i, p in enumerate(preds) for j, t in enumerate(truths)
-                    if p["page"] == t["page"]), reverse=True)
-    used_p, used_t, out = set(), set(), []
-    for v, i, j in pairs:
-        if v < iou_min:
-            break
-        if i in used_p or j in used_t:
-            continue
-        used_p.add(i)
-        used_t.add(j)
-        out.append((i, j, v))
-    return out
+from .regions import match_boxes as _match
 
 
 def _norm(s: str) -> str:

@@ -19,18 +19,11 @@ from __future__ import annotations
 import difflib
 import re
 
+from ..paper.common import iou
+
 IOU_MIN = 0.8
 CAPTION_MIN = 0.9
 _NUM = re.compile(r"^\s*(?:table|tab\.?|figure|fig\.?)\s*([0-9]+|[ivxlc]+)\b", re.I)
-
-
-def iou(a, b) -> float:
-    ix = min(a[2], b[2]) - max(a[0], b[0])
-    iy = min(a[3], b[3]) - max(a[1], b[1])
-    if ix <= 0 or iy <= 0:
-        return 0.0
-    inter = ix * iy
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
 def caption_number(caption: str | None) -> str | None:
@@ -50,23 +43,25 @@ def caption_right(truth: dict, found: dict) -> bool:
     return bool(a) and difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= CAPTION_MIN
 
 
-def _match(truth: list[dict], found: list[dict]) -> list[tuple[int, int, float]]:
-    pairs = sorted(((iou(t["box"], f["box"]), i, j) for i, t in enumerate(truth) for j, f in enumerate(found)
-                    if t["page"] == f.get("page") and f.get("box")), reverse=True)
-    used_t, used_f, out = set(), set(), []
+def match_boxes(a: list[dict], b: list[dict], iou_min: float = IOU_MIN) -> list[tuple[int, int, float]]:
+    """Greedy one-to-one pairs (i in a, j in b, IoU) on the same page, best IoU first, each at
+    least `iou_min`."""
+    pairs = sorted(((iou(x["box"], y["box"]), i, j) for i, x in enumerate(a) for j, y in enumerate(b)
+                    if x.get("page") == y.get("page") and x.get("box") and y.get("box")), reverse=True)
+    used_a, used_b, out = set(), set(), []
     for v, i, j in pairs:
-        if v < IOU_MIN:
+        if v < iou_min:
             break
-        if i in used_t or j in used_f:
+        if i in used_a or j in used_b:
             continue
-        used_t.add(i)
-        used_f.add(j)
+        used_a.add(i)
+        used_b.add(j)
         out.append((i, j, v))
     return out
 
 
 def _score(truth: list[dict], found: list[dict]) -> dict:
-    pairs = _match(truth, found)
+    pairs = match_boxes(truth, found)
     rows = []
     matched = {i: (j, v) for i, j, v in pairs}
     for i, t in enumerate(truth):
@@ -105,4 +100,4 @@ def sum_regions(scores: list[dict]) -> dict:
     return out
 
 
-__all__ = ["score_regions", "sum_regions", "caption_right", "caption_number", "iou", "IOU_MIN"]
+__all__ = ["score_regions", "sum_regions", "match_boxes", "caption_right", "caption_number", "iou", "IOU_MIN"]

@@ -161,9 +161,8 @@ def read_layout(paper: Paper, pages: list[int] | None = None, *, ocr: bool = Fal
 
     With `ocr`, a page without a text layer is read by Tesseract (:mod:`.ocr`), up to
     `max_ocr_pages` of them (the rest stay empty); ``paper.ocr_pages`` lists those read."""
-    from pdfminer.converter import PDFPageAggregator
     from pdfminer.pdfdocument import PDFDocument
-    from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+    from pdfminer.pdfinterp import PDFResourceManager
     from pdfminer.pdfpage import PDFPage
     from pdfminer.pdfparser import PDFParser
 
