@@ -266,7 +266,10 @@ class Vocabulary:
                 return True, v, ""
             elif kind == "activation":
                 v = "linear" if value in (None, "", "none", "None", "identity") else str(value).lower()
-                v = {"silu": "swish", "leakyrelu": "leaky_relu", "soft-max": "softmax"}.get(v, v)
+                v = {"silu": "swish", "leakyrelu": "leaky_relu", "soft-max": "softmax", "hswish": "hard_swish",
+                     "h-swish": "hard_swish", "hard-swish": "hard_swish", "hardswish": "hard_swish",
+                     "hsigmoid": "hard_sigmoid", "h-sigmoid": "hard_sigmoid", "hardsigmoid": "hard_sigmoid",
+                     "hard_silu": "hard_swish"}.get(v, v)
                 if v not in self.activations:
                     raise ValueError(f"expected one of {self.activations}")
                 return True, v, ""
