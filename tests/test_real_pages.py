@@ -115,6 +115,14 @@ def _pdf(path, draw):
     return truth
 
 
+def _the_figure(pdf, draw):
+    """Draw one page with `draw` (it returns the true figure box), extract its figures: the only
+    one found (there must be exactly one) and that box."""
+    box = _pdf(pdf, draw)
+    (fig,) = extract_figures(pdf)
+    return fig, box
+
+
 def _only_captioned(figs):
     return [f for f in figs if f["caption"]]
 
@@ -131,11 +139,8 @@ def test_a_page_size_background_image_is_not_a_figure(tmp_path):
         _body(c, 320, 640)                               # body text in the other column, beside the figure
         _body(c, 60, 480)
         return box
-    pdf = tmp_path / "bg.pdf"
-    box = _pdf(pdf, draw)
-    figs = extract_figures(pdf)
-    assert len(figs) == 1
-    assert figs[0]["caption"].startswith("Figure 3") and iou(figs[0]["box"], box) >= 0.8
+    fig, box = _the_figure(tmp_path / "bg.pdf", draw)
+    assert fig["caption"].startswith("Figure 3") and iou(fig["box"], box) >= 0.8
 
 
 def test_table_rules_drawn_as_tiny_images_are_not_figures(tmp_path):
@@ -175,10 +180,8 @@ def test_annotations_and_a_drawn_mark_do_not_make_or_break_a_figure(tmp_path):
         c.rect(130, 580, 60, 40, stroke=0, fill=1)                            # a marker drawn over the figure
         c.setFillColorRGB(0, 0, 0)
         return box
-    pdf = tmp_path / "annotated.pdf"
-    box = _pdf(pdf, draw)
-    figs = extract_figures(pdf)
-    assert len(figs) == 1 and iou(figs[0]["box"], box) >= 0.8 and figs[0]["caption"].startswith("Figure 2")
+    fig, box = _the_figure(tmp_path / "annotated.pdf", draw)
+    assert iou(fig["box"], box) >= 0.8 and fig["caption"].startswith("Figure 2")
 
 
 @pytest.mark.parametrize("caption", ["Fig. 3. A network.", "FIGURE 3. A network.", "Fig 3: A network.",
@@ -189,9 +192,7 @@ def test_caption_styles(tmp_path, caption):
         c.drawString(100, 540, caption)
         _body(c, 100, 500)
         return box
-    pdf = tmp_path / "styles.pdf"
-    box = _pdf(pdf, draw)
-    (fig,) = extract_figures(pdf)
+    fig, box = _the_figure(tmp_path / "styles.pdf", draw)
     assert fig["caption"] == caption and fig["number"] == 3 and iou(fig["box"], box) >= 0.8
 
 
@@ -200,9 +201,7 @@ def test_a_caption_above_its_figure(tmp_path):
         _body(c, 100, 720, lines=3)
         c.drawString(100, 670, "Figure 4: The model, captioned above.")
         return _diagram(c, 100, 560)
-    pdf = tmp_path / "above.pdf"
-    box = _pdf(pdf, draw)
-    (fig,) = extract_figures(pdf)
+    fig, box = _the_figure(tmp_path / "above.pdf", draw)
     assert fig["number"] == 4 and iou(fig["box"], box) >= 0.8
 
 
@@ -248,9 +247,7 @@ def test_a_plot_keeps_its_turned_axis_title_and_its_panel_title(tmp_path):
         c.drawString(100, 540, "Figure 6: Accuracy of the variants.")
         _body(c, 100, 500)
         return [93.0, 792 - 693, 320.0, 792 - 558]
-    pdf = tmp_path / "plot.pdf"
-    box = _pdf(pdf, draw)
-    (fig,) = extract_figures(pdf)
+    fig, box = _the_figure(tmp_path / "plot.pdf", draw)
     assert fig["number"] == 6
     assert fig["box"][0] < 104 and fig["box"][1] < 792 - 684        # the axis title and the panel title inside
     assert iou(fig["box"], box) >= 0.8
@@ -275,9 +272,7 @@ def test_a_picture_larger_than_its_clipping_rectangle_is_only_what_shows(tmp_pat
         c.drawString(320, 465, "Figure 1. The framework.")
         _body(c, 60, 700)
         return [320, 792 - 600, 540, 792 - 480]
-    pdf = tmp_path / "clipped.pdf"
-    box = _pdf(pdf, draw)
-    (fig,) = extract_figures(pdf)
+    fig, box = _the_figure(tmp_path / "clipped.pdf", draw)
     assert fig["number"] == 1 and iou(fig["box"], box) >= 0.9
 
 
@@ -298,10 +293,8 @@ def test_a_running_header_and_its_rule_stay_out_of_a_figure_under_them(tmp_path)
         c.drawString(60, 560, "Figure 5: Example results, three rows of two panels each: the detections on the left, the maps on the right.")
         _body(c, 60, 520)
         return [60, 792 - 764, 550, 792 - 574]
-    pdf = tmp_path / "header.pdf"
-    box = _pdf(pdf, draw)
-    figs = extract_figures(pdf)
-    assert len(figs) == 1 and figs[0]["number"] == 5 and iou(figs[0]["box"], box) >= 0.9
+    fig, box = _the_figure(tmp_path / "header.pdf", draw)
+    assert fig["number"] == 5 and iou(fig["box"], box) >= 0.9
 
 
 def test_a_cover_sheet_of_another_size_gives_no_figures(tmp_path):
@@ -340,9 +333,7 @@ def test_a_white_background_drawn_behind_a_figure_and_its_caption(tmp_path):
         c.drawString(120, 570, "Figure 2: The architecture.")
         _body(c, 60, 470)
         return box
-    pdf = tmp_path / "background.pdf"
-    box = _pdf(pdf, draw)
-    (fig,) = extract_figures(pdf)
+    fig, box = _the_figure(tmp_path / "background.pdf", draw)
     assert fig["number"] == 2 and iou(fig["box"], box) >= 0.8
 
 

@@ -122,10 +122,9 @@ def find_captions(page: PageLayout) -> list[Caption]:
         if bare and kind == "table" and not (s.text.startswith("TABLE") or not m.group(1).isdigit()) \
                 and not re.search(r"[:.|]\s*$", s.text):
             continue                                    # "Table1" alone: a word of the text, not a caption
-        block = line_of(s)
-        if len(block) > 1:
+        rows = [line_of(s)]
+        if len(rows[0]) > 1:
             bare = False
-        rows = [list(block)]
         last = s
         while True:
             nxt = [(j, t) for j, t in enumerate(segs) if j not in used and t is not last and t.top > last.top + 1
@@ -137,10 +136,9 @@ def find_captions(page: PageLayout) -> list[Caption]:
                 break
             j, t = min(nxt, key=lambda jt: jt[1].top)
             used.add(j)
-            row = line_of(t)
-            rows.append(row)
-            block.extend(row)
+            rows.append(line_of(t))
             last = t
-        text = " ".join(b.text for row in rows for b in row)
+        block = [b for row in rows for b in row]
+        text = " ".join(b.text for b in block)
         out.append(Caption(kind, m.group(1), text, union([b.box for b in block]), block, s.size))
     return out

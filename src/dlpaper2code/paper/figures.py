@@ -140,10 +140,11 @@ def page_figures(page: PageLayout, captions: list[Caption], table_boxes: list[li
     def inside(sb):
         return any(sb[0] >= f["box"][0] - 1 and sb[2] <= f["box"][2] + 1 and sb[1] >= f["box"][1] - 1
                    and sb[3] <= f["box"][3] + 1 for f in figs)
+    def strong(s):              # small print, text inside a drawing, a sub-figure label
+        return s.size < bs - 0.4 or inside(s.box) or _SUB_LABEL.match(s.text.strip())
     labels = [s for s in page.segments if id(s) not in body and id(s) not in cap_segs and not in_table(s.box)
               and not in_margin(s.box)
-              and (s.size < bs - 0.4 or inside(s.box) or _SUB_LABEL.match(s.text.strip())
-                   or (s.size < bs + 0.4 and s.width < 0.2 * page.width))]     # a panel title, an axis title
+              and (strong(s) or (s.size < bs + 0.4 and s.width < 0.2 * page.width))]  # a panel title, an axis title
     # merge labels: inside or within 10 pt of a group, repeatedly (tick labels, then the axis title);
     # a drawing inside one text column takes no label that reaches into the other (a line of small
     # print across the page above it: an e-mail line, a footnote)
@@ -169,9 +170,8 @@ def page_figures(page: PageLayout, captions: list[Caption], table_boxes: list[li
                 if d < bd:
                     best, bd = f, d
             # body-size text (a panel or axis title) only when it touches the drawing, above or below it
-            weak = not (s.size < bs - 0.4 or inside(s.box) or _SUB_LABEL.match(s.text.strip()))
-            near = 10.0 if not weak else (5.0 if best is not None and hoverlap(s.box, best["box"])
-                                          >= 0.5 * s.width else -1.0)
+            near = 10.0 if strong(s) else (5.0 if best is not None and hoverlap(s.box, best["box"])
+                                           >= 0.5 * s.width else -1.0)
             if best is not None and bd <= near and not _blocked(s.box, best["box"], cap_boxes) \
                     and not crosses(s.box, best["box"]):
                 best["labels"].append(s)

@@ -137,7 +137,7 @@ def _walk(obj, H, chars, graphics, turned=None, clip=None):
                     ch = Char(t, item.x0, H - item.y1, item.x1, H - item.y0, item.x1 - item.x0)
                     turned["ccw" if b > 0 else "cw"].append(ch)
                 continue
-            chars.append(Char(t, item.x0, H - item.y1, item.x1, H - item.y0, item.size))
+            chars.append(Char(t, *box, item.size))
             continue
         if isinstance(item, LTFigure):
             inner = _clip(box, clip)

@@ -153,8 +153,13 @@ def render_page(paper: Paper, page: int, dpi: int):
     """One page as a PIL image (poppler's pdftoppm through pdf2image); the last few pages
     rendered are kept, so figure crops, table crops and OCR share one rendering (a copy is
     returned: callers may draw on it)."""
+    return _render(*_render_key(paper, page, dpi)).copy()
+
+
+def _render_key(paper: Paper, page: int, dpi: int) -> tuple:
+    """The cache key of one rendering: the file as it is now (a rewritten file renders anew)."""
     st = os.stat(paper.path)
-    return _render(str(paper.path), st.st_mtime_ns, st.st_size, paper.password, page, dpi).copy()
+    return str(paper.path), st.st_mtime_ns, st.st_size, paper.password, page, dpi
 
 
 @functools.lru_cache(maxsize=8)          # about 6 MB a page at 150 dpi
@@ -175,8 +180,7 @@ def ink_box(paper: Paper, page: int, box: list[float], dpi: int = 150, tol: int 
     """`box` (points) shrunk to the ink the page shows inside it: what a drawing puts outside its
     clipping path, or paints in the page's background colour, is not seen, so it is not part of
     the figure.  The box never grows; with no ink inside it is returned as it is."""
-    st = os.stat(paper.path)
-    key = (str(paper.path), st.st_mtime_ns, st.st_size, paper.password, page, dpi)
+    key = _render_key(paper, page, dpi)
     img = _render(*key)
     s = dpi / 72.0
     x0, t, x1, b = (max(0, int(box[0] * s)), max(0, int(box[1] * s)), min(img.width, int(box[2] * s + 0.999)),

@@ -853,13 +853,13 @@ def _emit(seq, b: _Builder, input_shape, issues, growth: int | None = None):
 
     for group, rep in expanded:
         before = len(b.layers)
-        if len(group) == 1 and group[0][0].get("residual"):
+        if len(group) == 1:
             p, rowp, meta, name = group[0]
-            _emit_group(b, p, rowp, meta, rep, issues, vocab)
-            rep = 0
-        elif len(group) == 1 and group[0][0].get("pre"):
-            for lay in group[0][0]["pre"]:
-                _emit_layer(b, lay, group[0][1], dict(group[0][2]), None, group[0][0], 0, issues, vocab)
+            for lay in p.get("pre", []):              # printed before a bracket: once, not repeated
+                _emit_layer(b, lay, rowp, dict(meta), None, p, 0, issues, vocab)
+            if p.get("residual"):
+                _emit_group(b, p, rowp, meta, rep, issues, vocab)
+                rep = 0
         for r in range(rep):
             for p, rowp, meta, name in group:
                 for lay in p["layers"]:
@@ -1127,9 +1127,7 @@ def _blocks_from_groups(seq, growth: int | None = None) -> None:
 
 def _emit_group(b, p, rowp, meta, rep, issues, vocab):
     """One table row that is a bracketed group repeated `rep` times, with its implicit connection
-    (see :func:`_blocks_from_groups`); layers printed before the bracket run once."""
-    for lay in p.get("pre", []):
-        _emit_layer(b, lay, rowp, dict(meta), None, p, 0, issues, vocab)
+    (see :func:`_blocks_from_groups`)."""
     res = p["residual"]
     layers = [l for l in p["layers"] if l["type"] != "Input"]
     growth = res.get("growth")

@@ -28,8 +28,6 @@ def _inside(inner, outer, tol=1.0) -> bool:
 
 
 def vector_graph(page: PageLayout, box: list[float], *, min_layers: int = 3) -> tuple[dict | None, dict]:
-    from .table_graph import table_to_graphs
-
     info: dict = {"reader": "vector", "tried": True}
     graphics = [g for g in page.graphics if _inside(g.box, box, 2.0)]
     shapes = [g for g in graphics if g.kind in ("rect", "curve") and g.x1 - g.x0 >= 15 and g.bottom - g.top >= 8]
@@ -61,15 +59,15 @@ def vector_graph(page: PageLayout, box: list[float], *, min_layers: int = 3) -> 
                     for g in graphics if g not in [x for x, _ in boxes]):
             links += 1
     conf = round(links / (len(boxes) - 1), 3)
-    cells = [[t] for _, t in boxes]
-    docs = table_to_graphs({"cells": cells, "orientation_checked": "row", "id": "figure"})
-    doc = docs[0] if docs else None
-    n = sum(1 for l in (doc or {}).get("layers", []) if l["layer_type"] not in ("Input", "Flatten"))
+    doc, n = _read_labels([[t] for _, t in boxes])
     info.update(layers=n, confidence=conf, labels=[t for _, t in boxes], box=union([g.box for g, _ in boxes]),
                 issues=[i.get("message", "") for i in (doc or {}).get("source", {}).get("issues", [])])
     if doc is None or n < min_layers:
-        text_doc, m = _text_labels(segs, min_layers)
-        if text_doc is not None:
+        # a drawing labelled beside its shapes ("Layer 1: convolutional" over a cuboid): its text in
+        # reading order (top to bottom, left to right), as one description
+        text = " ".join(s.text for s in sorted(segs, key=lambda s: (round(s.top / 3), s.x0)))
+        text_doc, m = _read_labels([[text]]) if text else (None, 0)
+        if text_doc is not None and m >= min_layers:
             info.update(status="ok", layers=m, confidence=0.3, reader="vector text",
                         why=f"the boxes' labels name no layers ({n} of {len(boxes)}); the drawing's text, read in "
                             f"order, names {m} layers (a 3D or stacked drawing labelled beside its shapes)")
@@ -81,16 +79,14 @@ def vector_graph(page: PageLayout, box: list[float], *, min_layers: int = 3) -> 
     return doc, info
 
 
-def _text_labels(segs, min_layers: int) -> tuple[dict | None, int]:
-    """A drawing whose layer names are printed beside its shapes ("Layer 1: convolutional" over a
-    cuboid): its text in reading order (top to bottom, left to right), as one description."""
+def _read_labels(cells: list[list[str]]) -> tuple[dict | None, int]:
+    """Labels through the table vocabulary (a one-column table): (graph doc or None, its layers
+    other than the input and inserted flattens)."""
     from .table_graph import table_to_graphs
 
-    text = " ".join(s.text for s in sorted(segs, key=lambda s: (round(s.top / 3), s.x0)))
-    docs = table_to_graphs({"cells": [[text]], "orientation_checked": "row", "id": "figure"}) if text else []
+    docs = table_to_graphs({"cells": cells, "orientation_checked": "row", "id": "figure"})
     doc = docs[0] if docs else None
-    n = sum(1 for l in (doc or {}).get("layers", []) if l["layer_type"] not in ("Input", "Flatten"))
-    return (doc, n) if doc is not None and n >= min_layers else (None, n)
+    return doc, sum(1 for l in (doc or {}).get("layers", []) if l["layer_type"] not in ("Input", "Flatten"))
 
 
 def _overlaps(a, b) -> bool:
