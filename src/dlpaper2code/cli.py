@@ -23,6 +23,7 @@ def _print_shapes(graph) -> None:
 
 def cmd_validate(args) -> int:
     from .core.graph import load_graph
+    from .emit.weights import parameter_counts
 
     status = 0
     for path in args.graphs:
@@ -39,9 +40,11 @@ def cmd_validate(args) -> int:
             continue
         if args.json:
             print(json.dumps({"graph": path, "ok": True, "name": graph.name, "outputs": graph.outputs,
-                              "layers": graph.shape_table()}))
+                              "parameters": parameter_counts(graph), "layers": graph.shape_table()}))
         else:
-            print(f"{path}: valid, {len(graph.nodes)} layers, outputs {', '.join(graph.outputs)}")
+            counts = parameter_counts(graph)
+            print(f"{path}: valid, {len(graph.nodes)} layers, {counts['trainable']:,} trainable parameters"
+                  f" ({counts['non_trainable']:,} non-trainable), outputs {', '.join(graph.outputs)}")
             _print_shapes(graph)
     return status
 

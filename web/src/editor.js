@@ -5,7 +5,8 @@ import { cytoscape, STYLE, nodeLabel, runLayout, shapeText } from "./graphview.j
 import { highlight } from "./highlight.js";
 
 const NAME_RE = /^[^\s"'<>`]+$/;
-const STARTERS = { shape: [28, 28, 1], filters: 32, units: 10, function: "relu", input_dim: 10000, output_dim: 64 };
+const STARTERS = { shape: [28, 28, 1], filters: 32, units: 10, function: "relu", input_dim: 10000, output_dim: 64,
+                   num_heads: 2, key_dim: 8, groups: 1, scale: 1.0, d_model: 64, d_ff: 128 };
 const KIND_HINT = { int_pair: "n or rows,cols", int_quad: "n or top,bottom,left,right", padding: "valid, same, n or rows,cols",
                     padding1d: "valid, same or n", shape: "e.g. 28,28,1" };
 

@@ -2,9 +2,12 @@
 import os
 from pathlib import Path
 
-# Reference zoo: every <zoo.dir>/<graph>.json is one model graph.
+# Reference zoo: every <zoo.dir>/<graph>.json is one model graph; with zoo.reference the nine
+# full-size reference networks of <zoo.dir>/reference/ too (as graph "reference/<name>").
 ZOO_DIR = config["zoo"]["dir"].rstrip("/")
-GRAPHS = sorted(glob_wildcards(f"{ZOO_DIR}/{{graph}}.json").graph)
+GRAPHS = sorted(g for g in glob_wildcards(f"{ZOO_DIR}/{{graph}}.json").graph if "/" not in g)
+if config["zoo"].get("reference"):
+    GRAPHS += sorted(f"reference/{g}" for g in glob_wildcards(f"{ZOO_DIR}/reference/{{graph}}.json").graph if "/" not in g)
 
 # Outputs below this directory are DVC metrics.
 METRICS_DIR = "results/metrics"

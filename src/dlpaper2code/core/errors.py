@@ -62,7 +62,9 @@ class GraphError(Exception):
 class EmitError(Exception):
     """A target framework cannot express a layer or parameter."""
 
-    def __init__(self, target: str, node: str | None, message: str):
-        self.target, self.node = target, node
+    def __init__(self, target: str, node: str | None, message: str, declared: bool = False):
+        # declared: the target's template says it cannot express this (a refusal by design,
+        # e.g. BVLC Caffe has no attention), as opposed to a gap in the template
+        self.target, self.node, self.declared = target, node, declared
         where = f"layer '{node}'" if node else "graph"
         super().__init__(f"{target}: {where}: {message}")

@@ -213,6 +213,9 @@ def _expand(raw_nodes: list[dict], blocks: dict, vocab: Vocabulary, issues: list
             continue
         try:
             inner = _substitute(block["layers"], params)
+            # a layer with `when: ${expression}` is part of the block only where it holds
+            inner = [{k: v for k, v in layer.items() if k != "when"} for layer in inner if layer.get("when", True)]
+            block_output = _substitute(block["output"], params)
         except KeyError as exc:
             issues.append(GraphIssue("block", f"block '{ltype}' refers to undefined parameter ${exc.args[0]}", name))
             continue
@@ -223,10 +226,10 @@ def _expand(raw_nodes: list[dict], blocks: dict, vocab: Vocabulary, issues: list
         expanded, inner_map = _expand(inner, blocks, vocab, issues, prefix=name + "/", rename=inner_rename,
                                       depth=depth + 1, block_of=block_of or name)
         out.extend(expanded)
-        if block["output"] not in inner_map:
-            issues.append(GraphIssue("block", f"block '{ltype}' output '{block['output']}' is not one of its layers", name))
+        if block_output not in inner_map:
+            issues.append(GraphIssue("block", f"block '{ltype}' output '{block_output}' is not one of its layers", name))
             continue
-        rename[raw["layer_name"]] = inner_map[block["output"]]
+        rename[raw["layer_name"]] = inner_map[block_output]
     return out, rename
 
 

@@ -79,6 +79,9 @@ def _spatial(node, x: TensorInfo, k, s, pad, d=(1, 1), channels=None, what="wind
 
 def _conv2d(node, ins):
     p = node.params
+    c = ins[0].shape[-1] if len(ins[0].shape) == 3 else 0
+    if c and c % p["groups"]:
+        raise ShapeProblem(f"groups={p['groups']} does not divide the input's {c} channels")
     return _spatial(node, ins[0], p["kernel_size"], p["strides"], p["padding"], p["dilation_rate"], p["filters"], "kernel")
 
 
@@ -203,12 +206,115 @@ def _embedding(node, ins):
     return TensorInfo((x.shape[0], node.params["output_dim"]))
 
 
-def _recurrent(node, ins):
+def _recurrent_units(node, ins):
     x = ins[0]
     _float(x, node.type)
     _need_rank(x, (2,), "a sequence (steps, features)", node.type)
-    units = node.params["units"]
+    units = node.params["units"] * (2 if node.params.get("bidirectional") else 1)
     return TensorInfo((x.shape[0], units) if node.params["return_sequences"] else (units,))
+
+
+def _image_norm(node, ins):
+    x = ins[0]
+    _float(x, node.type)
+    _need_rank(x, (3,), "an image (rows, cols, channels)", node.type)
+    groups = node.params.get("groups")
+    if groups and x.shape[-1] % groups:
+        raise ShapeProblem(f"groups={groups} does not divide the input's {x.shape[-1]} channels")
+    return x
+
+
+def _sequence(node, ins):
+    x = ins[0]
+    _float(x, node.type)
+    _need_rank(x, (2,), "a sequence (steps, features)", node.type)
+    return x
+
+
+def _position_embedding(node, ins):
+    x = _sequence(node, ins)
+    limit = node.params["max_length"]
+    if limit is not None and limit < x.shape[0]:
+        raise ShapeProblem(f"max_length {limit} is shorter than the sequence's {x.shape[0]} steps")
+    return x
+
+
+def _class_token(node, ins):
+    x = _sequence(node, ins)
+    return TensorInfo((x.shape[0] + 1, x.shape[1]))
+
+
+def _select_token(node, ins):
+    x = _sequence(node, ins)
+    if node.params["index"] >= x.shape[0]:
+        raise ShapeProblem(f"index {node.params['index']} is past the sequence's {x.shape[0]} steps")
+    return TensorInfo((x.shape[1],))
+
+
+def _attention(node, ins):
+    for x in ins:
+        _float(x, node.type)
+        _need_rank(x, (2,), "sequences (steps, features)", node.type)
+    q = ins[0]
+    if len(ins) == 3 and ins[1].shape[0] != ins[2].shape[0]:
+        raise ShapeProblem(f"key and value must have the same number of steps; got {list(ins[1].shape)} and {list(ins[2].shape)}")
+    if node.params["causal"] and len(ins) > 1 and ins[1].shape[0] != q.shape[0]:
+        raise ShapeProblem("a causal mask needs query and key of the same length")
+    return q
+
+
+def _reshape(node, ins):
+    x = ins[0]
+    _float(x, node.type)
+    target = tuple(node.params["target_shape"])
+    if math.prod(target) != x.size:
+        raise ShapeProblem(f"cannot reshape {list(x.shape)} ({x.size} values) to {list(target)} ({math.prod(target)} values)")
+    return TensorInfo(target)
+
+
+def _permute(node, ins):
+    x = ins[0]
+    _float(x, node.type)
+    dims = list(node.params["dims"])
+    if sorted(dims) != list(range(1, len(x.shape) + 1)):
+        raise ShapeProblem(f"dims {dims} is not a permutation of 1..{len(x.shape)} for the input of shape {list(x.shape)}")
+    return TensorInfo(tuple(x.shape[d - 1] for d in dims))
+
+
+def _broadcast(node, ins):
+    for x in ins:
+        _float(x, node.type)
+    rank = max(len(x.shape) for x in ins)
+    out = []
+    for axis in range(rank):
+        sizes = {x.shape[axis - rank + len(x.shape)] for x in ins if axis - rank + len(x.shape) >= 0} - {1}
+        if len(sizes) > 1:
+            got = ", ".join(f"'{n}' {list(t.shape)}" for n, t in zip(node.inputs, ins))
+            raise ShapeProblem(f"{node.type} inputs do not broadcast (aligned from the last axis); got {got}")
+        out.append(sizes.pop() if sizes else 1)
+    if len(ins[0].shape) != rank:
+        raise ShapeProblem(f"{node.type}'s first input must have the largest rank (it keeps its layout); got {list(ins[0].shape)}")
+    return TensorInfo(tuple(out))
+
+
+def _crop(node, ins):
+    x = ins[0]
+    _float(x, node.type)
+    _need_rank(x, (3,), "an image (rows, cols, channels)", node.type)
+    t, b, l, r = node.params["cropping"]
+    if t + b >= x.shape[0] or l + r >= x.shape[1]:
+        raise ShapeProblem(f"cropping {[t, b, l, r]} removes the whole input {list(x.shape)}")
+    return TensorInfo((x.shape[0] - t - b, x.shape[1] - l - r, x.shape[2]))
+
+
+def _reflect(node, ins):
+    x = ins[0]
+    _float(x, node.type)
+    _need_rank(x, (3,), "an image (rows, cols, channels)", node.type)
+    t, b, l, r = node.params["padding"]
+    if max(t, b) >= x.shape[0] or max(l, r) >= x.shape[1]:
+        raise ShapeProblem(f"reflection padding {[t, b, l, r]} must be smaller than the input's rows and cols {list(x.shape[:2])}")
+    return TensorInfo((x.shape[0] + t + b, x.shape[1] + l + r, x.shape[2]))
 
 
 def _input(node, ins):
@@ -235,9 +341,26 @@ RULES = {
     "ZeroPadding2D": _zeropad,
     "UpSampling2D": _upsample,
     "Embedding": _embedding,
-    "SimpleRNN": _recurrent,
-    "LSTM": _recurrent,
-    "GRU": _recurrent,
+    "SimpleRNN": _recurrent_units,
+    "LSTM": _recurrent_units,
+    "GRU": _recurrent_units,
+    "GlobalMaxPool2D": _global_pool,
+    "LayerNorm": _identity_float,
+    "GroupNorm": _image_norm,
+    "InstanceNorm": _image_norm,
+    "MultiHeadAttention": _attention,
+    "PositionalEncoding": _sequence,
+    "PositionEmbedding": _position_embedding,
+    "ClassToken": _class_token,
+    "SelectToken": _select_token,
+    "Reshape": _reshape,
+    "Permute": _permute,
+    "Multiply": _broadcast,
+    "Subtract": _broadcast,
+    "Cropping2D": _crop,
+    "ReflectionPadding2D": _reflect,
+    "PReLU": _identity_float,
+    "Rescaling": _identity_float,
 }
 
 

@@ -182,7 +182,11 @@ class Vocabulary:
                 if pname in out:
                     issues.append(GraphIssue("bad_param", f"parameter '{pname}' given twice (as '{rkey}')", node))
                     continue
-                ok, coerced, why = self._coerce(spec.params[pname], value)
+                ps = spec.params[pname]
+                if value is None and not ps.required and ps.default is None and ps.default_from is None:
+                    out[pname] = None          # an optional parameter left unset (e.g. max_length: the input's)
+                    continue
+                ok, coerced, why = self._coerce(ps, value)
                 if ok:
                     out[pname] = coerced
                 else:

@@ -127,7 +127,7 @@ def load_target(name: str) -> Target:
     for f in spec["files"]:
         f["_compiled"] = ENV.from_string(f["template"])
     for ltype, lspec in spec["layers"].items():
-        for key in ("apply", "pre"):
+        for key in ("apply", "pre", "init"):
             if isinstance(lspec.get(key), str):
                 lspec["_" + key] = ENV.from_string(lspec[key])
     return Target(name, spec, spec.get("layout", "channels_last"))
@@ -225,8 +225,8 @@ def node_contexts(graph: Graph) -> list[dict]:
 
 
 # ---------------------------------------------------------------- emission
-def _fail(target: str, ctx: dict | None, message: str) -> EmitError:
-    return EmitError(target, ctx["name"] if ctx else None, message)
+def _fail(target: str, ctx: dict | None, message: str, declared: bool = False) -> EmitError:
+    return EmitError(target, ctx["name"] if ctx else None, message, declared)
 
 
 def _render_ctor(spec: dict, ctx: dict) -> str:
@@ -268,7 +268,7 @@ def _activation(target: Target, ctx: dict):
         if fn not in table:
             raise _fail(target.name, ctx, f"activation '{fn}' is not supported by {target.name}")
         if table[fn] is None:
-            raise _fail(target.name, ctx, f"activation '{fn}' cannot be expressed in {target.name}")
+            raise _fail(target.name, ctx, f"activation '{fn}' cannot be expressed in {target.name}", True)
         if "{" not in table[fn]:
             return f"{table[fn]}({expr})"
         return _template(table[fn]).render({**ctx, "x": expr})
@@ -283,17 +283,19 @@ def layer_plan(graph: Graph, target: Target) -> list[dict]:
         if spec is None:
             raise _fail(target.name, ctx, f"layer type {ctx['type']} has no mapping in the {target.name} template")
         if spec.get("unsupported"):
-            raise _fail(target.name, ctx, f"{ctx['type']} cannot be expressed: {spec['unsupported']}")
+            raise _fail(target.name, ctx, f"{ctx['type']} cannot be expressed: {spec['unsupported']}", True)
         ctx["act"] = _activation(target, ctx)
         ctx["act_names"] = target.spec.get("activation_names", {})
         ctx["target"] = target.name
         for req in spec.get("requires", []):
             if not _eval(req["test"], ctx):
-                raise _fail(target.name, ctx, ENV.from_string(req["message"]).render(**ctx))
+                raise _fail(target.name, ctx, ENV.from_string(req["message"]).render(**ctx), True)
         if "ctor" in spec:
             ctx["ctor"] = _render_ctor(spec["ctor"], ctx)
         if "_pre" in spec:
             ctx["pre"] = spec["_pre"].render(**ctx).strip()
+        if "_init" in spec:
+            ctx["init"] = spec["_init"].render(**ctx).strip()
         if "_apply" in spec:
             ctx["apply"] = spec["_apply"].render(**ctx).strip()
         if "caffe" in spec:
@@ -324,7 +326,7 @@ def _caffe_layers(items: list[dict], ctx: dict, target: Target | None) -> list[d
         table = target.spec["activations"]
         fn = ctx["p"]["activation"]
         if table.get(fn) is None:
-            raise _fail(target.name, ctx, f"activation '{fn}' cannot be expressed in {target.name}")
+            raise _fail(target.name, ctx, f"activation '{fn}' cannot be expressed in {target.name}", True)
         layers.extend(_caffe_layers([{"name": f"id ~ '_{fn}'", "bottom": "[id]", **table[fn]}], ctx, None))
     return layers
 

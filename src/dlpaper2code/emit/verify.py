@@ -138,7 +138,8 @@ def verify_graph(graph_path: str | Path, targets: list[str] | str = "all", work_
         try:
             files[t] = {p.name: p for p in write_code(graph, [t], work / t)}
         except EmitError as exc:
-            result["targets"][t] = {"emitted": False, "built": False, "shape_ok": False, "error": str(exc)}
+            result["targets"][t] = {"emitted": False, "built": False, "shape_ok": False, "error": str(exc),
+                                    "refused": exc.declared}
 
     runnable = [t for t in targets if t in RUNNABLE and t in files]
     outputs: dict[str, list[np.ndarray]] = {}
@@ -177,8 +178,12 @@ def verify_graph(graph_path: str | Path, targets: list[str] | str = "all", work_
                                                     for a, b in zip(ref, outs)))
         result["equivalence"] = {"reference": ref_name, "max_abs_diff": diffs,
                                  "ok": all(d <= atol for d in diffs.values()), "atol": atol}
-    result["ok"] = all(r.get("built") and r.get("shape_ok") and r.get("netspec_ok", True)
-                       for r in result["targets"].values()) and len(result["targets"]) == len(targets) \
+    # a target that refuses by design (its template declares the layer inexpressible, with the reason)
+    # does not fail the graph, as long as some framework builds it
+    checked = [r for r in result["targets"].values() if not r.get("refused")]
+    result["refused"] = sorted(t for t, r in result["targets"].items() if r.get("refused"))
+    result["ok"] = bool(checked) and all(r.get("built") and r.get("shape_ok") and r.get("netspec_ok", True)
+                                         for r in checked) and len(result["targets"]) == len(targets) \
         and result.get("equivalence", {}).get("ok", True)
     return result
 
@@ -191,6 +196,7 @@ def summarize(results: list[dict]) -> dict:
         if not rows:
             continue
         metrics[f"{t}_emitted"] = sum(1 for r in rows if r.get("emitted"))
+        metrics[f"{t}_refused"] = sum(1 for r in rows if r.get("refused"))
         metrics[f"{t}_built"] = sum(1 for r in rows if r.get("built"))
         metrics[f"{t}_shape_ok"] = sum(1 for r in rows if r.get("shape_ok"))
     eq = [r["equivalence"] for r in results if "equivalence" in r]
@@ -211,6 +217,8 @@ def format_report(results: list[dict]) -> str:
             tr = r.get("targets", {}).get(t)
             if tr is None:
                 cells.append("-")
+            elif tr.get("refused"):
+                cells.append("refused: " + str(tr.get("error", "?")).split(": ", 2)[-1].replace("|", "/").replace("\n", " ")[:120])
             elif tr.get("built") and tr.get("shape_ok") and tr.get("netspec_ok", True):
                 cells.append("built, shapes ok" + (f" ({tr['forward_s']:.2f} s)" if "forward_s" in tr else ""))
             else:

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from .codegen import load_target, node_contexts
+from .codegen import _eval, load_target, node_contexts
 from ..core.graph import Graph
 
 
@@ -37,6 +37,8 @@ def _init(rng: np.random.Generator, shape: list[int], kind: str) -> np.ndarray:
         return rng.uniform(0.5, 1.5, shape)
     if kind == "embed":
         return rng.standard_normal(shape)
+    if kind == "slope":
+        return rng.uniform(0.05, 0.3, shape)
     raise ValueError(f"unknown initialiser '{kind}'")
 
 
@@ -48,6 +50,19 @@ def canonical_weights(graph: Graph, seed: int = 0) -> dict[str, np.ndarray]:
         for w in ctx["weights"]:
             out[f"{ctx['id']}/{w['name']}"] = _init(rng, w["shape"], w["init"]).astype(np.float32)
     return out
+
+
+NON_TRAINABLE = ("moving_mean", "moving_variance")      # statistics, not learned by gradient
+
+
+def parameter_counts(graph: Graph) -> dict[str, int]:
+    """Trainable and non-trainable parameters, counted from the vocabulary's weight shapes
+    (what every emitted model holds; Keras' count_params() gives their sum)."""
+    counts = {"trainable": 0, "non_trainable": 0}
+    for ctx in node_contexts(graph):
+        for w in ctx["weights"]:
+            counts["non_trainable" if w["name"] in NON_TRAINABLE else "trainable"] += math.prod(w["shape"])
+    return counts
 
 
 def random_inputs(graph: Graph, batch: int = 2, seed: int = 0) -> list[np.ndarray]:
@@ -66,7 +81,8 @@ def random_inputs(graph: Graph, batch: int = 2, seed: int = 0) -> list[np.ndarra
 
 
 # ----------------------------------------------------- channels-first views
-_PASS_THROUGH = {"Dropout", "Activation", "BatchNorm", "Flatten"}
+_PASS_THROUGH = {"Dropout", "Activation", "BatchNorm", "Flatten", "LayerNorm", "PReLU"}
+_ELEMENTWISE = {"Add", "Multiply", "Subtract"}
 
 
 def feature_permutations(graph: Graph) -> dict[str, np.ndarray | None]:
@@ -92,14 +108,14 @@ def feature_permutations(graph: Graph) -> dict[str, np.ndarray | None]:
                     parts.append((p if p is not None else np.arange(size)) + offset)
                     offset += size
                 perm = np.concatenate(parts) if any_perm else None
-            elif n.type == "Add":
+            elif n.type in _ELEMENTWISE:
                 ps = [perms.get(i) for i in n.inputs]
                 if any(p is not None for p in ps):
                     first = ps[0] if ps[0] is not None else np.arange(info.shape[0])
                     for p in ps[1:]:
                         other = p if p is not None else np.arange(info.shape[0])
                         if not np.array_equal(first, other):
-                            raise ValueError(f"layer '{n.name}': Add of feature vectors flattened in different orders")
+                            raise ValueError(f"layer '{n.name}': {n.type} of feature vectors flattened in different orders")
                     perm = ps[0]
         perms[n.name] = perm
     return perms
@@ -119,10 +135,22 @@ def from_channels_first(array: np.ndarray, kind: str, perm: np.ndarray | None = 
     return array
 
 
+_FLATTEN = {"all": lambda a: a.reshape(-1), "leading": lambda a: a.reshape(-1, a.shape[-1]),
+            "trailing": lambda a: a.reshape(a.shape[0], -1)}
+
+
 def _apply_ops(spec: dict, canon: dict[str, np.ndarray], key: str, perm: np.ndarray | None) -> np.ndarray | None:
+    """One target parameter from canonical arrays: index, gates, depthwise, row_perm,
+    flatten (all | leading | trailing axes merged), transpose; a list in `from`
+    stacks several canonical arrays (each so transformed) along the first axis."""
     if "zeros_like" in spec:
         src = canon.get(f"{key}/{spec['zeros_like']}")
         return None if src is None else np.zeros_like(src)
+    if isinstance(spec["from"], list):
+        parts = [_apply_ops({**spec, "from": name}, canon, key, perm) for name in spec["from"]]
+        if any(p is None for p in parts):
+            return None
+        return np.ascontiguousarray(np.concatenate(parts, axis=0))
     arr = canon.get(f"{key}/{spec['from']}")
     if arr is None:
         return None
@@ -134,6 +162,8 @@ def _apply_ops(spec: dict, canon: dict[str, np.ndarray], key: str, perm: np.ndar
     if spec.get("depthwise"):
         kh, kw, c, m = arr.shape
         arr = arr.reshape(kh, kw, c * m, 1)
+    if "flatten" in spec:
+        arr = _FLATTEN[spec["flatten"]](arr)
     if spec.get("row_perm") and perm is not None:
         arr = arr[perm]
     if "transpose" in spec:
@@ -160,6 +190,8 @@ def target_weights(graph: Graph, target: str, canon: dict[str, np.ndarray]) -> d
         perm = perms.get(ctx["node"].inputs[0]) if ctx["node"].inputs else None
         params = {}
         for pname, op in mapping.items():
+            if "when" in op and not _eval(op["when"], ctx):
+                continue
             arr = _apply_ops(op, canon, key, perm)
             if arr is not None:
                 params[pname] = arr

@@ -55,6 +55,15 @@ def check_graph_doc(doc: Any) -> dict:
     return doc
 
 
+def _block_param_kind(default) -> str:
+    """The form field a block parameter gets, from its default (null: a required int)."""
+    if isinstance(default, bool):
+        return "bool"
+    if default is None or isinstance(default, int):
+        return "int"
+    return "float" if isinstance(default, float) else "str"
+
+
 @functools.lru_cache(maxsize=1)
 def vocabulary_payload() -> dict:
     """Layers and blocks for the editor's palette and parameter forms."""
@@ -73,8 +82,7 @@ def vocabulary_payload() -> dict:
     blocks = {}
     for name, block in library_blocks().items():
         blocks[name] = {"description": block.get("description", ""),
-                        "params": {k: {"kind": "int" if isinstance(v, int) or v is None else "str",
-                                       "default": v, "required": v is None}
+                        "params": {k: {"kind": _block_param_kind(v), "default": v, "required": v is None}
                                    for k, v in (block.get("params") or {}).items()},
                         "arity": [len(block["inputs"]), len(block["inputs"])]}
     return {"layers": layers, "blocks": blocks, "activations": list(vocab.activations), "targets": list(TARGETS)}
