@@ -198,3 +198,21 @@ def test_the_editor_offers_the_new_types_and_blocks():
     assert enc["dropout"]["kind"] == "float" and enc["d_model"]["required"] and enc["activation"]["kind"] == "str"
     assert payload["blocks"]["transformer_decoder"]["arity"] == [2, 2]
     assert {"gelu", "hard_swish", "mish"} <= set(payload["activations"])
+
+
+def test_the_reader_is_measured_on_the_new_layer_types(tmp_path):
+    """bench-read --graphs: draws a graph of new types (a Keras 3 look) and reads it back."""
+    from dlpaper2code.eval.reader_bench import bench_graph_diagrams
+
+    doc = {"name": "modern_read", "layers": [
+        SEQ, L("LayerNormalization", "ln", {"epsilon": 1e-6}, ["s"]),
+        L("MultiHeadAttention", "att", {"num_heads": 2, "key_dim": 8}, ["ln"]),
+        L("Dense", "ff", {"units": 16, "activation": "gelu"}, ["att"]), L("SelectToken", "cls", f=["ff"]),
+        L("Dense", "out", {"units": 3}, ["cls"])]}
+    path = tmp_path / "modern_read.json"
+    path.write_text(__import__("json").dumps(doc))
+    report = bench_graph_diagrams([path], tmp_path / "bench", styles={"keras3": {"look": "keras3"}}, seeds=1)
+    row, = report["rows"]
+    assert row["status"] == "ok" and row["layers"] == 6
+    assert row["layer_accuracy"] == 1.0 and row["edge_accuracy"] == 1.0, row
+    assert (tmp_path / "bench" / "summary.json").is_file() and report["summary"]["keras3"]["images"] == 1

@@ -373,3 +373,43 @@ def test_upload_a_pdf_and_watch_the_job(server, page, tmp_path):
     page.set_input_files("input[name=pdf]", str(bad))
     page.click("#upload-form button")
     expect(page.locator(".error-message")).to_contain_text("is not a PDF")
+
+
+def test_build_a_transformer_encoder_by_dragging(server, page):
+    """A post-norm Transformer encoder layer from the palette: attention, residual Adds, LayerNorms and a
+    GELU feed-forward; shapes on the edges and the PyTorch code with nn.MultiheadAttention."""
+    open_editor(page, server + "/editor")
+    spots = {"Input": (300, 50), "MultiHeadAttention": (200, 150), "Add": (300, 250), "LayerNorm": (300, 350),
+             "Dense": (200, 450), "Dense#2": (200, 550), "Add#2": (300, 650), "LayerNorm#2": (300, 750)}
+    made = {}
+    for key, (x, y) in spots.items():
+        made[key] = drop_layer(page, key.split("#")[0], x, y)
+    # the sequence: 6 steps of 16 features
+    click_node(page, made["Input"])
+    page.locator("#props input[data-param='shape']").fill("6,16")
+    click_node(page, made["MultiHeadAttention"])
+    page.locator("#props input[data-param='num_heads']").fill("4")
+    page.locator("#props input[data-param='key_dim']").fill("4")
+    click_node(page, made["Dense"])
+    page.locator("#props input[data-param='units']").fill("32")
+    page.locator("#props select[data-param='activation']").select_option("gelu")
+    click_node(page, made["Dense#2"])
+    page.locator("#props input[data-param='units']").fill("16")
+    for a, b in (("Input", "MultiHeadAttention"), ("Input", "Add"), ("MultiHeadAttention", "Add"),
+                 ("Add", "LayerNorm"), ("LayerNorm", "Dense"), ("Dense", "Dense#2"), ("LayerNorm", "Add#2"),
+                 ("Dense#2", "Add#2"), ("Add#2", "LayerNorm#2")):
+        drag_connect(page, made[a], made[b])
+    page.click("#btn-connect")
+    page.wait_for_function("editor.result.ok === true")
+    expect(page.locator("#status-text")).to_contain_text("valid: 8 layers")
+    labels = page.evaluate("editor.cy.edges().map((e) => e.data('label'))")
+    assert "6\u00d716" in labels and "6\u00d732" in labels
+    code = code_text(page)
+    assert "nn.MultiheadAttention(16, 4, batch_first=True)" in code and "nn.LayerNorm(16" in code
+    assert "F.gelu(" in code
+    page.click("#editor-tabs .tab[data-tab='keras']")
+    expect(page.locator("#code-files")).to_contain_text("layers.MultiHeadAttention(num_heads=4, key_dim=4")
+    page.click("#editor-tabs .tab[data-tab='caffe']")
+    expect(page.locator("#code-files")).to_contain_text("Caffe has no attention layer")
+    shot(page, "editor_transformer_encoder")
+    assert not page.errors

@@ -54,7 +54,11 @@ def load_params() -> dict:
 
 
 def zoo_graphs() -> list[str]:
-    return sorted(p.stem for p in (ROOT / load_params()["zoo"]["dir"]).glob("*.json"))
+    zoo = load_params()["zoo"]
+    graphs = sorted(p.stem for p in (ROOT / zoo["dir"]).glob("*.json"))
+    if zoo.get("reference"):           # the nine full-size reference networks, as graph "reference/<name>"
+        graphs += sorted(f"reference/{p.stem}" for p in (ROOT / zoo["dir"] / "reference").glob("*.json"))
+    return graphs
 
 
 # ----------------------------------------------------------------- dvc.yaml sync

@@ -7,6 +7,9 @@ pooler on the [CLS] token. Inputs are 128 token ids and 128 segment ids.
 Reference trainable parameter count (Hugging Face bert-base-uncased): 109,482,240.
 """
 
+from _graph import add_layer as _layer
+
+
 STEPS = 128
 VOCAB = 30522
 SEGMENTS = 2
@@ -17,13 +20,6 @@ HEADS = 12
 FFN = 3072
 DROPOUT = 0.1
 LN_EPS = 1e-12
-
-
-def _layer(layers, layer_type, name, params, inputs):
-    """Append one layer to `layers` and return its name."""
-    layers.append({"layer_type": layer_type, "layer_name": name,
-                   "layer_params": params, "from_layers": list(inputs)})
-    return name
 
 
 def embeddings(layers, token_ids, segment_ids):

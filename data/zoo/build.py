@@ -22,6 +22,8 @@ NETWORKS = ["resnet50", "densenet121", "inception_v3", "mobilenet_v3_large", "ef
 
 
 def builder(name: str):
+    if str(HERE) not in sys.path:
+        sys.path.insert(0, str(HERE))          # the builders share _graph.py
     spec = importlib.util.spec_from_file_location(f"zoo_{name}", HERE / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -6,20 +6,12 @@ layers (growth rate 32, bottleneck width 128), transitions halving the channels,
 convolutions without bias, BatchNorm epsilon 1.001e-5.
 """
 
+from _graph import add_layer as _layer
+
+
 BN_EPS = 1.001e-5
 GROWTH_RATE = 32
 BLOCKS = [6, 12, 24, 16]
-
-
-def _layer(layers, layer_type, name, params, inputs):
-    """Append one layer to `layers` and return its name."""
-    layers.append({
-        "layer_type": layer_type,
-        "layer_name": name,
-        "layer_params": params,
-        "from_layers": list(inputs),
-    })
-    return name
 
 
 def bn_relu(layers, x, name):

@@ -17,6 +17,9 @@ Differences from the Keras source:
   and it is the identity at inference.
 """
 
+from _graph import add_layer as _layer
+
+
 GRAPH_NAME = "efficientnet_b0"
 SE_RATIO = 0.25
 
@@ -31,12 +34,6 @@ STAGES = [
     (5, 4, 112, 192, 6, 2),
     (3, 1, 192, 320, 6, 1),
 ]
-
-
-def _layer(layers, ltype, name, params, inputs):
-    layers.append({"layer_type": ltype, "layer_name": name, "layer_params": params,
-                   "from_layers": list(inputs)})
-    return name
 
 
 def conv_bn_swish(layers, x, conv_name, bn_name, act_name, filters, kernel, stride, activation=True):

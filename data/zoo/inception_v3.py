@@ -7,16 +7,7 @@ Keras' stride-1 "same" convolutions (odd kernels) are written as the equivalent
 explicit symmetric padding [kernel_rows // 2, kernel_cols // 2].
 """
 
-
-def _layer(layers, layer_type, name, params, inputs):
-    """Append one layer to `layers` and return its name."""
-    layers.append({
-        "layer_type": layer_type,
-        "layer_name": name,
-        "layer_params": params,
-        "from_layers": list(inputs),
-    })
-    return name
+from _graph import add_layer as _layer
 
 
 def conv2d_bn(layers, x, name, filters, rows, cols, strides=1, padding="same"):

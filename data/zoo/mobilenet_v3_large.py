@@ -15,6 +15,9 @@ Differences from the Keras source that change no parameter and no output value:
   the head's Flatten is not needed.
 """
 
+from _graph import add_layer as _layer
+
+
 GRAPH_NAME = "mobilenet_v3_large"
 BN_EPS = 1e-3
 BN_MOMENTUM = 0.999
@@ -47,12 +50,6 @@ def _depth(v, divisor=8):
     if new_v < 0.9 * v:
         new_v += divisor
     return new_v
-
-
-def _layer(layers, ltype, name, params, inputs):
-    layers.append({"layer_type": ltype, "layer_name": name, "layer_params": params,
-                   "from_layers": list(inputs)})
-    return name
 
 
 def conv_bn_act(layers, x, name, filters, kernel, stride, activation):

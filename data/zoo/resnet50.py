@@ -5,18 +5,10 @@ Reference: keras/src/applications/resnet.py (ResNet50, include_top=True,
 first 1x1 convolution, biases on every convolution, BatchNorm epsilon 1.001e-5.
 """
 
+from _graph import add_layer as _layer
+
+
 BN_EPS = 1.001e-5
-
-
-def _layer(layers, layer_type, name, params, inputs):
-    """Append one layer to `layers` and return its name."""
-    layers.append({
-        "layer_type": layer_type,
-        "layer_name": name,
-        "layer_params": params,
-        "from_layers": list(inputs),
-    })
-    return name
 
 
 def conv_bn(layers, x, name, filters, kernel_size, strides=1, padding=0, relu=True):

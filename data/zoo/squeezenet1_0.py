@@ -11,6 +11,9 @@ torchvision's max pools are 3x3 / 2 with ceil_mode=True; here:
   window covers the last row/col and the padding never wins a max, exactly as ceil_mode does.
 """
 
+from _graph import add_layer as _layer
+
+
 GRAPH_NAME = "squeezenet1_0"
 
 # (name, squeeze, expand1x1, expand3x3); "maxpool" marks a 3x3/2 max pool and its padding.
@@ -27,12 +30,6 @@ FEATURES = [
     ("maxpool3", "valid"),
     ("fire9", 64, 256, 256),
 ]
-
-
-def _layer(layers, ltype, name, params, inputs):
-    layers.append({"layer_type": ltype, "layer_name": name, "layer_params": params,
-                   "from_layers": list(inputs)})
-    return name
 
 
 def fire(layers, x, name, squeeze, expand1x1, expand3x3):

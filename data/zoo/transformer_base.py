@@ -9,6 +9,9 @@ torch.nn.Transformer(512, 8, 6, 6, 2048) minus its two final LayerNorms
 (44,140,544 - 2,048 = 44,138,496); the whole model has 101,007,496 parameters.
 """
 
+from _graph import add_layer as _layer
+
+
 STEPS = 32
 VOCAB = 37000
 D_MODEL = 512
@@ -17,13 +20,6 @@ D_FF = 2048
 LAYERS = 6
 DROPOUT = 0.1
 LN_EPS = 1e-5  # PyTorch's nn.Transformer default
-
-
-def _layer(layers, layer_type, name, params, inputs):
-    """Append one layer to `layers` and return its name."""
-    layers.append({"layer_type": layer_type, "layer_name": name,
-                   "layer_params": params, "from_layers": list(inputs)})
-    return name
 
 
 def embed(layers, ids, prefix):

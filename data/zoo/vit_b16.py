@@ -6,6 +6,9 @@ token, learned position embeddings (197 positions), 12 pre-norm encoder layers
 Reference trainable parameter count (timm vit_base_patch16_224): 86,567,656.
 """
 
+from _graph import add_layer as _layer
+
+
 IMAGE_SIZE = 224
 PATCH = 16
 WIDTH = 768
@@ -14,13 +17,6 @@ HEADS = 12
 MLP_DIM = 3072
 CLASSES = 1000
 LN_EPS = 1e-6
-
-
-def _layer(layers, layer_type, name, params, inputs):
-    """Append one layer to `layers` and return its name."""
-    layers.append({"layer_type": layer_type, "layer_name": name,
-                   "layer_params": params, "from_layers": list(inputs)})
-    return name
 
 
 def patch_embedding(layers, x):

@@ -211,6 +211,14 @@ def cmd_bench_read(args) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.graphs:
+        from .eval.reader_bench import bench_graph_diagrams
+
+        report = bench_graph_diagrams(args.graphs, args.output, styles=styles, seeds=args.seeds)
+        report.pop("rows")
+        print(format_report(report), end="")
+        print(f"rows: {Path(args.output) / 'rows.csv'}, summary: {Path(args.output) / 'summary.json'}")
+        return 0
     with tempfile.TemporaryDirectory(prefix="read_bench_") as scratch:
         report = bench_reader(args.output, models=args.models, seed=args.seed, depths=depths, styles=styles,
                               processes=args.processes, set_dir=args.keep_set or scratch,
@@ -460,6 +468,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--processes", type=int, default=1, help="reader processes, one core each")
     p.add_argument("--keep-set", metavar="DIR", help="write the images here and keep them (default: a temp folder)")
     p.add_argument("--output", "-o", default="results/read_bench", help="rows.csv and summary.json go here")
+    p.add_argument("--graphs", nargs="+", metavar="GRAPH", help="instead of the simulated set: draw these graph files "
+                   "(e.g. the layer types the grammar does not use, tests/graphs/*.json) in every style and read them")
+    p.add_argument("--seeds", type=int, default=2, help="with --graphs: renders per graph and style (default 2)")
     p.set_defaults(func=cmd_bench_read, count=1)
 
     p = sub.add_parser("bench-real", help="run the paper route on the real-paper benchmark and score it "

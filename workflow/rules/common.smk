@@ -45,5 +45,5 @@ def code_for(script):
 
 
 wildcard_constraints:
-    graph=r"[^/]+",
+    graph=r"(reference/)?[^/]+",
     shard=r"\d+",

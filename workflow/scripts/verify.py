@@ -19,7 +19,8 @@ with logged(snakemake) as log:
     ensure_src_on_path()
     from dlpaper2code.emit.verify import verify_graph
 
-    work_dir = Path(tempfile.mkdtemp(prefix=f"verify-{graph_name}-", dir=getattr(snakemake.resources, "tmpdir", None)))
+    work_dir = Path(tempfile.mkdtemp(prefix=f"verify-{graph_name.replace('/', '_')}-",
+                                     dir=getattr(snakemake.resources, "tmpdir", None)))
     start = time.perf_counter()
     try:
         result = dict(

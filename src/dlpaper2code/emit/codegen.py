@@ -174,9 +174,9 @@ def weight_specs(vocab, ltype: str, ctx: dict) -> list[dict]:
     """The layer's weights in the canonical (Keras) layout: name, shape, init."""
     out = []
     for w in vocab.layers[ltype].weights:
-        if w.when is not None and not _eval(w.when, ctx):
+        if w.when is not None and not evaluate_expr(w.when, ctx):
             continue
-        out.append({"name": w.name, "shape": [int(d) for d in _eval(w.shape, ctx)], "init": w.init})
+        out.append({"name": w.name, "shape": [int(d) for d in evaluate_expr(w.shape, ctx)], "init": w.init})
     return out
 
 
@@ -230,17 +230,17 @@ def _fail(target: str, ctx: dict | None, message: str, declared: bool = False) -
 
 
 def _render_ctor(spec: dict, ctx: dict) -> str:
-    parts = [_py(_eval(a, ctx)) for a in spec.get("args", [])]
+    parts = [_py(evaluate_expr(a, ctx)) for a in spec.get("args", [])]
     defaults = spec.get("omit", {})
     for key, expr in (spec.get("kwargs") or {}).items():
-        value = _eval(expr, ctx)
+        value = evaluate_expr(expr, ctx)
         if value is None:
             continue
         text = value if key in spec.get("raw", []) else _py(value)
         if key in defaults and text == defaults[key]:
             continue
         parts.append(f"{key}={text}")
-    cls = _eval(spec["class_expr"], ctx) if "class_expr" in spec else spec["class"]
+    cls = evaluate_expr(spec["class_expr"], ctx) if "class_expr" in spec else spec["class"]
     return f"{cls}({', '.join(parts)})"
 
 
@@ -254,7 +254,8 @@ def _expr(source: str):
     return ENV.compile_expression(source, undefined_to_none=False)
 
 
-def _eval(source: Any, ctx: dict) -> Any:
+def evaluate_expr(source: Any, ctx: dict) -> Any:
+    """A template expression (Jinja syntax) evaluated over a node context; non-strings pass through."""
     if isinstance(source, str):
         return _expr(source)(**ctx)
     return source
@@ -288,7 +289,7 @@ def layer_plan(graph: Graph, target: Target) -> list[dict]:
         ctx["act_names"] = target.spec.get("activation_names", {})
         ctx["target"] = target.name
         for req in spec.get("requires", []):
-            if not _eval(req["test"], ctx):
+            if not evaluate_expr(req["test"], ctx):
                 raise _fail(target.name, ctx, ENV.from_string(req["message"]).render(**ctx), True)
         if "ctor" in spec:
             ctx["ctor"] = _render_ctor(spec["ctor"], ctx)
@@ -307,19 +308,19 @@ def layer_plan(graph: Graph, target: Target) -> list[dict]:
 def _caffe_layers(items: list[dict], ctx: dict, target: Target | None) -> list[dict]:
     layers = []
     for item in items:
-        if "when" in item and not _eval(item["when"], ctx):
+        if "when" in item and not evaluate_expr(item["when"], ctx):
             continue
-        fields = {k: _eval(v, ctx) for k, v in (item.get("fields") or {}).items()}
+        fields = {k: evaluate_expr(v, ctx) for k, v in (item.get("fields") or {}).items()}
         fields = {k: v for k, v in fields.items() if v is not None}
         layer = {
-            "name": _eval(item.get("name", "id"), ctx),
+            "name": evaluate_expr(item.get("name", "id"), ctx),
             "type": item["type"],
-            "bottom": _eval(item.get("bottom", "ins"), ctx),
-            "top": _eval(item.get("top", "[id]"), ctx),
+            "bottom": evaluate_expr(item.get("bottom", "ins"), ctx),
+            "top": evaluate_expr(item.get("top", "[id]"), ctx),
             "param": item.get("param"),
             "fields": fields,
         }
-        extra = {k: _eval(v, ctx) for k, v in (item.get("layer_fields") or {}).items()}
+        extra = {k: evaluate_expr(v, ctx) for k, v in (item.get("layer_fields") or {}).items()}
         layer["layer_fields"] = {k: v for k, v in extra.items() if v is not None}
         layers.append(layer)
     if target and ctx["p"].get("activation", "linear") not in ("linear", None) and ctx["type"] != "Activation":

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from .codegen import _eval, load_target, node_contexts
+from .codegen import evaluate_expr, load_target, node_contexts
 from ..core.graph import Graph
 
 
@@ -190,7 +190,7 @@ def target_weights(graph: Graph, target: str, canon: dict[str, np.ndarray]) -> d
         perm = perms.get(ctx["node"].inputs[0]) if ctx["node"].inputs else None
         params = {}
         for pname, op in mapping.items():
-            if "when" in op and not _eval(op["when"], ctx):
+            if "when" in op and not evaluate_expr(op["when"], ctx):
                 continue
             arr = _apply_ops(op, canon, key, perm)
             if arr is not None:

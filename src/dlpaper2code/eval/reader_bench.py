@@ -35,22 +35,26 @@ def default_styles() -> dict[str, dict]:
                                                                  "caffe": {"look": "caffe"}})
 
 
-def _score_row(args: tuple[str, dict]) -> dict:
-    from ..read.core import read_diagram
+def _row(model: str, style: str, truth: dict, result: dict, graph: dict) -> dict:
     from .reader_score import score_diagram
 
-    root, row = args
-    root = Path(root)
-    truth = json.loads((root / row["ground_truth"]).read_text(encoding="utf-8"))
-    graph = json.loads((root / row["graph"]).read_text(encoding="utf-8"))
-    result = read_diagram(str(root / row["image"]))
     s = score_diagram(result, truth, graph)
-    return {"model": row["model"], "style": row["style"], "look": truth.get("look"),
+    return {"model": model, "style": style, "look": truth.get("look"),
             "rankdir": (truth.get("knobs") or {}).get("rankdir"), "layers": s["layers"], "edges": s["edges"],
             "status": s["status"], "layer_accuracy": s["layer_accuracy"], "edge_accuracy": s["edge_accuracy"],
             "exact": s["exact"], "hparam_accuracy": s["hparam_accuracy"], "hparams": s["hparams"],
             "extra_edges": s["extra_edges"], "seconds": (result.get("seconds") or {}).get("total"),
             "cpu_seconds": (result.get("seconds") or {}).get("cpu"), "message": (result.get("message") or "")[:200]}
+
+
+def _score_row(args: tuple[str, dict]) -> dict:
+    from ..read.core import read_diagram
+
+    root, row = args
+    root = Path(root)
+    truth = json.loads((root / row["ground_truth"]).read_text(encoding="utf-8"))
+    graph = json.loads((root / row["graph"]).read_text(encoding="utf-8"))
+    return _row(row["model"], row["style"], truth, read_diagram(str(root / row["image"])), graph)
 
 
 def bench_reader(out_dir: str | Path, *, models: int = 1008, seed: int = 1000, depths: range | list[int] = range(5, 41),
@@ -63,7 +67,6 @@ def bench_reader(out_dir: str | Path, *, models: int = 1008, seed: int = 1000, d
     The images go to `set_dir` (default: `out_dir`); shards already there are
     reused, so a second run only reads."""
     from ..simulate.dataset import ShardOptions, write_shard
-    from .reader_score import summarize
 
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     out_dir = Path(out_dir)
@@ -102,6 +105,15 @@ def bench_reader(out_dir: str | Path, *, models: int = 1008, seed: int = 1000, d
             if progress and i % 200 == 0:
                 progress(f"read {i}/{len(jobs)} images, {time.perf_counter() - t1:.0f} s")
     t_read = time.perf_counter() - t1
+    return _write_report(out_dir, rows, {"models": models, "seed": seed, "depths": [depths[0], depths[-1]],
+                                         "images": len(rows), "processes": processes,
+                                         "seconds": {"generate": round(t_gen, 1), "read": round(t_read, 1)}})
+
+
+def _write_report(out_dir: Path, rows: list[dict], report: dict) -> dict:
+    """Summary per style (with CPU percentiles) into `report`; rows.csv and summary.json written."""
+    from .reader_score import summarize
+
     summary = summarize(rows)
     for style, m in summary.items():
         cpu = [r["cpu_seconds"] for r in rows if style in ("all", r["style"]) and r.get("cpu_seconds") is not None]
@@ -112,12 +124,37 @@ def bench_reader(out_dir: str | Path, *, models: int = 1008, seed: int = 1000, d
         w.writeheader()
         for r in rows:
             w.writerow({k: r.get(k, "") for k in ROW_FIELDS})
-    report = {"models": models, "seed": seed, "depths": [depths[0], depths[-1]], "images": len(rows),
-              "processes": processes, "summary": summary,
-              "seconds": {"generate": round(t_gen, 1), "read": round(t_read, 1)}}
+    report["summary"] = summary
     (out_dir / "summary.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     report["rows"] = rows
     return report
+
+
+def bench_graph_diagrams(graphs: list[str | Path], out_dir: str | Path, *, styles: dict[str, dict] | None = None,
+                         seeds: int = 2) -> dict:
+    """Draw given graphs (e.g. tests/graphs/layers_*.json: the layer types the simulated
+    grammar does not draw) in every style, `seeds` renders each, read and score them.
+    Same report as :func:`bench_reader` ("models" = graphs x seeds)."""
+    from ..core.graph import load_graph
+    from ..read.core import read_diagram
+    from ..render.core import render_diagram
+
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    out_dir = Path(out_dir)
+    (out_dir / "images").mkdir(parents=True, exist_ok=True)
+    styles = styles or default_styles()
+    _warm()
+    rows, t0 = [], time.perf_counter()
+    for path in graphs:
+        graph = load_graph(path)
+        doc = graph.to_dict()
+        for style, knobs in styles.items():
+            for seed in range(seeds):
+                png = out_dir / "images" / f"{graph.name}_{style}_{seed}.png"
+                truth = render_diagram(graph, dict(knobs), png, seed=seed)
+                rows.append(_row(f"{graph.name}/{seed}", style, truth, read_diagram(str(png)), doc))
+    return _write_report(out_dir, rows, {"graphs": [str(p) for p in graphs], "models": len(graphs) * seeds,
+                                         "images": len(rows), "seconds": {"read": round(time.perf_counter() - t0, 1)}})
 
 
 def _warm() -> None:
@@ -133,8 +170,10 @@ def _pct(values: list[float], q: float) -> float | None:
 
 
 def format_report(report: dict) -> str:
-    lines = [f"held-back set: {report['models']} models x {len(report['summary'])} styles, seed {report['seed']}, "
-             f"depths {report['depths'][0]}-{report['depths'][1]}",
+    head = (f"held-back set: {report['models']} models x {len(report['summary'])} styles, seed {report['seed']}, "
+            f"depths {report['depths'][0]}-{report['depths'][1]}") if "seed" in report else \
+        f"graphs: {', '.join(Path(g).stem for g in report['graphs'])} ({report['images']} images)"
+    lines = [head,
              "| style | images | layer acc | edge acc | exact | hyper-params | not ok | s median | s p95 | cpu median | cpu p95 |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for style, m in report["summary"].items():

@@ -52,7 +52,13 @@ def lexicon() -> Lexicon:
 
     for ltype in vocab.layers:
         add(ltype, ltype)
+    claimed: set[str] = set()
     for ltype, cls in keras.items():
+        # two types built by one Keras class (GroupNorm, InstanceNorm: GroupNormalization): the first, the
+        # class's own namesake, keeps the name
+        if norm(cls) in claimed:
+            continue
+        claimed.add(norm(cls))
         add(cls, ltype, override=True)
         stems[snake_case(cls)] = ltype
     for ltype in vocab.layers:
