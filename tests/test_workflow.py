@@ -217,9 +217,18 @@ STANDIN = {
         def load_graph(path):
             return Graph(json.loads(pathlib.Path(path).read_text())["name"])
     """,
+    "core/errors.py": """
+        class EmitError(Exception):
+            def __init__(self, message, declared=False):
+                super().__init__(message)
+                self.declared = declared
+    """,
     "emit/codegen.py": """
         import pathlib
+        from dlpaper2code.core.errors import EmitError
         def write_code(graph, targets, out_dir):
+            if graph.name == "refuses" and "caffe" in targets:
+                raise EmitError("caffe: layer 'a': MultiHeadAttention cannot be expressed: no attention", declared=True)
             paths = [pathlib.Path(out_dir) / f"model_{t}.py" for t in targets]
             for p in paths:
                 p.write_text(f"# {graph.name}\\n")
@@ -407,7 +416,7 @@ STANDIN = {
 
 @pytest.fixture
 def workflow_copy(tmp_path):
-    """The workflow (not the package) with a stand-in package and a two-graph zoo."""
+    """The workflow (not the package) with a stand-in package and a three-graph zoo."""
     work = tmp_path / "wf"
     work.mkdir()
     for name in ("Snakefile", "params.yaml"):
@@ -417,7 +426,7 @@ def workflow_copy(tmp_path):
     for sub in ("truth", "tables"):
         (work / "data" / "realpapers" / sub).mkdir(parents=True)
     shutil.copy(SCHEMA, work / "config" / SCHEMA.name)
-    for graph in ("fine", "crashes"):
+    for graph in ("fine", "crashes", "refuses"):
         (work / "config" / "zoo" / f"{graph}.json").write_text(f'{{"name": "{graph}"}}')
     pkg = tmp_path / "standin" / "dlpaper2code"
     pkg.mkdir(parents=True)
@@ -446,6 +455,11 @@ def test_failed_graph_is_recorded_and_fails_the_summary(workflow_copy):
     assert sorted(p.name for p in (work / "results/codegen/fine").iterdir() if not p.name.startswith(".")) == [
         "model_caffe.py", "model_keras.py", "model_pytorch.py", "model_tensorflow.py"
     ]
+    # a framework that declares a layer inexpressible: the reason instead of code, the others' code kept
+    refused = work / "results/codegen/refuses"
+    assert sorted(p.name for p in refused.iterdir() if not p.name.startswith(".")) == [
+        "caffe.refused.txt", "model_keras.py", "model_pytorch.py", "model_tensorflow.py"]
+    assert "no attention" in (refused / "caffe.refused.txt").read_text()
     assert (work / "results/metrics/codegen_bench.json").exists()
     # the simulated set: every model of every shard once in the merged manifest
     sim = load_params()["simulate"]
@@ -476,4 +490,4 @@ def test_failed_graph_is_recorded_and_fails_the_summary(workflow_copy):
     assert res.returncode == 0, res.stdout + res.stderr
     table = (work / "results/verify/summary.md").read_text()
     assert "| crashes | NO |" in table and "| fine | yes |" in table and "boom" in table
-    assert yaml.safe_load((work / "results/metrics/verify.json").read_text()) == {"graphs": 2, "passed": 1}
+    assert yaml.safe_load((work / "results/metrics/verify.json").read_text()) == {"graphs": 3, "passed": 2}
