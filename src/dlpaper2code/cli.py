@@ -370,7 +370,7 @@ def cmd_paper(args) -> int:
     if model is None and not args.no_classifier:
         model = default_model() or None
     flags = {"targets": targets, "dpi": args.dpi, "max_pages": args.max_pages, "max_mb": args.max_mb,
-             "read_figures": not args.no_figures, "ocr": not args.no_ocr, "max_ocr_pages": args.max_ocr_pages,
+             "read_figures": not args.no_figures, "read_text": not args.no_text, "ocr": not args.no_ocr, "max_ocr_pages": args.max_ocr_pages,
              "password": args.password, "figure_classifier": "" if args.no_classifier else (model or ""),
              "figure_min_probability": args.figure_min_probability, "model": args.model}
     # a flag left out keeps PaperOptions' default (the parser's defaults are None)
@@ -519,6 +519,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-pages", type=int, help="longer PDFs are refused (default 200)")
     p.add_argument("--max-mb", type=float, help="larger PDFs are refused (default 64)")
     p.add_argument("--no-figures", action="store_true", help="do not pass figures to the diagram reader")
+    p.add_argument("--no-text", action="store_true", help="do not read architectures stated in the body text")
     p.add_argument("--no-ocr", action="store_true", help="refuse pages without a text layer instead of OCR")
     p.add_argument("--max-ocr-pages", type=int, help="scanned pages read by OCR (default 30)")
     p.add_argument("--model", help="offer this graph candidate as graph.json (its name or configuration, e.g. "

@@ -23,6 +23,9 @@ Figures and tables
     parameter), ``min_figure_layers`` (a figure counts as a diagram with at least this many
     layers), ``fuse_ratio`` (share of matching layers for a table and a figure to describe the
     same model).
+Body text
+    ``read_text`` (architectures stated in the text: layer chains in the paper's notation and
+    sentences that state layers, :mod:`.text_arch`).
 Outputs
     ``model`` (the graph candidate offered as ``graph.json``, by name or configuration, as
     ``dlpaper2code paper --model NAME``; empty: the best ranked, :mod:`.primary`), ``targets``
@@ -64,6 +67,8 @@ class PaperOptions:
     figure_filter: Callable | None = field(default=None, compare=False)
     min_figure_layers: int = 3
     fuse_ratio: float = 0.8
+    # body text
+    read_text: bool = True
     # outputs
     model: str = ""                 # the candidate to offer as graph.json (name or configuration); "": best ranked
     targets: tuple[str, ...] = TARGETS

@@ -20,6 +20,7 @@ the ones before left in a :class:`_PaperRun` and adds to it and to the report):
 3. :func:`_find_tables_and_figures`  table and figure crops
 4. :func:`_tables_to_graphs`    classify the tables; an architecture table gives graphs
 5. :func:`_figures_to_graphs`   read the chosen figures as diagrams; fuse with a table's graph
+5b. :func:`_text_to_graphs`     architectures stated in the body text (:mod:`.text_arch`)
 6. :func:`_graphs_to_code`      validate, draw and emit code for every graph
 7. :func:`_outline_pages`       page images with what was found outlined
 8. :func:`_write_report`        report.json and report.html
@@ -232,6 +233,8 @@ def _process(run: _PaperRun) -> None:
         _tables_to_graphs(run)
     with _timed(run, "figures_to_graphs"):
         _figures_to_graphs(run)
+    with _timed(run, "text_to_graphs"):
+        _text_to_graphs(run)
     with _timed(run, "graphs_and_code"):
         _graphs_to_code(run)
         _outline_pages(run)
@@ -356,6 +359,23 @@ def _figures_to_graphs(run: _PaperRun) -> None:
     run.steps["figures"].update(tried=sum(1 for f in figure_info if f.get("tried")),
                                 diagrams=sum(1 for c in run.candidates if c["from"] == "figure") +
                                 sum(1 for c in run.candidates if "fused" in c))
+
+
+def _text_to_graphs(run: _PaperRun) -> None:
+    """Architectures the body text states (:func:`.text_arch.text_graphs`): each is a candidate
+    ``text_p<page>_<k>``; ``report.text``: the words each came from; ``steps.text``."""
+    from .table_graph import graph_issues
+    from .text_arch import text_graphs
+
+    found = []
+    if run.options.read_text:
+        for doc in text_graphs(run.layouts):
+            issues = graph_issues(doc)
+            run.candidates.append({"name": doc["name"], "from": "text", "doc": doc, "issues": [str(i) for i in issues]})
+            found.append({"graph": doc["name"], "page": doc["source"]["page"], "reader": doc["source"]["reader"],
+                          "text": doc["source"]["text"], "layers": len(doc["layers"])})
+    run.report["text"] = found
+    run.steps["text"] = {"read": run.options.read_text, "graphs": len(found)}
 
 
 def _read_figure(run: _PaperRun, fig: dict) -> tuple[dict, dict | None]:

@@ -4,8 +4,9 @@ A paper shows its own model beside the baselines it compares with and the varian
 to; ``graph.json`` (what a user gets first) should be the model the paper proposes.  Each
 candidate earns points, each with a reason the report shows:
 
-* where it comes from: an architecture table (the paper's own specification) before a figure
-  read on its own; a table graph that a figure confirms, more;
+* where it comes from: an architecture table (the paper's own specification) before the body
+  text's own statement (a layer chain, then sentences) before a figure read on its own; a table
+  graph that a figure confirms, more;
 * a baseline column: in a table comparing configurations, a configuration whose name is
   contained in another one's ("ResNet-50" beside "SE-ResNet-50") is the baseline the other
   builds on;
@@ -31,7 +32,7 @@ def _norm(s) -> str:
 
 def rank_candidates(candidates: list[dict], tables: list[dict] | None = None) -> list[dict]:
     """[{name, score, reasons}] best first (ties keep the candidates' order).  A candidate is a
-    dict with ``name``, ``from`` (table / figure), ``doc`` and optionally ``table``, ``valid``,
+    dict with ``name``, ``from`` (table / figure / text), ``doc`` and optionally ``table``, ``valid``,
     ``confirmed_by``, ``confidence``."""
     tables = {t["table"]: t for t in (tables or [])}
     configs_of: dict[str, list[str]] = {}
@@ -57,6 +58,11 @@ def rank_candidates(candidates: list[dict], tables: list[dict] | None = None) ->
             if position:
                 score -= 0.3 * position
                 why.append(f"configuration {position + 1} of its table (-{0.3 * position:.1f})")
+        elif c["from"] == "text":
+            chain = (c["doc"].get("source") or {}).get("reader") == "chain"
+            score += 2.0 if chain else 1.5
+            why.append("stated in the body text as a layer chain (+2)" if chain else
+                       "stated in the body text by sentences (+1.5)")
         else:
             conf = c.get("confidence")
             score += 1.0 + (float(conf) if isinstance(conf, (int, float)) else 0.0)
@@ -65,7 +71,10 @@ def rank_candidates(candidates: list[dict], tables: list[dict] | None = None) ->
         if c.get("confirmed_by"):
             score += 1.0
             why.append(f"confirmed by {c['confirmed_by'].get('figure')} (+1)")
-        if len(layers) < 4:
+        if not layers:
+            score -= 5.0
+            why.append("no layer at all (-5)")
+        elif len(layers) < 4:
             score -= 2.5
             why.append(f"only {len(layers)} layer(s) (-2.5)")
         else:

@@ -485,7 +485,11 @@ def _tok(node: dict) -> str:
     return t
 
 
-class _Builder:
+class ChainBuilder:
+    """A graph document built layer by layer, each consuming the one before (or given inputs):
+    unique names, a Flatten inserted before the first fully connected layer after an image,
+    and the running channel count (what a later layer's parameters may need)."""
+
     def __init__(self, name, input_shape, issues):
         self.layers: list[dict] = []
         self.names: set[str] = set()
@@ -698,7 +702,7 @@ def table_to_graphs(table: dict | list, input_shape: list[int] | None = None) ->
         gname = re.sub(r"[^A-Za-z0-9_\-]", "_", f"{tid}_{cfg}" if cfg else tid)
         if not gname[0].isalpha():
             gname = "t_" + gname
-        b = _Builder(gname, input_shape, issues)
+        b = ChainBuilder(gname, input_shape, issues)
         seq = _collect(rows, hi, ccol, [j for _, j in configs], roles, col_of, name_col, row_index, issues)
         _emit(seq, b, input_shape, issues, growth)
         issues.extend(check_printed_sizes({"name": gname[:100], "layers": b.layers}))
@@ -786,7 +790,7 @@ def _first_int(v):
     return n[0] if n else None
 
 
-def _emit(seq, b: _Builder, input_shape, issues, growth: int | None = None):
+def _emit(seq, b: ChainBuilder, input_shape, issues, growth: int | None = None):
     vocab = load_vocabulary()
     # input shape
     shape = list(input_shape) if input_shape else None
@@ -906,7 +910,7 @@ def check_printed_sizes(doc: dict) -> list[dict]:
     return out
 
 
-def _emit_layer(b: _Builder, lay, rowp, meta, name, p, rep_idx, issues, vocab):
+def _emit_layer(b: ChainBuilder, lay, rowp, meta, name, p, rep_idx, issues, vocab):
     t = lay["type"]
     prm = dict(lay["params"])
     nums = list(lay.get("numbers", []))
