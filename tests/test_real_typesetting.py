@@ -112,8 +112,12 @@ def test_residual_groups_keep_their_printed_layers_and_gain_the_implicit_sum():
     assert all(len(n["from_layers"]) == 2 for n in adds)
     assert all(n["meta"]["block"]["type"] == "resnet_bottleneck" for n in adds)
     c = Counter(n["layer_type"] for n in se["layers"])
-    assert c["SqueezeExcite"] == 4 and c["Add"] == 4 and c["MaxPool2D"] == 1
-    assert any(i["kind"] == "unknown_module" for i in se["source"]["issues"])
+    # SE-Net's "fc, [r, C]" rows: the vocabulary's squeeze_excite block (pool, FC r ReLU, FC C sigmoid, scale)
+    assert c["squeeze_excite"] == 4 and c["Add"] == 4 and c["MaxPool2D"] == 1
+    ses = [n for n in se["layers"] if n["layer_type"] == "squeeze_excite"]
+    assert all(n["layer_params"]["filters"] == 16 * n["layer_params"]["reduced"] for n in ses), ses
+    assert not any(i["kind"] == "unknown_module" for i in se["source"]["issues"])
+    assert graph_issues(se) == []                       # the SE network validates now
 
 
 def test_channels_first_sizes_header_input_and_growth_from_printed_channels():

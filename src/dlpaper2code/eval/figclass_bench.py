@@ -2,10 +2,17 @@
 
     python -m dlpaper2code.eval.figclass_bench speed --backbone efficientnet_lite0 --threads 2
     python -m dlpaper2code.eval.figclass_bench papers results/papers      # figures.json with captions
+    python -m dlpaper2code.eval.figclass_bench real --pdfs /work/pdfs     # the hand-labelled real figures
 
 ``papers`` scores the classifier on the figure crops of the paper stage, with
 the truth taken from each caption (the synthetic corpus captions say what a
 figure shows): architecture when the caption reads like a model figure.
+``real`` scores it on every captioned figure of the real-paper benchmark, cropped from
+its PDF at the hand-drawn box (data/realpapers/regions) and labelled by looking at it
+(data/realpapers/figure_labels.json: architecture or not, and the style): the coarse
+classifier's accuracy (the analogue of the paper's Table 4 on real figures, beside its
+86.25%), the recall of architecture figures at the route's threshold, and the fine
+classifier's style accuracy on the architecture figures (Table 5).
 """
 from __future__ import annotations
 
@@ -89,6 +96,65 @@ def eval_paper_figures(papers_dir, model=None) -> dict:
             "failures": [r for r in rows if not r["correct"]], "rows": rows}
 
 
+# the labels' style names -> the classifier's classes
+STYLE_CLASS = {"2d-box": "box2d", "3d-box": "box3d", "stacked-2d": "stacked2d", "neurons": "neurons",
+               "pipeline": "pipeline", "none": "other"}
+
+
+def real_figures(labels_path, pdf_dir, crop_dir, dpi: int = 150) -> list[dict]:
+    """Every labelled figure of the real-paper benchmark, cropped from its PDF into `crop_dir`."""
+    from ..paper.pdf import open_paper, render_page
+
+    labels = json.loads(Path(labels_path).read_text(encoding="utf-8"))
+    crop_dir = Path(crop_dir)
+    crop_dir.mkdir(parents=True, exist_ok=True)
+    out = []
+    for paper_name, figs in sorted(labels["papers"].items()):
+        pdf = Path(pdf_dir) / f"{paper_name}.pdf"
+        if not pdf.is_file():
+            continue
+        paper = open_paper(pdf)
+        for fig in figs:
+            img = render_page(paper, fig["page"], dpi)
+            s = dpi / 72.0
+            x0, t, x1, b = fig["box"]
+            png = crop_dir / f"{paper_name}_fig{fig['number']}_p{fig['page']}.png"
+            img.crop((max(0, int(x0 * s)), max(0, int(t * s)), min(img.width, int(x1 * s + 1)),
+                      min(img.height, int(b * s + 1)))).save(png)
+            out.append({"paper": paper_name, "number": fig["number"], "image": str(png),
+                        "truth": "architecture" if fig["architecture"] else "other",
+                        "style": STYLE_CLASS[fig["style"]] if fig["architecture"] else "other"})
+    return out
+
+
+def eval_real_figures(labels_path, pdf_dir, crop_dir, model=None, threshold: float = 0.2) -> dict:
+    """The classifier on the labelled real figures: coarse accuracy (class != other), recall and
+    precision of architecture figures at `threshold` on P(architecture) (the route skips a raster
+    figure below it), and style accuracy on the architecture figures."""
+    from ..figclass.classify import classify_images
+
+    figs = real_figures(labels_path, pdf_dir, crop_dir)
+    if not figs:
+        raise FileNotFoundError(f"{pdf_dir}: none of the labelled papers' PDFs is there")
+    res = classify_images([f["image"] for f in figs], model)
+    rows = [{**f, "predicted": r.get("class"), "p_architecture": r.get("architecture_probability")} for f, r in zip(figs, res)]
+    arch = [r for r in rows if r["truth"] == "architecture"]
+    coarse = [("other" if r["predicted"] == "other" else "architecture") == r["truth"] for r in rows]
+    kept = [r for r in rows if (r["p_architecture"] or 0) >= threshold]
+    styles = sorted({r["style"] for r in arch})
+    return {"figures": len(rows), "architecture_figures": len(arch), "threshold": threshold,
+            "coarse_accuracy": sum(coarse) / len(rows),
+            "recall_at_threshold": sum(1 for r in arch if (r["p_architecture"] or 0) >= threshold) / max(1, len(arch)),
+            "precision_at_threshold": sum(1 for r in kept if r["truth"] == "architecture") / max(1, len(kept)),
+            "recall_at_0.5": sum(1 for r in arch if (r["p_architecture"] or 0) >= 0.5) / max(1, len(arch)),
+            "style_accuracy": sum(1 for r in arch if r["predicted"] == r["style"]) / max(1, len(arch)),
+            "style_confusion": {s: {p: sum(1 for r in arch if r["style"] == s and r["predicted"] == p)
+                                    for p in sorted({r["predicted"] for r in arch})} for s in styles},
+            "missed": [f"{r['paper']} fig {r['number']} ({r['style']}, P={r['p_architecture']:.2f})" for r in arch
+                       if (r["p_architecture"] or 0) < threshold],
+            "rows": rows}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m dlpaper2code.eval.figclass_bench")
     sub = ap.add_subparsers(dest="what", required=True)
@@ -102,7 +168,27 @@ def main(argv=None) -> int:
     p = sub.add_parser("papers")
     p.add_argument("papers_dir")
     p.add_argument("--model")
+    r = sub.add_parser("real")
+    r.add_argument("--pdfs", required=True, help="folder of <paper>.pdf (data/realpapers/README.md)")
+    r.add_argument("--labels", default="data/realpapers/figure_labels.json")
+    r.add_argument("--crops", default="results/figclass/real", help="the crops are written here")
+    r.add_argument("--model")
+    r.add_argument("--threshold", type=float, default=0.2, help="P(architecture) the route reads a figure at")
+    r.add_argument("--json-out", help="write the scores (without rows) here")
     args = ap.parse_args(argv)
+    if args.what == "real":
+        rep = eval_real_figures(args.labels, args.pdfs, args.crops, args.model, args.threshold)
+        rep.pop("rows")
+        if args.json_out:
+            Path(args.json_out).write_text(json.dumps(rep, indent=1) + "\n", encoding="utf-8")
+        print(f"{rep['figures']} real figures ({rep['architecture_figures']} architecture): coarse accuracy "
+              f"{rep['coarse_accuracy']:.3f} (the paper: 0.8625); architecture recall at P >= {rep['threshold']}: "
+              f"{rep['recall_at_threshold']:.3f}, precision {rep['precision_at_threshold']:.3f}; recall at 0.5: "
+              f"{rep['recall_at_0.5']:.3f}; style accuracy on architecture figures {rep['style_accuracy']:.3f}")
+        print("style confusion (truth -> predicted):", json.dumps(rep["style_confusion"]))
+        for m in rep["missed"]:
+            print("  missed:", m)
+        return 0
     if args.what == "speed":
         print(json.dumps(bench_speed(args.backbone, args.n, args.batch_size, args.threads, weights=args.weights,
                                       random_weights=args.random_weights)))

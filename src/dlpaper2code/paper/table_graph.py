@@ -315,9 +315,9 @@ def parse_cell(text: str) -> dict:
     for chunk in chunks:
         m = re.fullmatch(r"se-fc (\d+) (\d+)", chunk)
         if m:
-            # no channel-wise product in the vocabulary yet: an opaque module with the printed widths
+            # SE-Net's "fc, [16, 256]": the squeeze-and-excitation block (pool, FC 16 ReLU, FC 256 sigmoid, scale)
             out["layers"].append({"type": "SqueezeExcite", "params": {"units": [int(m.group(1)), int(m.group(2))]},
-                                  "block": False, "text": chunk, "opaque": True, "keep_params": True})
+                                  "block": False, "text": chunk, "squeeze_excite": True})
             continue
         pieces = [p.strip() for p in chunk.split(",") if p.strip()]
         chunk_layers: list[dict] = []
@@ -1017,6 +1017,9 @@ def _emit_layer(b: ChainBuilder, lay, rowp, meta, name, p, rep_idx, issues, voca
     elif t in ("LSTM", "GRU", "SimpleRNN"):
         u = prm.get("units") or (nums[0] if nums else None) or filters
         b.add(t, {"units": u}, meta, base)
+    elif lay.get("squeeze_excite"):
+        reduced, width = prm["units"]
+        b.add("squeeze_excite", {"filters": width, "reduced": reduced}, dict(meta, block="squeeze_excite"), base)
     elif lay.get("opaque"):
         for key, value in (("kernel_size", kernel), ("strides", stride), ("filters", filters),
                            ("expand", _first_int(rowp.get("expand")))):
