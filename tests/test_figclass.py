@@ -13,6 +13,8 @@ import pytest
 import yaml
 from PIL import Image
 
+ROOT = Path(__file__).resolve().parents[1]
+
 from dlpaper2code.figclass import classify, compare, features, generate
 
 REPO = Path(__file__).resolve().parents[1]
@@ -380,3 +382,63 @@ def test_paper_route_picks_figures_with_the_classifier(small_run, tmp_path):
     rc = main(["paper", str(pdf), "-o", str(tmp_path / "cli"), "-t", "pytorch",
                "--figure-classifier", str(tmp_path / "none.joblib")])
     assert rc == 2 and not (tmp_path / "cli").exists()
+
+
+# ------------------------------------------------------------ real figures in training (issue 15)
+
+def _fake_features(rng, n_per_kind=12, dim=16):
+    """Generated-figure features: architecture styles around +1 on feature 0, others around -1."""
+    from dlpaper2code.figclass.compare import FeatureSet
+
+    kinds = ["neurons", "box2d", "stacked2d", "box3d", "pipeline", "line", "bar", "photogrid"]
+    X, ks = [], []
+    for k in kinds:
+        base = np.zeros(dim)
+        base[0] = 1.0 if k in ("neurons", "box2d", "stacked2d", "box3d", "pipeline") else -1.0
+        base[1 + kinds.index(k)] = 1.0
+        X.append(base + 0.1 * rng.standard_normal((n_per_kind, dim)))
+        ks += [k] * n_per_kind
+    X = np.concatenate(X).astype(np.float32)
+    return FeatureSet(X, np.array(ks), np.array([f"f{i}" for i in range(len(ks))]), "fake")
+
+
+def test_real_figures_teach_what_generated_ones_do_not():
+    """Real 3D-box figures whose features lie where the generated set has only 'other' figures
+    (what the benchmark's real figures showed: P(architecture) 0.00 for most): without them the
+    classifier calls such a figure other; trained with them (a held-out one) it is architecture."""
+    from dlpaper2code.figclass.classify import predict_bundle, train_classifier
+
+    rng = np.random.default_rng(0)
+    fs = _fake_features(rng)
+    real_like = np.zeros(16)
+    real_like[0], real_like[15] = -1.0, 3.0               # 'other'-side on feature 0, a real-only trait on 15
+    real = {"X": (real_like + 0.1 * rng.standard_normal((10, 16))).astype(np.float32),
+            "label": np.array(["box3d"] * 10), "paper": np.array([f"p{i}" for i in range(10)]), "backbone": "fake"}
+    held_out = (real_like + 0.1 * rng.standard_normal((1, 16))).astype(np.float32)
+    plain, _ = train_classifier(fs, classifier="lr", seed=0)
+    with_real, info = train_classifier(fs, classifier="lr", seed=0, real=real, real_repeat=3)
+    assert info["real_figures"] == 10
+    assert predict_bundle(plain, held_out)[0]["class"] == "other"
+    assert predict_bundle(with_real, held_out)[0]["class"] == "box3d"
+    with pytest.raises(ValueError, match="backbone"):
+        train_classifier(fs, classifier="lr", real={**real, "backbone": "vgg19"})
+
+
+def test_the_committed_real_figure_features_match_their_labels():
+    """data/realpapers/figure_features.npz (made by `figclass_bench real-features` from the PDFs) holds
+    one row per hand-labelled figure of data/realpapers/figure_labels.json, with its label."""
+    import json
+
+    from dlpaper2code.eval.figclass_bench import STYLE_CLASS
+    from dlpaper2code.figclass.classify import load_real_figures
+
+    labels = json.loads((ROOT / "data" / "realpapers" / "figure_labels.json").read_text())
+    real = load_real_figures(ROOT / "data" / "realpapers" / "figure_features.npz")
+    want = [(paper, STYLE_CLASS[f["style"]] if f["architecture"] else "other")
+            for paper, figs in sorted(labels["papers"].items()) for f in figs]
+    assert list(zip(real["paper"].tolist(), real["label"].tolist())) == want
+    assert real["X"].shape == (len(want), 1280) and real["backbone"] == "efficientnet_lite0"
+    regions = {p.stem: json.loads(p.read_text()) for p in (ROOT / "data" / "realpapers" / "regions").glob("*.json")}
+    for paper, figs in labels["papers"].items():
+        boxes = [r["box"] for r in regions[paper]["regions"] if r["kind"] == "figure"]
+        assert [f["box"] for f in figs] == boxes, paper

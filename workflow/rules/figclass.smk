@@ -109,6 +109,8 @@ rule figclass_summary:
 rule figclass_train:
     input:
         features=expand(f"{FIG_DIR}/features/{FIG['classifier_backbone']}/{{kind}}.npz", kind=FIG_KINDS),
+        # hand-labelled figures of the real-paper benchmark (their features; eval.figclass_bench real-features)
+        real=[FIG["real_features"]] if FIG["real_features"] else [],
         code=code_for("figclass_train.py"),
     output:
         model=f"{FIG_DIR}/classifier.joblib",
@@ -123,6 +125,7 @@ rule figclass_train:
         mlp_hidden=FIG["mlp_hidden"],
         scale=FIG["scale"],
         model=FIG["model"],
+        real_repeat=FIG["real_repeat"],
     log:
         f"{LOG_DIR}/figclass/train.log",
     threads: 2

@@ -155,6 +155,56 @@ def eval_real_figures(labels_path, pdf_dir, crop_dir, model=None, threshold: flo
             "rows": rows}
 
 
+def real_features(labels_path, pdf_dir, crop_dir, backbone_name: str = "efficientnet_lite0", size: int = 224,
+                  fit: str = "pad") -> dict:
+    """Features of every labelled real figure (cropped as :func:`real_figures` does), with its
+    six-class label and paper: what ``figclass_train`` adds to the generated figures."""
+    figs = real_figures(labels_path, pdf_dir, crop_dir)
+    backbone = features.load_backbone(backbone_name)
+    X, _ = features.extract_features([f["image"] for f in figs], backbone, size=size, fit=fit)
+    return {"X": X.astype(np.float16), "label": np.array([f["style"] for f in figs]),
+            "paper": np.array([f["paper"] for f in figs]), "number": np.array([str(f["number"]) for f in figs]),
+            "backbone": np.array(backbone_name)}
+
+
+def eval_real_cv(fs, real: dict, *, folds: int = 5, threshold: float = 0.2, classifier: str = "mlp", seed: int = 0,
+                 real_repeat: int = 3) -> dict:
+    """Leave-papers-out cross-validation on the real figures: each fold's papers are held out, the
+    classifier is trained on the generated figures alone and on them plus the other papers' real
+    figures; both are scored on the held-out papers' figures (coarse accuracy, recall and precision
+    of architecture figures at `threshold`, style accuracy)."""
+    from ..figclass.classify import predict_bundle, train_classifier
+
+    papers = sorted(set(real["paper"].tolist()))
+    rng = np.random.default_rng(seed)
+    order = list(rng.permutation(papers))
+    fold_of = {p: k % folds for k, p in enumerate(order)}
+    preds = {"generated only": [], "generated + real": []}
+    truth = []
+    for k in range(folds):
+        test = np.array([fold_of[p] == k for p in real["paper"]])
+        if not test.any():
+            continue
+        train = {key: (v[~test] if key != "backbone" else v) for key, v in real.items()}
+        for name, extra in (("generated only", None), ("generated + real", train)):
+            bundle, _ = train_classifier(fs, classifier=classifier, seed=seed, real=extra, real_repeat=real_repeat)
+            preds[name] += predict_bundle(bundle, real["X"][test])
+        truth += real["label"][test].tolist()
+    truth = np.array(truth)
+    arch = truth != "other"
+    out = {"figures": int(len(truth)), "architecture_figures": int(arch.sum()), "papers": len(papers), "folds": folds,
+           "threshold": threshold}
+    for name, ps in preds.items():
+        p_arch = np.array([p["architecture_probability"] for p in ps])
+        cls = np.array([p["class"] for p in ps])
+        kept = p_arch >= threshold
+        out[name] = {"coarse_accuracy": float(np.mean((cls != "other") == arch)),
+                     "recall_at_threshold": float(np.mean(kept[arch])),
+                     "precision_at_threshold": float(np.mean(arch[kept])) if kept.any() else 0.0,
+                     "style_accuracy": float(np.mean(cls[arch] == truth[arch]))}
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m dlpaper2code.eval.figclass_bench")
     sub = ap.add_subparsers(dest="what", required=True)
@@ -175,7 +225,35 @@ def main(argv=None) -> int:
     r.add_argument("--model")
     r.add_argument("--threshold", type=float, default=0.2, help="P(architecture) the route reads a figure at")
     r.add_argument("--json-out", help="write the scores (without rows) here")
+    f = sub.add_parser("real-features")
+    f.add_argument("--pdfs", required=True)
+    f.add_argument("--labels", default="data/realpapers/figure_labels.json")
+    f.add_argument("--crops", default="results/figclass/real")
+    f.add_argument("--backbone", default="efficientnet_lite0")
+    f.add_argument("-o", "--output", default="data/realpapers/figure_features.npz")
+    c = sub.add_parser("real-cv")
+    c.add_argument("--features", nargs="+", required=True, help="the generated figures' features (results/figclass/features/<backbone>/*.npz)")
+    c.add_argument("--real", default="data/realpapers/figure_features.npz")
+    c.add_argument("--folds", type=int, default=5)
+    c.add_argument("--threshold", type=float, default=0.2)
+    c.add_argument("--json-out")
     args = ap.parse_args(argv)
+    if args.what == "real-features":
+        rf = real_features(args.labels, args.pdfs, args.crops, args.backbone)
+        np.savez_compressed(args.output, **rf)
+        print(f"{len(rf['X'])} real figures ({int((rf['label'] != 'other').sum())} architecture) -> {args.output}")
+        return 0
+    if args.what == "real-cv":
+        from ..figclass.classify import load_real_figures
+        from ..figclass.compare import load_features
+
+        real = load_real_figures(args.real)
+        rep = eval_real_cv(load_features(args.features, real["backbone"]), real, folds=args.folds,
+                           threshold=args.threshold)
+        if args.json_out:
+            Path(args.json_out).write_text(json.dumps(rep, indent=1) + "\n", encoding="utf-8")
+        print(json.dumps(rep, indent=1))
+        return 0
     if args.what == "real":
         rep = eval_real_figures(args.labels, args.pdfs, args.crops, args.model, args.threshold)
         rep.pop("rows")

@@ -39,11 +39,23 @@ class ClassifierMissing(FileNotFoundError):
     pass
 
 
+def load_real_figures(path) -> dict:
+    """Features of hand-labelled real figures (``eval.figclass_bench real-features``): X, the six-class
+    label of each (a style or ``other``), its paper, and the backbone that made the features."""
+    with np.load(path, allow_pickle=False) as data:
+        return {"X": data["X"].astype(np.float32), "label": data["label"].astype(str),
+                "paper": data["paper"].astype(str), "backbone": str(data["backbone"])}
+
+
 def train_classifier(fs, *, classifier: str = "mlp", seed: int = 0, split=(0.6, 0.2, 0.2),
                      mlp_hidden=(1024, 256), scale: bool = True, size: int = 224, fit: str = "pad",
-                     weights: str = "") -> tuple[dict, dict]:
+                     weights: str = "", real: dict | None = None, real_repeat: int = 3) -> tuple[dict, dict]:
     """Fit the two stages on the train + validation images of the six-class split;
-    score them on its test images.  Returns (bundle to save, info)."""
+    score them on its test images.  Returns (bundle to save, info).
+
+    `real` (:func:`load_real_figures`): labelled figures of real papers added to the fit set,
+    each `real_repeat` times (a few dozen real figures beside hundreds of generated ones);
+    their held-out score is :func:`dlpaper2code.eval.figclass_bench.eval_real_cv`'s."""
     if classifier == "svm":
         raise ValueError("figclass.model: the saved classifier needs class probabilities; SVC here has none "
                          "(choose mlp, lr, rf, dt or nb)")
@@ -52,15 +64,22 @@ def train_classifier(fs, *, classifier: str = "mlp", seed: int = 0, split=(0.6, 
     sp = split_indices(strata, seed, split)
     fit_idx = np.concatenate([sp["train"], sp["val"]])
     coarse_y = np.where(six == OTHER, OTHER, ARCH)
-    coarse = make_classifier(classifier, seed, mlp_hidden, scale).fit(X[fit_idx], coarse_y[fit_idx])
-    pos = fit_idx[six[fit_idx] != OTHER]
-    fine = make_classifier(classifier, seed, mlp_hidden, scale).fit(X[pos], six[pos])
+    fit_X, fit_six = X[fit_idx], six[fit_idx]
+    if real is not None and len(real["X"]):
+        if real["backbone"] != fs.backbone:
+            raise ValueError(f"real figures' features are {real['backbone']}'s, the classifier's backbone is {fs.backbone}")
+        fit_X = np.concatenate([fit_X] + [real["X"]] * real_repeat)
+        fit_six = np.concatenate([fit_six] + [real["label"]] * real_repeat)
+    coarse = make_classifier(classifier, seed, mlp_hidden, scale).fit(fit_X, np.where(fit_six == OTHER, OTHER, ARCH))
+    pos = fit_six != OTHER
+    fine = make_classifier(classifier, seed, mlp_hidden, scale).fit(fit_X[pos], fit_six[pos])
     bundle = {"format": FORMAT, "backbone": fs.backbone, "weights": weights, "size": size, "fit": fit,
               "classifier": classifier, "coarse": coarse, "fine": fine}
     test = sp["test"]
     pred = predict_bundle(bundle, X[test])
     test_pos = test[six[test] != OTHER]
     info = {"backbone": fs.backbone, "classifier": classifier, "trained_on": int(len(fit_idx)),
+            "real_figures": int(len(real["X"])) if real is not None else 0,
             "tested_on": int(len(test)),
             "test_accuracy_six_class": float(np.mean(np.array([p["class"] for p in pred]) == six[test])),
             "test_accuracy_coarse": float(np.mean(coarse.predict(X[test]) == coarse_y[test])),
