@@ -105,3 +105,17 @@ def test_a_paper_whose_model_is_only_in_its_text(tmp_path):
 
 def test_text_graphs_on_layouts_without_text():
     assert text_graphs([]) == []
+
+
+def test_convolution_and_pooling_sentences():
+    text = ("The encoder has two convolutional layers with 32 filters of size 5 × 5 and a stride of 1, followed "
+            "by max pooling with a window of 2 × 2 and stride 2. Then one convolutional layer with 64 feature maps "
+            "and average pooling over regions of 3 × 3 lead to a fully connected layer with 10 units.")
+    group, = _sentences(Passage(4, text))
+    assert [(l["type"], l["params"]) for l in group["layers"]] == [
+        ("Conv2D", {"filters": 32, "kernel_size": [5, 5], "strides": 1}),
+        ("Conv2D", {"filters": 32, "kernel_size": [5, 5], "strides": 1}),
+        ("MaxPool2D", {"pool_size": [2, 2], "strides": 2}), ("Conv2D", {"filters": 64}),
+        ("AvgPool2D", {"pool_size": [3, 3]}), ("Dense", {"units": 10})]
+    # a related-work sentence that counts layers without stating them is not a description
+    assert _sentences(Passage(1, "AlexNet has five convolutional layers and three fully connected ones.")) == []

@@ -8,8 +8,10 @@ Owns reading model descriptions out of prose, with rules over the sentences (no 
   the text defines ("Denote by C a convolutional layer, by P a pooling layer");
   a token's numbers are its size: "55 × 55 × 96" gives 96 channels, "4096" units;
 * **layer sentences**: "one hidden layer of 120 ReLU units", "followed by two layers with the
-  same structure", "N convolutional layers with K filters of size a × a", "a fully connected
-  layer with K neurons", "96 kernels of size 11 × 11 × 3 with a stride of 4".
+  same structure", "two convolutional layers with 64 filters of size 3 × 3", "max pooling with
+  a window of 2 × 2 and stride 2", "a fully connected layer with K neurons", "96 kernels of
+  size 11 × 11 × 3 with a stride of 4"; sentences close together (600 characters) make one
+  description.
 
 The input size comes from a sentence naming the input ("an input image of 220 × 220", "input
 of size 224 × 224 × 3"). Every layer records the page and the words it came from
@@ -44,6 +46,11 @@ ACTIVATION_WORDS = {"relu": "relu", "rectified": "relu", "sigmoid": "sigmoid", "
                     "gelu": "gelu", "softmax": "softmax"}
 DENSE = re.compile(rf"\b{_NUM}\s+fully[- ]connected\s+layers?\s+(?:with|of)\s+(\d+)\s+(?:units|neurons|nodes)"
                    r"(?:\s+each)?\b", re.I)
+CONVS = re.compile(rf"\b{_NUM}\s+convolutional\s+layers?\s+(?:with|of|having)\s+(\d+)\s+(?:filters|kernels|feature\s+maps|"
+                   rf"channels)(?:\s+(?:of\s+size|each\s+of\s+size|with\s+(?:a\s+)?kernels?\s+(?:of\s+)?size)\s+(\d+)"
+                   rf"(?:{_TIMES}(\d+))?)?(?:[^.]{{0,30}}?\bstride\s+(?:of\s+)?(\d+))?", re.I)
+POOLS = re.compile(rf"\b(max|average|avg)[- ]?pooling\s+(?:layer\s+)?(?:with|of|over)\s+(?:a\s+)?(?:size|window|kernel|regions?)"
+                   rf"(?:\s+of)?\s+(\d+){_TIMES}(\d+)(?:[^.]{{0,30}}?\bstride\s+(?:of\s+)?(\d+))?", re.I)
 KERNELS = re.compile(rf"\b(\d+)\s+(?:kernels|filters)\s+of\s+size\s+(\d+){_TIMES}(\d+)(?:{_TIMES}\d+)?"
                      rf"(?:[^.]{{0,40}}?\bstride\s+of\s+(\d+))?", re.I)
 
@@ -155,11 +162,27 @@ def _sentences(passage: Passage) -> list[dict]:
         found.append((m.start(), m.group(0), [{"type": "Dense", "params": params}] * _count(m.group(1))))
     for m in DENSE.finditer(passage.text):
         found.append((m.start(), m.group(0), [{"type": "Dense", "params": {"units": int(m.group(2))}}] * _count(m.group(1))))
+    conv_spans = [m.span() for m in CONVS.finditer(passage.text)]
     for m in KERNELS.finditer(passage.text):
+        if any(a <= m.start() < b for a, b in conv_spans):      # the same layer, stated by CONVS
+            continue
         params = {"filters": int(m.group(1)), "kernel_size": [int(m.group(2)), int(m.group(3))]}
         if m.group(4):
             params["strides"] = int(m.group(4))
         found.append((m.start(), m.group(0), [{"type": "Conv2D", "params": params}]))
+    for m in CONVS.finditer(passage.text):
+        params = {"filters": int(m.group(2))}
+        if m.group(3):
+            params["kernel_size"] = [int(m.group(3)), int(m.group(4) or m.group(3))]
+        if m.group(5):
+            params["strides"] = int(m.group(5))
+        found.append((m.start(), m.group(0), [{"type": "Conv2D", "params": params}] * _count(m.group(1))))
+    for m in POOLS.finditer(passage.text):
+        params = {"pool_size": [int(m.group(2)), int(m.group(3))]}
+        if m.group(4):
+            params["strides"] = int(m.group(4))
+        ltype = "MaxPool2D" if m.group(1).lower() == "max" else "AvgPool2D"
+        found.append((m.start(), m.group(0), [{"type": ltype, "params": params}]))
     for m in SAME.finditer(passage.text):
         found.append((m.start(), m.group(0), ("same", _count(m.group(1)))))
     found.sort(key=lambda f: f[0])
