@@ -26,13 +26,20 @@ def test_every_layer_type_is_mapped_or_refused(target):
 @pytest.mark.parametrize("path", ZOO + EXTRA, ids=lambda p: p.stem)
 def test_python_targets_emit_valid_readable_code(path):
     graph = load_graph(path)
+    emitted = 0
     for target in ("pytorch", "keras", "tensorflow"):
-        (name, text), = emit(graph, target).items()
+        try:
+            (name, text), = emit(graph, target).items()
+        except EmitError as exc:         # a refusal the template declares (PyTorch and odd attention sizes)
+            assert exc.declared and path.stem == "layers_attention_dims", str(exc)
+            continue
+        emitted += 1
         ast.parse(text, filename=name)
         for node in graph.nodes:           # one line per layer, named after the graph
             if node.type != "Input":
                 assert f"{identifier(node.name)} = " in text, (target, node.name)
         assert max(len(line) for line in text.splitlines()) < 250
+    assert emitted >= 2
 
 
 def test_emission_is_deterministic():
