@@ -390,7 +390,12 @@ STANDIN = {
     """,
     "figclass/classify.py": """
         import json, pathlib
-        def train_classifier(fs, **kw): return {"images": len(fs.kinds)}, {"images": len(fs.kinds)}
+        def train_classifier(fs, **kw):
+            n = len(fs.kinds) + (len(kw["real"]["X"]) if kw.get("real") else 0)
+            return {"images": n}, {"images": n}
+        def load_real_figures(path):
+            assert pathlib.Path(path).is_file()
+            return {"X": [0.0] * 3}
         def save_classifier(bundle, path): pathlib.Path(path).write_text(json.dumps(bundle))
         def paper_figure_filter(path, min_probability):
             assert json.loads(pathlib.Path(path).read_text())["images"] > 0
@@ -425,6 +430,7 @@ def workflow_copy(tmp_path):
     (work / "config" / "zoo").mkdir(parents=True)
     for sub in ("truth", "tables"):
         (work / "data" / "realpapers" / sub).mkdir(parents=True)
+    shutil.copy(ROOT / "data" / "realpapers" / "figure_features.npz", work / "data" / "realpapers")
     shutil.copy(SCHEMA, work / "config" / SCHEMA.name)
     for graph in ("fine", "crashes", "refuses"):
         (work / "config" / "zoo" / f"{graph}.json").write_text(f'{{"name": "{graph}"}}')
@@ -481,7 +487,7 @@ def test_failed_graph_is_recorded_and_fails_the_summary(workflow_copy):
     n_kinds = 5 + 1 + len(fig["negative_kinds"])
     assert yaml.safe_load((work / "results/metrics/figclass.json").read_text()) == {
         b: 2 * n_kinds for b in fig["backbones"]}
-    assert json.loads((work / "results/figclass/classifier.joblib").read_text()) == {"images": 2 * n_kinds}
+    assert json.loads((work / "results/figclass/classifier.joblib").read_text()) == {"images": 2 * n_kinds + 3}   # + the real figures (stand-in: 3)
     # no temporary leftovers
     assert not list((work / "results").rglob("*.tmp"))
 

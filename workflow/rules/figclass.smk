@@ -125,6 +125,7 @@ rule figclass_train:
         mlp_hidden=FIG["mlp_hidden"],
         scale=FIG["scale"],
         model=FIG["model"],
+        real_features=FIG["real_features"],
         real_repeat=FIG["real_repeat"],
     log:
         f"{LOG_DIR}/figclass/train.log",
