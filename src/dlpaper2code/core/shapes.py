@@ -156,12 +156,6 @@ def _channels(node, ins):
     return x
 
 
-def _lrn(node, ins):
-    _float(ins[0], node.type)
-    _need_rank(ins[0], (3,), "an image (rows, cols, channels)", node.type)
-    return ins[0]
-
-
 def _concat(node, ins):
     first = ins[0]
     for i, x in enumerate(ins):
@@ -215,6 +209,7 @@ def _recurrent_units(node, ins):
 
 
 def _image_norm(node, ins):
+    """An image in, the same shape out (LRN, GroupNorm, InstanceNorm); `groups` must divide the channels."""
     x = ins[0]
     _float(x, node.type)
     _need_rank(x, (3,), "an image (rows, cols, channels)", node.type)
@@ -337,7 +332,7 @@ RULES = {
     "Add": _add,
     "Activation": _identity_float,
     "BatchNorm": _channels,
-    "LRN": _lrn,
+    "LRN": _image_norm,
     "ZeroPadding2D": _zeropad,
     "UpSampling2D": _upsample,
     "Embedding": _embedding,

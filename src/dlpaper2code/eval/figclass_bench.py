@@ -181,14 +181,15 @@ def eval_real_cv(fs, real: dict, *, folds: int = 5, threshold: float = 0.2, clas
     fold_of = {p: k % folds for k, p in enumerate(order)}
     preds = {"generated only": [], "generated + real": []}
     truth = []
+    generated_only, _ = train_classifier(fs, classifier=classifier, seed=seed)     # the same for every fold
     for k in range(folds):
         test = np.array([fold_of[p] == k for p in real["paper"]])
         if not test.any():
             continue
         train = {key: (v[~test] if key != "backbone" else v) for key, v in real.items()}
-        for name, extra in (("generated only", None), ("generated + real", train)):
-            bundle, _ = train_classifier(fs, classifier=classifier, seed=seed, real=extra, real_repeat=real_repeat)
-            preds[name] += predict_bundle(bundle, real["X"][test])
+        with_real, _ = train_classifier(fs, classifier=classifier, seed=seed, real=train, real_repeat=real_repeat)
+        preds["generated only"] += predict_bundle(generated_only, real["X"][test])
+        preds["generated + real"] += predict_bundle(with_real, real["X"][test])
         truth += real["label"][test].tolist()
     truth = np.array(truth)
     arch = truth != "other"

@@ -100,6 +100,22 @@ def _sub_labelled(f: dict) -> bool:
     return any(_SUB_LABEL.match(s.text.strip()) for s in f["labels"])
 
 
+def _uncaptioned_beside(figs: list[dict], cap_of: dict):
+    """(captioned figure, its caption, an uncaptioned one still standing), for every such pair; a
+    fragment absorbed on the way (``dead``) is not offered again."""
+    for fi, c in list(cap_of.items()):
+        for gi, g in enumerate(figs):
+            if gi != fi and gi not in cap_of and not g.get("dead"):
+                yield figs[fi], c, g
+
+
+def _absorb(f: dict, g: dict) -> None:
+    """Figure f takes fragment g's box and drawing; g is gone."""
+    f["box"] = union([f["box"], g["box"]])
+    f["graphics"] += g["graphics"]
+    g["dead"] = True
+
+
 def _blocked(a, b, blockers) -> bool:
     """A caption lies between boxes a and b (vertically, overlapping both horizontally)."""
     for c in blockers:
@@ -245,37 +261,25 @@ def page_figures(page: PageLayout, captions: list[Caption], table_boxes: list[li
     grown = True
     while grown:
         grown = False
-        for fi, c in list(cap_of.items()):
-            f = figs[fi]
-            for gi, g in enumerate(figs):
-                if gi == fi or gi in cap_of or g.get("dead"):
-                    continue
-                gb = g["box"]
-                if hoverlap(gb, c.box) > 0.5 * (gb[2] - gb[0]) and gb[3] <= c.box[1] + 2 and \
-                        gap(gb, f["box"]) <= 24 and not _blocked(gb, f["box"], cap_boxes):
-                    f["box"] = union([f["box"], gb])
-                    f["graphics"] += g["graphics"]
-                    g["dead"] = True
-                    grown = True
+        for f, c, g in _uncaptioned_beside(figs, cap_of):
+            gb = g["box"]
+            if hoverlap(gb, c.box) > 0.5 * (gb[2] - gb[0]) and gb[3] <= c.box[1] + 2 and \
+                    gap(gb, f["box"]) <= 24 and not _blocked(gb, f["box"], cap_boxes):
+                _absorb(f, g)
+                grown = True
     # sub-figures side by side, each labelled "(a)", "(b)", ..., under one caption that spans only
     # some of them: an uncaptioned labelled panel level with a labelled captioned one joins it,
     # and unlabelled panels level with the captioned one over the same caption ("left", "middle",
     # "right" of one caption) join it too
-    for fi, c in list(cap_of.items()):
-        f = figs[fi]
-        for gi, g in enumerate(figs):
-            if gi == fi or gi in cap_of or g.get("dead"):
-                continue
-            gb, fb = g["box"], f["box"]
-            over_caption = gb[0] >= c.box[0] - 6 and gb[2] <= c.box[2] + 6
-            if not (over_caption or (_sub_labelled(f) and _sub_labelled(g))):
-                continue
-            level = min(gb[3], fb[3]) - max(gb[1], fb[1]) >= 0.5 * min(gb[3] - gb[1], fb[3] - fb[1])
-            if level and gb[3] <= c.box[1] + 2 and gap(gb, fb) <= 150 and not _blocked(gb, fb, cap_boxes):
-                f["box"] = union([fb, gb])
-                f["graphics"] += g["graphics"]
-                f["labels"] += g["labels"]
-                g["dead"] = True
+    for f, c, g in _uncaptioned_beside(figs, cap_of):
+        gb, fb = g["box"], f["box"]
+        over_caption = gb[0] >= c.box[0] - 6 and gb[2] <= c.box[2] + 6
+        if not (over_caption or (_sub_labelled(f) and _sub_labelled(g))):
+            continue
+        level = min(gb[3], fb[3]) - max(gb[1], fb[1]) >= 0.5 * min(gb[3] - gb[1], fb[3] - fb[1])
+        if level and gb[3] <= c.box[1] + 2 and gap(gb, fb) <= 150 and not _blocked(gb, fb, cap_boxes):
+            _absorb(f, g)
+            f["labels"] += g["labels"]
     out = []
     for fi, f in enumerate(figs):
         if f.get("dead"):

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .common import columns
 from .table_graph import ChainBuilder, parse_cell
 
 NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "single": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
@@ -62,20 +63,17 @@ class Passage:
 
 
 def page_passages(layouts) -> list[Passage]:
-    """The body text of every page in reading order (left column, then right; full-width lines
-    where they stand), lines joined and words broken at a line end re-joined."""
+    """The body text of every page in reading order (the left column, then the right one, as
+    :func:`.common.columns` finds them; full-width lines with the left), lines joined and words
+    broken at a line end re-joined."""
     out = []
     for pg in layouts:
         segs = [s for s in pg.segments if s.text.strip()]
         if not segs:
             continue
-        mid = pg.width / 2
-
-        def column(s):
-            if s.x1 <= mid + 0.05 * pg.width:
-                return 0
-            return 1 if s.x0 >= mid - 0.05 * pg.width else 0
-        segs.sort(key=lambda s: (column(s), s.top, s.x0))
+        cols = columns(pg)
+        right = cols[1][0] - 6 if len(cols) == 2 else None      # where the right column starts
+        segs.sort(key=lambda s: (right is not None and s.x0 >= right, s.top, s.x0))
         text = ""
         for s in segs:
             line = " ".join(s.text.split())
