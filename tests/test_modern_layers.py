@@ -216,3 +216,17 @@ def test_the_reader_is_measured_on_the_new_layer_types(tmp_path):
     assert row["status"] == "ok" and row["layers"] == 6
     assert row["layer_accuracy"] == 1.0 and row["edge_accuracy"] == 1.0, row
     assert (tmp_path / "bench" / "summary.json").is_file() and report["summary"]["keras3"]["images"] == 1
+
+
+def test_bench_read_on_a_bad_graph_names_it_and_draws_nothing(tmp_path, capsys):
+    from dlpaper2code.cli import main
+
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"layers": [{"layer_type": "Conv2D", "layer_name": "c"}]}')
+    good = [p for p in EXTRA if p.stem == "layers_activations"][0]
+    assert main(["bench-read", "--graphs", str(good), str(bad), "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "bad.json" in err and "Conv2D needs parameter 'filters'" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+    assert main(["bench-read", "--graphs", str(tmp_path / "missing.json"), "-o", str(tmp_path / "out")]) == 2
+    assert "missing.json: graph: file not found" in capsys.readouterr().err

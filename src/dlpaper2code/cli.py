@@ -212,8 +212,18 @@ def cmd_bench_read(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.graphs:
+        from .core.graph import load_graph
         from .eval.reader_bench import bench_graph_diagrams
 
+        if args.seeds < 1:
+            print("error: --seeds must be >= 1", file=sys.stderr)
+            return 2
+        for path in args.graphs:            # every graph checked before any is drawn
+            try:
+                load_graph(path)
+            except GraphError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
         report = bench_graph_diagrams(args.graphs, args.output, styles=styles, seeds=args.seeds)
         report.pop("rows")
         print(format_report(report), end="")
