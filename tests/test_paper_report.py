@@ -93,7 +93,7 @@ def test_figure_filter_hook_fusion_and_report(paper2, tmp_path):
     assert prov["mode"].startswith("table structure") and prov["matched"] >= 3
     assert {r["type_from"] for r in prov["layers"]} == {"table+figure", "table"}
     fig = next(f for f in report["figures"] if f.get("fused_with"))
-    assert fig["reader"] == "vector" and fig["confidence"] == 1.0
+    assert fig["reader"] == "vector graph" and fig["confidence"] == 1.0       # its arrows connect every box
     doc = json.loads((out / "graphs" / f"{fused[0]['name']}.json").read_text())
     assert sum(1 for n in doc["layers"] if n["meta"]["source"]["type"] == "table+figure") == prov["matched"]
     # the report: steps with confidences, page images, crops, drawing, code, provenance

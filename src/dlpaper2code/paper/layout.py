@@ -20,7 +20,7 @@ a superscript and kept apart: digits become Unicode superscripts ("224²", never
 from __future__ import annotations
 
 from .ocr import ocr_page
-from .page import Char, Graphic, PageLayout, build_segments, mark_tall_brackets, turn, unreadable_text_layer
+from .page import Char, Graphic, PageLayout, build_segments, mark_tall_brackets, turn, turned_segments, unreadable_text_layer
 from .pdf import Paper, PaperError
 
 
@@ -150,7 +150,29 @@ def _walk(obj, H, chars, graphics, turned=None, clip=None):
             continue
         b = _clip(box, clip)
         if b is not None:
-            graphics.append(Graphic(kind, *b))
+            if kind == "image":
+                graphics.append(Graphic(kind, *b))
+            else:
+                dash = getattr(item, "dashing_style", None)
+                graphics.append(Graphic(kind, *b, pts=tuple((x, H - y) for x, y in item.pts),
+                                        fill=bool(item.fill), stroke=bool(item.stroke),
+                                        color=_rgb(item.non_stroking_color if item.fill else item.stroking_color),
+                                        dashed=bool(dash and dash[0])))
+
+
+def _rgb(c) -> tuple | None:
+    """A PDF colour (gray, RGB or CMYK numbers) as an RGB triple in 0..1; None for a pattern or none."""
+    if isinstance(c, (int, float)):
+        return (float(c),) * 3
+    if isinstance(c, (tuple, list)) and all(isinstance(v, (int, float)) for v in c):
+        if len(c) == 1:
+            return (float(c[0]),) * 3
+        if len(c) == 3:
+            return tuple(float(v) for v in c)
+        if len(c) == 4:
+            k = 1 - float(c[3])
+            return tuple(round((1 - float(v)) * k, 4) for v in c[:3])
+    return None
 
 
 def read_layout(paper: Paper, pages: list[int] | None = None, *, ocr: bool = False, ocr_dpi: int = 200,
@@ -198,18 +220,23 @@ def read_layout(paper: Paper, pages: list[int] | None = None, *, ocr: bool = Fal
                             chars.append(Char(c.text, *b, c.size))
                         graphics = [Graphic(g.kind, *turn(g.box, rot, lt.width, H)) for g in graphics]
                         break
+                turned_segs = []
                 if not rotation:
-                    # turned text on an upright page (a plot's vertical axis title) is not read, but it
-                    # is ink a figure owns: its glyphs are kept as marks
+                    # turned text on an upright page (a plot's vertical axis title, a label written
+                    # upwards in a figure's box) is not part of the page's text, but it is ink a figure
+                    # owns: its glyphs are kept as marks, and its words for the figure readers
                     graphics += [Graphic("glyph", c.x0, c.top, c.x1, c.bottom)
                                  for key in ("ccw", "cw") for c in turned[key] if c.text.strip()]
+                    turned_segs = turned_segments(turned["ccw"], 90, lt.width, H) + \
+                        turned_segments(turned["cw"], 270, lt.width, H)
                 if unreadable_text_layer(chars):
                     unread.append(number)
                     chars = []                  # no text rather than garbage: the page is read like a scan
                 mark_tall_brackets(chars, graphics)
                 pw, ph = (H, lt.width) if rotation else (lt.width, H)
                 pl = PageLayout(number, pw, ph, build_segments(chars), graphics,
-                                sum(1 for c in chars if c.text.strip()), rotation, lt.width, H)
+                                sum(1 for c in chars if c.text.strip()), rotation, lt.width, H,
+                                turned=turned_segs)
                 if not pl.has_text:
                     scanned.append(number)
                 out.append(pl)

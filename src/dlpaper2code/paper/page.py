@@ -62,6 +62,14 @@ class Graphic:
     top: float
     x1: float
     bottom: float
+    # the drawing itself, where the PDF gives it (vector figures are read from these): the path's
+    # points (top-left origin), whether it is filled / stroked, its fill colour (an RGB triple in
+    # 0..1, None when unknown) and whether its stroke is dashed
+    pts: tuple = ()
+    fill: bool = False
+    stroke: bool = True
+    color: tuple | None = None
+    dashed: bool = False
 
     @property
     def box(self):
@@ -98,6 +106,9 @@ class PageLayout:
     page_height: float = 0.0
     ocr: bool = False    # text from Tesseract (a page without a text layer)
     ocr_confidence: float | None = None    # Tesseract's mean word confidence (0-100) on an OCR page
+    # text turned a quarter on an upright page (a label written upwards in a figure's box): not part
+    # of the page's text, kept for the figure readers; boxes in this frame, text in reading order
+    turned: list[Segment] = field(default_factory=list)
 
     @property
     def has_text(self):
@@ -119,6 +130,20 @@ def turn(box, rotation, W, H):
     if rotation == 90:
         return [H - bottom, x0, H - top, x1]
     return [top, W - x1, bottom, W - x0]
+
+
+def turned_segments(chars: list[Char], rotation: int, W: float, H: float) -> list[Segment]:
+    """Characters written a quarter-turn (90: reading upwards, 270: downwards), on a page of size
+    W x H, as segments: grouped in the turned frame, their boxes brought back to the page's."""
+    if not chars:
+        return []
+    flat = [Char(c.text, *turn([c.x0, c.top, c.x1, c.bottom], rotation, W, H), c.size) for c in chars]
+    frame = PageLayout(0, H, W, rotation=rotation, page_width=W, page_height=H)
+    out = []
+    for s in build_segments(flat):
+        x0, top, x1, bottom = frame.to_page(s.box)
+        out.append(Segment(s.chars, x0, top, x1, bottom, s.size, s.text))
+    return out
 
 
 def normalise(text: str) -> str:

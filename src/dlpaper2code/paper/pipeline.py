@@ -106,7 +106,12 @@ def _figure_graph(fig: dict, crop: Path, min_layers: int, page=None) -> tuple[di
     vec_info = None
     if page is not None and fig.get("source") in ("vector", "mixed") and not page.rotation and not page.ocr:
         from .vecfig import vector_graph
-        doc, vec_info = vector_graph(page, fig.get("layout_box") or fig["box"], min_layers=min_layers)
+        try:
+            doc, vec_info = vector_graph(page, fig.get("layout_box") or fig["box"], min_layers=min_layers,
+                                         caption=fig.get("caption") or "")
+        except Exception as exc:      # noqa: BLE001 - a reader bug must not stop the paper: the crop is read
+            doc, vec_info = None, {"reader": "vector", "status": "error",
+                                   "why": f"the vector reader failed ({type(exc).__name__}: {exc})"}
         if doc is not None:
             return doc, dict(vec_info, figure=fig["id"], tried=True)
     try:
@@ -119,6 +124,8 @@ def _figure_graph(fig: dict, crop: Path, min_layers: int, page=None) -> tuple[di
     doc = result.get("graph") if result.get("status") == "ok" else None
     n = len(_types(doc)) if doc else 0
     info["layers"] = n
+    if vec_info is not None:
+        info["vector_reader"] = vec_info.get("why", "")
     if doc and n >= min_layers:
         info["why"] = f"read as a diagram of {n} layers"
         return doc, info
@@ -355,6 +362,10 @@ def _figures_to_graphs(run: _PaperRun) -> None:
         if not _fuse_with_table(run, fig, doc, info):
             run.candidates.append({"name": fig["id"], "from": "figure", "figure": fig["id"], "doc": doc,
                                    "issues": [], "confidence": info.get("confidence")})
+        # further networks drawn beside the first (a figure comparing plain and residual columns)
+        for k, alt in enumerate(info.pop("alternatives", None) or [], start=2):
+            run.candidates.append({"name": f"{fig['id']}_{k}", "from": "figure", "figure": fig["id"], "doc": alt,
+                                   "issues": [], "confidence": info.get("confidence"), "alternative": True})
     run.report["figures"] = figure_info
     run.steps["figures"].update(tried=sum(1 for f in figure_info if f.get("tried")),
                                 diagrams=sum(1 for c in run.candidates if c["from"] == "figure") +

@@ -95,6 +95,8 @@ EXTRA_NAMES = {"prob": ("Activation", {"function": "softmax"}), "softmx": ("Acti
                "g-conv": ("Conv2D", {}), "l-conv": ("Conv2D", {}), "gconv": ("Conv2D", {}),
                "group conv": ("Conv2D", {}), "dwconv": ("DepthwiseConv2D", {})}      # "pool" alone, as tables print it (max unless said otherwise)
 BLOCK_WORDS = [(re.compile(r"^inception$"), "inception_module"), (re.compile(r"^mbconv(\d+)?$"), "mbconv"),
+               (re.compile(r"^(?:feed[ -]?forward|ffn|position-?wise feed[ -]?forward)$"), "feed_forward"),
+               (re.compile(r"^(?:sep|sepconv|sep conv|separable conv|separable convolution)$"), "separable_conv"),
                (re.compile(r"^bneck$"), "mbconv"),
                (re.compile(r"^dense\s*block$"), "dense_layer"), (re.compile(r"^bottleneck$"), "resnet_bottleneck")]
 CONV_KXK = re.compile(r"^conv(\d+)x(\d+)$")

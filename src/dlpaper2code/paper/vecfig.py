@@ -27,7 +27,28 @@ def _inside(inner, outer, tol=1.0) -> bool:
         and inner[3] <= outer[3] + tol
 
 
-def vector_graph(page: PageLayout, box: list[float], *, min_layers: int = 3) -> tuple[dict | None, dict]:
+def vector_graph(page: PageLayout, box: list[float], *, min_layers: int = 3,
+                 caption: str = "") -> tuple[dict | None, dict]:
+    """The figure's graph: as a graph of boxes, wires and junctions (:mod:`.vecgraph`) when its
+    wires connect most of its labelled boxes, else as the chain of its boxes (below).  Further
+    networks drawn beside the first (disconnected parts) are in ``info["alternatives"]``."""
+    from .vecgraph import read_vector_graph
+
+    docs, ginfo = read_vector_graph(page, box, caption=caption, min_layers=min_layers)
+    if docs and ginfo.get("confidence", 0) >= GRAPH_CONNECTED:
+        ginfo["tried"] = True
+        ginfo["alternatives"] = docs[1:]
+        return docs[0], ginfo
+    doc, info = _chain_graph(page, box, min_layers=min_layers)
+    if ginfo.get("why"):
+        info["graph_reader"] = ginfo["why"]
+    return doc, info
+
+
+GRAPH_CONNECTED = 0.5       # share of labelled boxes the wires must connect for a graph reading
+
+
+def _chain_graph(page: PageLayout, box: list[float], *, min_layers: int = 3) -> tuple[dict | None, dict]:
     info: dict = {"reader": "vector", "tried": True}
     graphics = [g for g in page.graphics if _inside(g.box, box, 2.0)]
     shapes = [g for g in graphics if g.kind in ("rect", "curve") and g.x1 - g.x0 >= 15 and g.bottom - g.top >= 8]

@@ -1,0 +1,273 @@
+"""The vector figure reader (paper/vecgraph.py) on figures drawn with reportlab in the styles met on
+real pages: a residual column with shortcut arcs onto the main line, a transformer block drawn
+bottom-up inside a repeated group, a branching module that joins in a concatenation, two networks
+side by side (the caption names one), labels written upwards inside bars with numbers over them,
+and a plot whose markers must not be read as a diagram."""
+from __future__ import annotations
+
+import pytest
+
+from dlpaper2code.paper.layout import read_layout
+from dlpaper2code.paper.pdf import open_paper
+from dlpaper2code.paper.vecgraph import label_layers, read_vector_graph
+
+H = 792.0
+
+
+def _pdf(path, draw):
+    from reportlab.pdfgen import canvas
+
+    c = canvas.Canvas(str(path), pagesize=(612, H))
+    draw(c)
+    c.showPage()
+    c.save()
+    (page,) = read_layout(open_paper(path))
+    return page
+
+
+def _arrow(c, x0, y0, x1, y1, head=True):
+    """A line from (x0, y0) to (x1, y1) (PDF coordinates) with a filled triangle at its end."""
+    import math
+
+    c.line(x0, y0, x1, y1)
+    if head:
+        a = math.atan2(y1 - y0, x1 - x0)
+        p = c.beginPath()
+        p.moveTo(x1, y1)
+        p.lineTo(x1 - 5 * math.cos(a) + 2.5 * math.sin(a), y1 - 5 * math.sin(a) - 2.5 * math.cos(a))
+        p.lineTo(x1 - 5 * math.cos(a) - 2.5 * math.sin(a), y1 - 5 * math.sin(a) + 2.5 * math.cos(a))
+        p.close()
+        c.drawPath(p, stroke=1, fill=1)
+
+
+def _box(c, x, y, w, h, label, size=7, up=False):
+    c.rect(x, y, w, h)
+    c.setFont("Helvetica", size)
+    if up:
+        c.saveState()
+        c.translate(x + w / 2 + size / 3, y + 4)
+        c.rotate(90)
+        c.drawString(0, 0, label)
+        c.restoreState()
+    else:
+        c.drawCentredString(x + w / 2, y + h / 2 - size / 3, label)
+
+
+def _types(doc):
+    return [l["layer_type"] for l in doc["layers"]]
+
+
+def _by_name(doc):
+    return {l["layer_name"]: l for l in doc["layers"]}
+
+
+RESNET_COLUMN = ["7x7 conv, 64, /2", "pool, /2", "3x3 conv, 64", "3x3 conv, 64", "3x3 conv, 64", "3x3 conv, 64",
+                 "3x3 conv, 128, /2", "3x3 conv, 128", "avg pool", "fc 1000"]
+
+
+def _resnet_column(c, x, top, labels, shortcuts=True, title=None):
+    """A column of boxes top-down joined by arrows; a shortcut arc (a Bezier curve, dashed where the
+    width changes) from the arrow above every second conv pair to the arrow below it."""
+    w, h, gap = 90, 12, 14
+    ys = [top - k * (h + gap) for k in range(len(labels))]
+    if title:
+        c.setFont("Helvetica", 8)
+        c.drawCentredString(x + w / 2, top + 42, title)
+    c.setFont("Helvetica", 7)
+    c.drawCentredString(x + w / 2, top + 32, "image")
+    _arrow(c, x + w / 2, top + 30, x + w / 2, top + h)
+    for k, (y, lab) in enumerate(zip(ys, labels)):
+        _box(c, x, y, w, h, lab)
+        if k + 1 < len(labels):
+            _arrow(c, x + w / 2, y, x + w / 2, ys[k + 1] + h)
+    if shortcuts:
+        cx = x + w / 2
+        for a in (2, 4, 6):            # from the arrow into box a to the arrow out of box a+1
+            y_from = ys[a] + h + gap / 2
+            y_to = ys[a + 1] - gap / 2
+            c.saveState()
+            if a == 6:
+                c.setDash(2, 2)
+            p = c.beginPath()
+            p.moveTo(cx, y_from)
+            p.curveTo(cx + 70, y_from, cx + 70, y_to, cx + 8, y_to)
+            c.drawPath(p, stroke=1, fill=0)
+            c.restoreState()
+            _arrow(c, cx + 8, y_to, cx, y_to)
+    return ys
+
+
+def test_residual_column_gives_adds_where_the_shortcut_arcs_land(tmp_path):
+    page = _pdf(tmp_path / "resnet.pdf", lambda c: _resnet_column(c, 200, 700, RESNET_COLUMN))
+    docs, info = read_vector_graph(page, [150, 30, 420, 380], caption="Figure 3. A residual network.")
+    assert info["status"] == "ok", info
+    doc = docs[0]
+    assert [t for t in _types(doc) if t != "Add"] == ["Input", "Conv2D", "MaxPool2D"] + ["Conv2D"] * 6 + \
+        ["AvgPool2D", "Dense"]
+    assert _types(doc).count("Add") == 3
+    L = _by_name(doc)
+    assert L["conv2d1"]["layer_params"] == {"kernel_size": 7, "filters": 64, "strides": 2}
+    assert L["maxpool2d1"]["layer_params"] == {"strides": 2}
+    assert L["dense1"]["layer_params"] == {"units": 1000}
+    # the first shortcut: the pool's output added to the second 3x3 conv's, feeding the third
+    add1 = next(l for l in doc["layers"] if l["layer_type"] == "Add")
+    assert sorted(add1["from_layers"]) == ["conv2d3", "maxpool2d1"]
+    assert L["conv2d4"]["from_layers"] == [add1["layer_name"]]
+    assert info["arrowheads"] >= 12 and info["taps"] == 6
+
+
+def test_two_columns_side_by_side_the_caption_names_the_first(tmp_path):
+    def draw(c):
+        _resnet_column(c, 80, 700, RESNET_COLUMN, shortcuts=False, title="34-layer plain")
+        _resnet_column(c, 300, 700, RESNET_COLUMN, shortcuts=True, title="34-layer residual")
+    page = _pdf(tmp_path / "two.pdf", draw)
+    docs, info = read_vector_graph(page, [40, 30, 480, 380], caption="Figure 3. Right: a 34-layer residual network.")
+    assert len(docs) == 2 and info["graphs"] == 2
+    assert _types(docs[0]).count("Add") == 3 and "Add" not in _types(docs[1])
+    docs, _ = read_vector_graph(page, [40, 30, 480, 380], caption="Figure 3. Left: the plain network.")
+    assert "Add" not in _types(docs[0])
+
+
+def test_transformer_block_bottom_up_in_a_repeated_group(tmp_path):
+    def draw(c):
+        x, w = 250, 110
+        c.setFont("Helvetica", 7)
+        c.drawCentredString(x + w / 2, 300, "Inputs")
+        _box(c, x, 320, w, 16, "Input Embedding")
+        _arrow(c, x + w / 2, 308, x + w / 2, 320)
+        # the "+" junction where the positional encoding comes in
+        c.circle(x + w / 2, 356, 5)
+        c.line(x + w / 2 - 5, 356, x + w / 2 + 5, 356)
+        c.line(x + w / 2, 351, x + w / 2, 361)
+        _arrow(c, x + w / 2, 336, x + w / 2, 351)
+        _box(c, x - 90, 350, 70, 12, "Positional Encoding")
+        _arrow(c, x - 20, 356, x + w / 2 - 5, 356)
+        # the block, repeated: a group box around its layers, "2×" beside it
+        c.rect(x - 10, 375, w + 20, 150)
+        c.setFont("Helvetica", 9)
+        c.drawString(x + w + 16, 445, "2×")
+        ys = [(390, "Multi-Head Attention"), (420, "Add & Norm"), (455, "Feed Forward"), (490, "Add & Norm")]
+        for y, lab in ys:
+            _box(c, x, y, w, 16, lab)
+        _arrow(c, x + w / 2, 361, x + w / 2, 390)
+        for (y0, _), (y1, _) in zip(ys, ys[1:]):
+            _arrow(c, x + w / 2, y0 + 16, x + w / 2, y1)
+        # residual lines: from below a sub-layer, round its left side, into its Add & Norm
+        for y_from, y_to in ((372, 428), (440, 498)):
+            p = c.beginPath()
+            p.moveTo(x + w / 2, y_from)
+            p.lineTo(x - 5, y_from)
+            p.lineTo(x - 5, y_to)
+            c.drawPath(p, stroke=1, fill=0)
+            _arrow(c, x - 5, y_to, x, y_to)
+        _box(c, x, 540, w, 16, "Linear")
+        _arrow(c, x + w / 2, 506, x + w / 2, 540)
+    page = _pdf(tmp_path / "transformer.pdf", draw)
+    docs, info = read_vector_graph(page, [120, 220, 420, 500], caption="Figure 1: The Transformer encoder.")
+    assert info["status"] == "ok", info
+    types = _types(docs[0])
+    block = ["MultiHeadAttention", "Add", "LayerNorm", "feed_forward", "Add", "LayerNorm"]
+    assert types == ["Input", "Embedding", "PositionalEncoding", "Add"] + block * 2 + ["Dense"], types
+    L = _by_name(docs[0])
+    # each Add & Norm adds the sub-layer's input (the residual line) to its output
+    assert sorted(L["add2"]["from_layers"]) == ["add1", "multiheadattention1"]
+    assert sorted(L["add3"]["from_layers"]) == ["feedforward1", "layernorm1"]
+    assert L["multiheadattention2"]["from_layers"] == ["layernorm2"]      # the second copy follows the first
+    assert info["repeats"] == 1
+
+
+def test_branches_join_in_a_concatenation_and_labels_written_upwards(tmp_path):
+    def draw(c):
+        _box(c, 250, 640, 100, 14, "Previous layer")
+        branches = [["1x1 conv"], ["1x1 conv", "3x3 conv"], ["3x3 max pool", "1x1 conv"]]
+        for k, br in enumerate(branches):
+            x = 170 + 90 * k
+            y = 600
+            _arrow(c, 300, 640, x + 35, y + 14)
+            for j, lab in enumerate(br):
+                _box(c, x, y - 40 * j, 70, 14, lab)
+                if j:
+                    _arrow(c, x + 35, y - 40 * (j - 1), x + 35, y - 40 * j + 14)
+            _arrow(c, x + 35, y - 40 * (len(br) - 1), 300, 500)
+        _box(c, 250, 486, 100, 14, "Filter concatenation")
+        # a second part: bars with labels written upwards, a channel count printed over each
+        for k, (lab, n) in enumerate((("Conv 7×7", "64"), ("Pooling: 3×3", ""), ("Conv 1×1", "192"))):
+            x = 180 + 40 * k
+            _box(c, x, 300, 14, 70, lab, up=True)
+            if n:
+                c.setFont("Helvetica", 7)
+                c.drawCentredString(x + 7, 374, n)
+            if k:
+                c.line(x - 26, 335, x, 335)
+    page = _pdf(tmp_path / "inception.pdf", draw)
+    docs, info = read_vector_graph(page, [150, 130, 460, 500], caption="Figure 2: Inception module.")
+    doc = next(d for d in docs if "Concat" in _types(d))
+    concat = next(l for l in doc["layers"] if l["layer_type"] == "Concat")
+    assert len(concat["from_layers"]) == 3
+    assert _types(doc) == ["Input", "Conv2D", "Conv2D", "Conv2D", "MaxPool2D", "Conv2D", "Concat"]
+    bars = next(d for d in docs if "Concat" not in _types(d))
+    assert [(l["layer_type"], l["layer_params"]) for l in bars["layers"]] == [
+        ("Conv2D", {"kernel_size": 7, "filters": 64}), ("MaxPool2D", {"pool_size": 3}),
+        ("Conv2D", {"kernel_size": 1, "filters": 192})]
+
+
+def test_a_plot_with_markers_is_not_a_diagram(tmp_path):
+    def draw(c):
+        _box(c, 100, 500, 60, 12, "Dense")
+        _box(c, 100, 470, 60, 12, "Softmax")
+        for k in range(30):
+            c.circle(200 + 8 * k, 480 + (k % 5) * 6, 2, fill=1)
+            if k:
+                c.line(200 + 8 * (k - 1), 480 + ((k - 1) % 5) * 6, 200 + 8 * k, 480 + (k % 5) * 6)
+    page = _pdf(tmp_path / "plot.pdf", draw)
+    docs, info = read_vector_graph(page, [80, 250, 500, 340])
+    assert docs == [] and info["status"] == "no_diagram" and "plot" in info["why"]
+
+
+@pytest.mark.parametrize("label, want", [
+    ("3x3 conv, 64, /2", [("Conv2D", {"kernel_size": 3, "filters": 64, "strides": 2})]),
+    ("pool, /2", [("MaxPool2D", {"strides": 2})]),
+    ("fc 1000", [("Dense", {"units": 1000})]),
+    ("Add & Norm", [("Add", {}), ("LayerNorm", {})]),
+    ("Multi-Head Attention", [("MultiHeadAttention", {})]),
+    ("Feed Forward", [("feed_forward", {})]),
+    ("conv 3x3, ReLU", [("Conv2D", {"kernel_size": 3}), ("Activation", {"function": "relu"})]),
+    ("max pool 2x2", [("MaxPool2D", {"pool_size": 2})]),
+    ("up-conv 2x2", [("Conv2DTranspose", {"kernel_size": 2})]),
+    ("copy and crop", [("Cropping2D", {})]),
+    ("sep 5x5", [("separable_conv", {"kernel_size": 5})]),
+    ("max 3x3", [("MaxPool2D", {"pool_size": 3})]),
+    ("Conv 3x3-s2, 256", [("Conv2D", {"kernel_size": 3, "strides": 2, "filters": 256})]),
+    ("Output Embedding", [("Embedding", {})]),
+])
+def test_box_labels_become_layers_without_made_up_values(label, want):
+    layers, rep = label_layers(label)
+    assert [(l["layer_type"], l["layer_params"]) for l in layers] == want and rep == 1
+
+
+def test_a_vector_reader_failure_is_reported_and_the_paper_goes_on(tmp_path, monkeypatch):
+    """A bug in the vector reader must not stop a paper: the figure's entry says so, the crop is
+    read by the diagram reader instead, and the report is complete."""
+    import json
+
+    from dlpaper2code.paper import vecfig
+    from dlpaper2code.paper.pipeline import process_paper
+
+    def draw(c):
+        _resnet_column(c, 200, 700, RESNET_COLUMN)
+        c.setFont("Helvetica", 9)
+        c.drawString(120, 420, "Figure 1: A residual network.")
+        for k in range(12):
+            c.drawString(72, 380 - 12 * k, "Body text of the paper, which describes the network in words. " * 2)
+
+    def broken(*a, **k):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(vecfig, "vector_graph", broken)
+    pdf = tmp_path / "paper.pdf"
+    _pdf(pdf, draw)
+    process_paper(pdf, tmp_path / "out")
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["status"] != "failed"
+    fig = next(f for f in report["figures"] if f.get("tried"))
+    assert fig["vector_reader"] == "the vector reader failed (ZeroDivisionError: a bug)"
