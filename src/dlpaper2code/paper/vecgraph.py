@@ -38,6 +38,7 @@ from __future__ import annotations
 import math
 import re
 
+from ..core.dsu import DisjointSet
 from .page import Graphic, PageLayout, Segment
 
 TOUCH = 3.5          # pt: a wire's end this close to a box touches it
@@ -264,13 +265,8 @@ def read_vector_graph(page: PageLayout, box: list[float], *, caption: str = "",
                 free.remove(s)
 
     # ---- wires: connectors joined end to end
-    parent = list(range(len(connectors)))
-
-    def find(i):
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
+    dsu = DisjointSet(len(connectors))
+    find = dsu.find
 
     ends = [(i, 0) for i in range(len(connectors))] + [(i, -1) for i in range(len(connectors))]
     pt = {(i, k): connectors[i].pts[k] for i, k in ends}
@@ -314,7 +310,7 @@ def read_vector_graph(page: PageLayout, box: list[float], *, caption: str = "",
                 continue
             pa, pb = pt[ea], pt[eb]
             if abs(pa[0] - pb[0]) <= JOIN and abs(pa[1] - pb[1]) <= JOIN:
-                parent[find(ea[0])] = find(eb[0])
+                dsu.merge(ea[0], eb[0])
                 shared.add(ea)
                 shared.add(eb)
     wires: dict[int, _Wire] = {}
