@@ -182,4 +182,39 @@ def ocr_page(paper: Paper, number: int, page_w: float, page_h: float, dpi: int =
     return pl
 
 
-__all__ = ["ocr_page", "tesseract_available"]
+__all__ = ["figure_words", "ocr_page", "tesseract_available"]
+
+
+FIGURE_PSM = 11         # sparse text: a figure's labels are scattered words, not paragraphs
+
+
+def figure_words(png, *, upscale: float = 2.0, min_conf: float = 30.0) -> list:
+    """The words of a raster figure (a crop's path or a PIL image), read by Tesseract as sparse
+    text and grouped into segments like a page's, in the crop's pixel frame.  The crop is enlarged
+    first (labels in figures are small).  [] when Tesseract is not there or reads nothing."""
+    import os
+
+    import pytesseract
+    from PIL import Image
+
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    img = png if isinstance(png, Image.Image) else Image.open(png)
+    img = img.convert("L")
+    big = img.resize((int(img.width * upscale), int(img.height * upscale)), Image.LANCZOS) if upscale != 1 else img
+    try:
+        data = pytesseract.image_to_data(big, output_type=pytesseract.Output.DICT, config=f"--psm {FIGURE_PSM}")
+    except Exception:       # noqa: BLE001 - no Tesseract, or it failed: no words (the caller says so)
+        return []
+    chars = []
+    for i, text in enumerate(data["text"]):
+        text = (text or "").strip().strip("|")
+        if not text or float(data["conf"][i]) < min_conf:
+            continue
+        x, y, w, h = (data[k][i] / upscale for k in ("left", "top", "width", "height"))
+        size = _size_of(text, h)
+        bottom = y + h
+        if any(c in DESC for c in text):
+            bottom -= 0.22 * size
+        chars.append(Char(text, x, bottom - size, x + w, bottom, size))
+    return build_segments(chars)
+

@@ -133,6 +133,22 @@ def _figure_graph(fig: dict, crop: Path, min_layers: int, page=None) -> tuple[di
                    else f"only {n} layer(s) recovered (< {min_layers})")
     if vec_info is not None:
         info["why"] = f"vector drawing: {vec_info['why']}; image: {info['why']}"
+    if fig.get("source") != "vector":
+        # a raster 3D or stacked drawing: its words, read by Tesseract, stage by stage
+        from .ocr import figure_words
+        from .stagefig import stage_graph
+
+        from PIL import Image
+
+        with Image.open(crop) as im:
+            w, h = im.size
+            segs = figure_words(im)
+        sdoc, sinfo = stage_graph(segs, [0, 0, w, h], min_layers=min_layers)
+        if sdoc is not None:
+            sinfo.update(figure=fig["id"], tried=True, reader="stages (OCR)",
+                         diagram_reader=info["why"])
+            return sdoc, sinfo
+        info["why"] += f"; its words (OCR): {sinfo['why']}"
     return None, info
 
 

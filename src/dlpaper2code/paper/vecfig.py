@@ -32,6 +32,7 @@ def vector_graph(page: PageLayout, box: list[float], *, min_layers: int = 3,
     """The figure's graph: as a graph of boxes, wires and junctions (:mod:`.vecgraph`) when its
     wires connect most of its labelled boxes, else as the chain of its boxes (below).  Further
     networks drawn beside the first (disconnected parts) are in ``info["alternatives"]``."""
+    from .stagefig import stage_graph
     from .vecgraph import read_vector_graph
 
     docs, ginfo = read_vector_graph(page, box, caption=caption, min_layers=min_layers)
@@ -42,6 +43,13 @@ def vector_graph(page: PageLayout, box: list[float], *, min_layers: int = 3,
     doc, info = _chain_graph(page, box, min_layers=min_layers)
     if ginfo.get("why"):
         info["graph_reader"] = ginfo["why"]
+    if doc is None or info.get("reader") == "vector text":
+        # no boxes labelled with layers: a 3D or stacked drawing named stage by stage in its words
+        sdoc, sinfo = stage_graph(list(page.segments) + list(page.turned), box, min_layers=min_layers)
+        if sdoc is not None:
+            sinfo["tried"] = True
+            return sdoc, sinfo
+        info["stage_reader"] = sinfo.get("why", "")
     return doc, info
 
 

@@ -1,0 +1,141 @@
+"""3D-box and stacked feature-map figures (paper/stagefig.py), drawn with reportlab in the two
+styles the issue describes and the dev papers show: cuboids named "Layer k: convolutional" with
+the channel count under each and "Max pooling (8X4)" beside it, bars for the fully connected
+layers; and stacks of planes named "C1: feature maps 6@28x28" ... "OUTPUT 10".  A plot whose
+legend repeats layer names is not read."""
+from __future__ import annotations
+
+from dlpaper2code.paper.layout import read_layout
+from dlpaper2code.paper.pdf import open_paper
+from dlpaper2code.paper.stagefig import stage_graph
+from dlpaper2code.paper.vecfig import vector_graph
+
+H = 792.0
+
+
+def _page(path, draw):
+    from reportlab.pdfgen import canvas
+
+    c = canvas.Canvas(str(path), pagesize=(612, H))
+    draw(c)
+    c.showPage()
+    c.save()
+    (page,) = read_layout(open_paper(path))
+    return page
+
+
+def _cuboid(c, x, y, w, h, d):
+    """A box in perspective: front face, top face and side face as closed paths."""
+    c.rect(x, y, w, h)
+    for pts in ([(x, y + h), (x + d, y + h + d), (x + w + d, y + h + d), (x + w, y + h)],
+                [(x + w, y), (x + w + d, y + d), (x + w + d, y + h + d), (x + w, y + h)]):
+        p = c.beginPath()
+        p.moveTo(*pts[0])
+        for q in pts[1:]:
+            p.lineTo(*q)
+        p.close()
+        c.drawPath(p)
+
+
+def _types(doc):
+    return [(l["layer_type"], l["layer_params"]) for l in doc["layers"]]
+
+
+def test_cuboids_named_layer_by_layer(tmp_path):
+    def draw(c):
+        c.setFont("Helvetica", 6)
+        _cuboid(c, 60, 560, 12, 110, 20)                 # the input, no heading
+        c.drawString(48, 610, "227")
+        c.drawString(62, 552, "3")
+        stages = [("convolutional", "96", "Max pooling (3x3)"), ("convolutional", "256", "Max pooling (3x3)")]
+        for k, (name, n, pool) in enumerate(stages):
+            x = 130 + 90 * k
+            c.drawString(x, 700, f"Layer {k + 1}:")
+            c.drawString(x - 6, 693, name)
+            _cuboid(c, x, 580, 20, 70, 18)
+            c.drawString(x + 4, 572, n)
+            c.drawString(x + 26, 572, pool)
+        for k, n in enumerate(("4096", "4096", "1000")):
+            x = 330 + 60 * k
+            c.drawString(x - 10, 700, f"Layer {k + 3}:")
+            c.drawString(x - 14, 693, "fully connected")
+            c.rect(x, 580, 10, 90)
+            c.drawString(x - 2, 572, n)
+            c.drawString(x - 40, 625, "Dense")
+            c.line(x - 45, 620, x, 620)
+    page = _page(tmp_path / "cuboids.pdf", draw)
+    doc, info = stage_graph(list(page.segments) + list(page.turned), [30, 80, 560, 230])
+    assert info["status"] == "ok" and info["stages"] == 5
+    assert _types(doc) == [("Input", {}), ("Conv2D", {"filters": 96}), ("MaxPool2D", {"pool_size": 3}),
+                           ("Conv2D", {"filters": 256}), ("MaxPool2D", {"pool_size": 3}),
+                           ("Dense", {"units": 4096}), ("Dense", {"units": 4096}), ("Dense", {"units": 1000})]
+    # through the vector route: the boxes hold no layer names, so the words are read stage by stage
+    doc2, info2 = vector_graph(page, [30, 80, 560, 230])
+    assert info2["reader"] == "stages" and _types(doc2) == _types(doc)
+
+
+def test_stacked_planes_named_with_map_counts(tmp_path):
+    def draw(c):
+        c.setFont("Helvetica", 6)
+        heads = [("INPUT", "32x32"), ("C1: feature maps", "6@28x28"), ("S2: f. maps", "6@14x14"),
+                 ("C3: f. maps", "16@10x10"), ("S4: f. maps", "16@5x5"), ("C5: layer", "120"),
+                 ("F6: layer", "84"), ("OUTPUT", "10")]
+        for k, (a, b) in enumerate(heads):
+            x = 50 + 62 * k
+            c.drawString(x, 700, a)
+            c.drawString(x, 693, b)
+            for j in range(3 if k and k < 5 else 1):                    # a stack of planes
+                c.rect(x + 3 * j, 620 - 3 * j, 30, 50)
+        for k, op in enumerate(("Convolutions", "Subsampling", "Convolutions", "Subsampling", "Full connection",
+                                "Full connection", "Gaussian connections")):
+            c.drawString(80 + 62 * k, 600, op)
+    page = _page(tmp_path / "stacked.pdf", draw)
+    doc, info = stage_graph(list(page.segments), [40, 80, 560, 200])
+    assert info["status"] == "ok"
+    assert _types(doc) == [("Input", {"shape": [32, 32]}), ("Conv2D", {"filters": 6}), ("AvgPool2D", {}),
+                           ("Conv2D", {"filters": 16}), ("AvgPool2D", {}), ("Conv2D", {"filters": 120}),
+                           ("Dense", {"units": 84}), ("Dense", {"units": 10})]
+
+
+def test_a_legend_that_repeats_layer_names_is_not_stages(tmp_path):
+    def draw(c):
+        c.setFont("Helvetica", 7)
+        for k in range(3):
+            c.drawString(100, 700 - 30 * k, "fc6")
+            c.drawString(300, 700 - 30 * k, "fc7")
+            c.drawString(140, 700 - 30 * k, f"mAP 66.{k}% @ 320ms / image")
+    page = _page(tmp_path / "legend.pdf", draw)
+    doc, info = stage_graph(list(page.segments), [50, 60, 560, 200])
+    assert doc is None and info["status"] == "no_diagram"
+
+
+def test_a_raster_stacked_figure_through_tesseract(tmp_path):
+    """The same stacked style embedded as pixels: Tesseract's words (figure_words) read stage by
+    stage; the planes' strokes that Tesseract takes for letters are dropped."""
+    import subprocess
+
+    from dlpaper2code.paper.ocr import figure_words
+
+    def draw(c):
+        c.setFont("Helvetica", 6)
+        heads = [("INPUT", "32x32"), ("C1: feature maps", "6@28x28"), ("S2: f. maps", "6@14x14"),
+                 ("C3: f. maps", "16@10x10"), ("S4: f. maps", "16@5x5"), ("C5: layer", "120"),
+                 ("F6: layer", "84"), ("OUTPUT", "10")]
+        for k, (a, b) in enumerate(heads):
+            x = 50 + 62 * k
+            c.drawString(x, 700, a)
+            c.drawString(x, 693, b)
+            for j in range(3 if k and k < 5 else 1):
+                c.rect(x + 3 * j, 620 - 3 * j, 30, 50)
+        for k, op in enumerate(("Convolutions", "Subsampling", "Convolutions", "Subsampling", "Full connection",
+                                "Full connection", "Gaussian connections")):
+            c.drawString(80 + 62 * k, 600, op)
+    _page(tmp_path / "stacked.pdf", draw)
+    subprocess.run(["pdftoppm", "-r", "150", "-png", "-singlefile", "-x", "83", "-y", "167", "-W", "1083", "-H", "250",
+                    str(tmp_path / "stacked.pdf"), str(tmp_path / "crop")], check=True)
+    segs = figure_words(tmp_path / "crop.png")
+    doc, info = stage_graph(segs, [0, 0, 1083, 250])
+    assert info["status"] == "ok", info
+    assert _types(doc) == [("Input", {"shape": [32, 32]}), ("Conv2D", {"filters": 6}), ("AvgPool2D", {}),
+                           ("Conv2D", {"filters": 16}), ("AvgPool2D", {}), ("Conv2D", {"filters": 120}),
+                           ("Dense", {"units": 84}), ("Dense", {"units": 10})]
