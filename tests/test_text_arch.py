@@ -8,7 +8,7 @@ from __future__ import annotations
 from dlpaper2code.paper.options import PaperOptions
 from dlpaper2code.paper.pipeline import process_paper
 from dlpaper2code.paper.table_graph import graph_issues
-from dlpaper2code.paper.text_arch import Passage, _chains, _legend, _sentences, text_graphs
+from dlpaper2code.paper.text_arch import VALUES, Passage, _chains, _legend, _sentences, text_graphs
 
 
 def types(doc):
@@ -87,7 +87,7 @@ def test_a_paper_whose_model_is_only_in_its_text(tmp_path):
     report = process_paper(pdf, out, PaperOptions(read_figures=False, targets=("pytorch",), render_graphs=False,
                                                   page_images=False))
     assert report["status"] == "ok", report
-    assert report["steps"]["text"] == {"read": True, "graphs": 1}
+    assert report["steps"]["text"] == {"read": True, "graphs": 1, "values": [], "figure_graphs_filled": 0}
     assert report["primary_graph"] == "text_p1_1" and report["primary_valid"]
     entry, = report["text"]
     assert entry["reader"] == "chain" and "C(60 × 60 × 48)" in entry["text"]
@@ -100,7 +100,8 @@ def test_a_paper_whose_model_is_only_in_its_text(tmp_path):
     assert "Body text" in html and "C(60 × 60 × 48)" in html and "1 architecture(s) stated" in html
     off = process_paper(pdf, tmp_path / "off", PaperOptions(read_figures=False, read_text=False, targets=("pytorch",),
                                                             render_graphs=False, page_images=False))
-    assert off["steps"]["text"] == {"read": False, "graphs": 0} and off["primary_graph"] is None
+    assert off["steps"]["text"] == {"read": False, "graphs": 0, "values": [], "figure_graphs_filled": 0} and \
+        off["primary_graph"] is None
 
 
 def test_text_graphs_on_layouts_without_text():
@@ -119,3 +120,26 @@ def test_convolution_and_pooling_sentences():
         ("AvgPool2D", {"pool_size": [3, 3]}), ("Dense", {"units": 10})]
     # a related-work sentence that counts layers without stating them is not a description
     assert _sentences(Passage(1, "AlexNet has five convolutional layers and three fully connected ones.")) == []
+
+
+def _first_value(text, name):
+    for rx in VALUES[name]:
+        m = rx.search(text)
+        if m:
+            return next(g for g in m.groups() if g)
+    return None
+
+
+def test_values_stated_by_name():
+    """BERT's notation (L, H, A), the issue's (N = 6, d_model = 512, h = 8), d_ff and a dropout rate;
+    a lone "h = 3" that is no head count is not taken."""
+    bert = ("We denote the number of layers (i.e., Transformer blocks) as L, the hidden size as H, and the number "
+            "of self-attention heads as A. We report results on two model sizes: BERTBASE (L=12, H=768, A=12, "
+            "Total Parameters=110M).")
+    assert [_first_value(bert, k) for k in ("N", "d_model", "heads")] == ["12", "768", "12"]
+    ours = "The model has N = 6 layers, d_model = 512 and h = 8 heads; d_ff = 2048, dropout rate of 0.1."
+    assert [_first_value(ours, k) for k in ("N", "d_model", "heads", "d_ff", "dropout")] == \
+        ["6", "512", "8", "2048", "0.1"]
+    assert _first_value("The kernel is h = 3 pixels high.", "heads") is None
+    assert _first_value("We use N = 100 samples.", "N") is None
+

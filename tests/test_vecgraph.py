@@ -271,3 +271,91 @@ def test_a_vector_reader_failure_is_reported_and_the_paper_goes_on(tmp_path, mon
     assert report["status"] != "failed"
     fig = next(f for f in report["figures"] if f.get("tried"))
     assert fig["vector_reader"] == "the vector reader failed (ZeroDivisionError: a bug)"
+
+
+def test_an_n_times_group_is_unrolled_with_the_n_the_text_states(tmp_path):
+    """A block drawn once with "N×" beside it: the drawing keeps the group marked; the body text's
+    "N = 3" (and d_model, h, d_ff) fill it through fuse.fill_from_text, each value with its words."""
+    from dlpaper2code.paper.fuse import fill_from_text
+    from dlpaper2code.paper.text_arch import text_values
+
+    def draw(c):
+        x, w = 250, 110
+        _box(c, x, 320, w, 16, "Input Embedding")
+        c.rect(x - 10, 350, w + 20, 110)
+        c.setFont("Helvetica", 9)
+        c.drawString(x + w + 16, 400, "N×")
+        ys = [(360, "Multi-Head Attention"), (390, "Add & Norm"), (420, "Feed Forward")]
+        for y, lab in ys:
+            _box(c, x, y, w, 16, lab)
+        _arrow(c, x + w / 2, 336, x + w / 2, 360)
+        for (y0, _), (y1, _) in zip(ys, ys[1:]):
+            _arrow(c, x + w / 2, y0 + 16, x + w / 2, y1)
+        _box(c, x, 490, w, 16, "Linear")
+        _arrow(c, x + w / 2, 436, x + w / 2, 490)
+        c.setFont("Helvetica", 10)
+        c.drawString(72, 250, "Our encoder stacks N = 3 identical layers of width d_model = 64 with h = 4 attention")
+        c.drawString(72, 236, "heads and an inner feed-forward width d_ff = 256.")
+    page = _pdf(tmp_path / "nx.pdf", draw)
+    docs, info = read_vector_graph(page, [150, 270, 420, 480])
+    doc = docs[0]
+    marked = [l["layer_type"] for l in doc["layers"] if l["meta"].get("repeat_symbol") == "N"]
+    assert marked == ["MultiHeadAttention", "Add", "LayerNorm", "feed_forward"]
+    values = text_values([page])
+    assert {k: v["value"] for k, v in values.items()} == {"N": 3, "d_model": 64, "heads": 4, "d_ff": 256}
+    changes = fill_from_text(doc, values)
+    types = [l["layer_type"] for l in doc["layers"]]
+    assert types == ["Embedding"] + ["MultiHeadAttention", "Add", "LayerNorm", "feed_forward"] * 3 + ["Dense"]
+    L = {l["layer_name"]: l for l in doc["layers"]}
+    mha = [l for l in doc["layers"] if l["layer_type"] == "MultiHeadAttention"]
+    assert all(m["layer_params"] == {"num_heads": 4, "key_dim": 16} for m in mha)
+    assert mha[1]["from_layers"] == ["feedforward1"] and mha[2]["from_layers"] == ["feedforward1_2"]
+    assert L["dense1"]["from_layers"] == ["feedforward1_3"]
+    ff = [l for l in doc["layers"] if l["layer_type"] == "feed_forward"]
+    assert all(f["layer_params"] == {"units": 64, "d_ff": 256} for f in ff)
+    assert L["embedding1"]["layer_params"] == {"output_dim": 64}
+    assert "N = 3" in L["multiheadattention1"]["meta"]["from_text"]["num_heads"] or \
+        "h = 4" in L["multiheadattention1"]["meta"]["from_text"]["num_heads"]
+    assert any(c["param"] == "repeat" and c["value"] == 3 for c in changes)
+
+
+def test_the_route_fills_a_figure_graph_from_the_text(tmp_path):
+    """Through process_paper: the N× group of a captioned figure is unrolled with the text's N, and
+    the report (json and html) says which values came from which words."""
+    import json
+
+    from dlpaper2code.paper.options import PaperOptions
+    from dlpaper2code.paper.pipeline import process_paper
+
+    def draw(c):
+        x, w = 250, 110
+        _box(c, x, 520, w, 16, "Input Embedding")
+        c.rect(x - 10, 550, w + 20, 110)
+        c.setFont("Helvetica", 9)
+        c.drawString(x + w + 16, 600, "N×")
+        ys = [(560, "Multi-Head Attention"), (590, "Add & Norm"), (620, "Feed Forward")]
+        for y, lab in ys:
+            _box(c, x, y, w, 16, lab)
+        _arrow(c, x + w / 2, 536, x + w / 2, 560)
+        for (y0, _), (y1, _) in zip(ys, ys[1:]):
+            _arrow(c, x + w / 2, y0 + 16, x + w / 2, y1)
+        _box(c, x, 690, w, 16, "Linear")
+        _arrow(c, x + w / 2, 636, x + w / 2, 690)
+        c.setFont("Helvetica", 9)
+        c.drawString(200, 495, "Figure 1: The encoder.")
+        c.setFont("Helvetica", 10)
+        lines = ["Our encoder stacks N = 2 identical layers of width d_model = 32 with h = 4 attention heads.",
+                 "The inner feed-forward width is d_ff = 64. Training follows the usual recipe for such models."]
+        for k in range(10):
+            c.drawString(72, 460 - 14 * k, lines[k % 2])
+    pdf = tmp_path / "paper.pdf"
+    _pdf(pdf, draw)
+    report = process_paper(pdf, tmp_path / "out", PaperOptions(targets=("pytorch",), render_graphs=False,
+                                                                page_images=False))
+    g = next(g for g in report["graphs"] if g["from"] == "figure")
+    assert any(c["param"] == "repeat" and c["value"] == 2 for c in g["from_text"])
+    doc = json.loads((tmp_path / "out" / "graphs" / f"{g['name']}.json").read_text())
+    assert [l["layer_type"] for l in doc["layers"]].count("MultiHeadAttention") == 2
+    assert report["text_values"]["N"]["value"] == 2 and report["steps"]["text"]["figure_graphs_filled"] == 1
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "Values the text states by name" in html and "filled from the text" in html

@@ -20,6 +20,11 @@ left out) are aligned (longest matching blocks, in order):
 Every node's ``meta.source`` says ``{"type", "params", "edges"}`` -> ``table`` /
 ``figure`` / ``table+figure``; ``prov`` sums it up for the report: the
 similarity, the counts, and one row per layer.
+
+The body text fills what a drawing leaves out (:func:`fill_from_text`, with the values
+:func:`.text_arch.text_values` finds): a group drawn with "N×" is unrolled N times, attention
+gets its heads and key width, a feed-forward block its widths, an embedding its width, a dropout
+its rate; each value filled records the page and words it came from (``meta.from_text``).
 """
 from __future__ import annotations
 
@@ -164,4 +169,93 @@ def fuse_graphs(table: dict, figure: dict, *, figure_id: str = "figure") -> tupl
     return out, prov
 
 
-__all__ = ["fuse_graphs", "similarity", "coverage", "branches"]
+__all__ = ["fuse_graphs", "similarity", "coverage", "branches", "fill_from_text"]
+
+
+def fill_from_text(doc: dict, values: dict) -> list[dict]:
+    """Values the body text states (``{"N": {"value", "page", "text"}, "d_model", "heads", "d_ff",
+    "dropout"}``) put into a figure's graph where the drawing leaves them out; ``doc`` is changed
+    in place.  Returns one row per change: ``{"layer", "param", "value", "page", "text"}``."""
+    changes: list[dict] = []
+
+    def put(layer, param, name, value=None):
+        v = values.get(name)
+        if v is None or param in layer.get("layer_params", {}):
+            return
+        val = v["value"] if value is None else value
+        layer.setdefault("layer_params", {})[param] = val
+        layer.setdefault("meta", {}).setdefault("from_text", {})[param] = f"page {v['page']}: {v['text']}"
+        changes.append({"layer": layer["layer_name"], "param": param, "value": val, "page": v["page"],
+                        "text": v["text"]})
+
+    n = values.get("N")
+    if n and isinstance(n["value"], int) and n["value"] > 1:
+        groups = sorted({l["meta"]["repeat_group"] for l in doc["layers"]
+                         if l.get("meta", {}).get("repeat_symbol") == "N" and "repeat_group" in l["meta"]})
+        for g in groups:
+            if _unroll_group(doc, g, n["value"]):
+                changes.append({"layer": g, "param": "repeat", "value": n["value"], "page": n["page"],
+                                "text": n["text"]})
+    d_model, heads = values.get("d_model"), values.get("heads")
+    for layer in doc["layers"]:
+        t = layer["layer_type"]
+        if t == "MultiHeadAttention":
+            put(layer, "num_heads", "heads")
+            if d_model and heads and isinstance(d_model["value"], int) and isinstance(heads["value"], int) \
+                    and d_model["value"] % heads["value"] == 0:
+                put(layer, "key_dim", "d_model", d_model["value"] // heads["value"])
+        elif t == "feed_forward":
+            put(layer, "units", "d_model")
+            put(layer, "d_ff", "d_ff")
+        elif t == "Embedding":
+            put(layer, "output_dim", "d_model")
+        elif t == "Dropout":
+            put(layer, "rate", "dropout")
+    return changes
+
+
+def _unroll_group(doc: dict, group: str, times: int) -> bool:
+    """The layers of `group` (``meta.repeat_group``), written `times` times in a chain: each copy
+    reads the previous copy's output where the first reads the group's main input (the input of its
+    first layer from outside); other inputs from outside (an encoder's output into every decoder
+    layer) stay.  Only a group with one output used outside is unrolled."""
+    layers = doc["layers"]
+    idx = [i for i, l in enumerate(layers) if l.get("meta", {}).get("repeat_group") == group]
+    names = {layers[i]["layer_name"] for i in idx}
+    if not idx:
+        return False
+    first = layers[idx[0]]
+    outside_in = [f for f in first["from_layers"] if f not in names]
+    main = outside_in[0] if outside_in else None
+    used_outside = {f for l in layers if l["layer_name"] not in names for f in l["from_layers"] if f in names}
+    if len(used_outside) != 1 or main is None:
+        return False
+    (exit_,) = used_outside
+    taken = {l["layer_name"] for l in layers}
+    new, prev_exit = [], exit_
+    for k in range(2, times + 1):
+        rename = {}
+        for i in idx:
+            nm = f"{layers[i]['layer_name']}_{k}"
+            while nm in taken:
+                nm += "_"
+            taken.add(nm)
+            rename[layers[i]["layer_name"]] = nm
+        for i in idx:
+            c = copy.deepcopy(layers[i])
+            c["layer_name"] = rename[c["layer_name"]]
+            c["from_layers"] = [rename.get(f, prev_exit if f == main else f) for f in c["from_layers"]]
+            c["meta"]["repeat_index"] = k
+            new.append(c)
+        prev_exit = rename[exit_]
+    for l in layers:
+        if l["layer_name"] not in names:
+            l["from_layers"] = [prev_exit if f == exit_ else f for f in l["from_layers"]]
+    at = idx[-1] + 1
+    doc["layers"] = layers[:at] + new + layers[at:]
+    for c in new:
+        c["meta"].pop("repeat_symbol", None)
+    for i in idx:
+        layers[i]["meta"]["repeat_index"] = 1
+    return True
+

@@ -390,19 +390,33 @@ def _figures_to_graphs(run: _PaperRun) -> None:
 
 def _text_to_graphs(run: _PaperRun) -> None:
     """Architectures the body text states (:func:`.text_arch.text_graphs`): each is a candidate
-    ``text_p<page>_<k>``; ``report.text``: the words each came from; ``steps.text``."""
+    ``text_p<page>_<k>``; ``report.text``: the words each came from; ``steps.text``.  Values the
+    text states by name ("N = 6", "d_model = 512", "h = 8": :func:`.text_arch.text_values`) fill
+    the figure graphs where the drawing leaves them out (:func:`.fuse.fill_from_text`: an "N×"
+    group unrolled, attention heads, widths); ``report.text_values`` and each candidate's
+    ``from_text`` say which and from where."""
+    from .fuse import fill_from_text
     from .table_graph import graph_issues
-    from .text_arch import text_graphs
+    from .text_arch import text_graphs, text_values
 
     found = []
+    values: dict = {}
     if run.options.read_text:
         for doc in text_graphs(run.layouts):
             issues = graph_issues(doc)
             run.candidates.append({"name": doc["name"], "from": "text", "doc": doc, "issues": [str(i) for i in issues]})
             found.append({"graph": doc["name"], "page": doc["source"]["page"], "reader": doc["source"]["reader"],
                           "text": doc["source"]["text"], "layers": len(doc["layers"])})
+        values = text_values(run.layouts)
+        for cand in run.candidates:
+            if cand["from"] == "figure":
+                changes = fill_from_text(cand["doc"], values)
+                if changes:
+                    cand["from_text"] = changes
     run.report["text"] = found
-    run.steps["text"] = {"read": run.options.read_text, "graphs": len(found)}
+    run.report["text_values"] = values
+    run.steps["text"] = {"read": run.options.read_text, "graphs": len(found),
+                         "values": sorted(values), "figure_graphs_filled": sum(1 for c in run.candidates if c.get("from_text"))}
 
 
 def _read_figure(run: _PaperRun, fig: dict) -> tuple[dict, dict | None]:
@@ -511,7 +525,8 @@ def _write_graph(run: _PaperRun, cand: dict) -> tuple[dict, Graph | None]:
     entry = {"name": cand["name"], "from": cand["from"], "layers": len(doc.get("layers", [])),
              "confirmed_by": cand.get("confirmed_by"), "fused": cand.get("fused"), "issues": list(cand["issues"]),
              "source_issues": cand.get("source_issues", []), "code": {}, "valid": False,
-             "confidence": conf, "table": cand.get("table"), "figure": cand.get("figure")}
+             "confidence": conf, "table": cand.get("table"), "figure": cand.get("figure"),
+             "from_text": cand.get("from_text", [])}
     try:
         graph = parse_graph(doc, source=cand["name"])
     except GraphError as exc:

@@ -252,6 +252,43 @@ def text_graphs(layouts, *, min_layers: int = 4) -> list[dict]:
     return docs
 
 
+# hyper-parameters the text states by name ("N = 6", "d_model = 512", "h = 8", "L=12, H=768, A=12"): each
+# pattern's group 1 is the value; a pattern is tried only where its context words are near
+VALUES = {
+    "N": [re.compile(r"\bN\s*=\s*(\d{1,3})\b(?=[^.]{0,60}\b(?:layers?|blocks?)\b)", re.I),
+          re.compile(r"\b(?:layers?|blocks?)\b[^.]{0,40}?\bN\s*=\s*(\d{1,3})\b", re.I),
+          re.compile(r"\bL\s*=\s*(\d{1,3})\s*,\s*H\s*=\s*\d+")],
+    "d_model": [re.compile(r"\bd\s*_?\s*model\s*=\s*(\d{2,5})\b", re.I),
+                re.compile(r"\bL\s*=\s*\d+\s*,\s*H\s*=\s*(\d{2,5})\b")],
+    "heads": [re.compile(r"\bh\s*=\s*(\d{1,3})\b(?=[^.]{0,80}\bheads?\b)|\bheads?\b[^.]{0,60}?\bh\s*=\s*(\d{1,3})\b"),
+              re.compile(r"\bH\s*=\s*\d+\s*,\s*A\s*=\s*(\d{1,3})\b")],
+    # (a bare "16 heads" is left out: papers of several model sizes name each size's heads)
+    "d_ff": [re.compile(r"\bd\s*_?\s*ff\s*=\s*(\d{2,6})\b", re.I),
+             re.compile(r"\bfeed-?forward(?:/filter)?\s+size\s+(?:of\s+|to\s+be\s+)?(\d{2,6})\b", re.I)],
+    "dropout": [re.compile(r"\bdropout\s+(?:rate|probability)\s+(?:of\s+)?(0?\.\d+)\b", re.I)],
+}
+
+
+def text_values(layouts) -> dict[str, dict]:
+    """Hyper-parameters the body text states by name, the first statement of each: ``{"N": {"value":
+    6, "page": 3, "text": "...N = 6 identical layers..."}, "d_model": ..., "heads": ..., "d_ff": ...,
+    "dropout": ...}`` (a name the text does not state is absent)."""
+    out: dict[str, dict] = {}
+    for p in page_passages(layouts):
+        for name, patterns in VALUES.items():
+            if name in out:
+                continue
+            for rx in patterns:
+                m = rx.search(p.text)
+                if m:
+                    raw = next(g for g in m.groups() if g)
+                    val = float(raw) if "." in raw else int(raw)
+                    out[name] = {"value": val, "page": p.page,
+                                 "text": p.text[max(0, m.start() - 40): m.end() + 40].strip()}
+                    break
+    return out
+
+
 def _first_units(text: str) -> int | None:
     m = re.search(r"\binput\s+(?:vector|layer)\s+(?:of|with)\s+(\d+)\s+(?:values|features|units|dimensions)", text, re.I)
     return int(m.group(1)) if m else None

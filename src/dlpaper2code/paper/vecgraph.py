@@ -458,11 +458,15 @@ def read_vector_graph(page: PageLayout, box: list[float], *, caption: str = "",
             continue
         b = min(cands, key=lambda b: _dist_box(c, b.box))
         if val.isdigit():
-            if b in groups:
-                b.repeat = int(val)
-            else:
-                b.repeat = int(val)
-            n_rep += 1
+            b.repeat = int(val)
+        else:
+            b.symbol = val          # "N×": how many the text says (paper.fuse.fill_from_text)
+        n_rep += 1
+    for gi, g in enumerate(groups + layer_boxes):
+        if getattr(g, "symbol", None):
+            for n in nodes:
+                if n is g or (g in groups and n.kind != "text" and _inside(n.box, g.box, 1.0)):
+                    n.group_tag = (f"repeat{gi + 1}", g.symbol)
 
     # ---- layers of each node
     for n in nodes:
@@ -490,6 +494,7 @@ def read_vector_graph(page: PageLayout, box: list[float], *, caption: str = "",
         if len(n.ins) >= 2 and n.layers[0]["layer_type"] not in ("Add", "Multiply", "Concat", "Subtract") \
                 and not n.custom:
             add = _Node("junction", n.box, op="Add")
+            add.group_tag = getattr(n, "group_tag", None)
             _layers_of(add)
             for a in list(n.ins):
                 _unlink(a, n)
@@ -699,6 +704,8 @@ def _doc(comp: list[_Node], k: int, flow=(0.0, 1.0)) -> dict:
                 entry = {"layer_type": t, "layer_name": name, "layer_params": dict(l.get("layer_params", {})),
                          "from_layers": list(prev), "meta": dict(l.get("meta", {}))}
                 entry["meta"]["figure_box"] = [round(v, 1) for v in n.box]
+                if getattr(n, "group_tag", None):
+                    entry["meta"]["repeat_group"], entry["meta"]["repeat_symbol"] = n.group_tag
                 layers.append(entry)
                 prev = [name]
         last_name[id(n)] = prev[0] if prev else None
