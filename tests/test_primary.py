@@ -35,3 +35,14 @@ def test_tiny_graphs_and_the_model_option():
     name, why = pick(ranked, cands, "nothing-like-this")
     assert name == "fig" and "no candidate matches" in why
     assert pick([], [], "") == (None, "no graph candidate")
+
+
+def test_figures_in_an_appendix_and_side_networks_rank_below_the_main_figure():
+    """PNASNet's case: the main figure's first network (8 layers) before an appendix figure with more
+    layers, and before the other networks drawn beside it in the same figure."""
+    main = cand("fig_p5_1", "figure", n=8, confidence=0.85)
+    side = cand("fig_p5_1_2", "figure", n=15, confidence=0.85, alternative=True)
+    appendix = cand("fig_p19_1", "figure", n=14, confidence=0.85, appendix=True)
+    ranked = rank_candidates([appendix, side, main])
+    assert [r["name"] for r in ranked] == ["fig_p5_1", "fig_p19_1", "fig_p5_1_2"]
+    assert any("appendix" in w for w in ranked[1]["reasons"])

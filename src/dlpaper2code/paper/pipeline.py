@@ -61,6 +61,7 @@ import dataclasses
 import difflib
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -368,8 +369,11 @@ def _figures_to_graphs(run: _PaperRun) -> None:
     model when there is one (:func:`_fuse_with_table`), else it is a candidate of its own.
     ``report.figures``: what came of each figure; ``steps.figures``: how many were tried and read."""
     figure_info = []
+    refs = _references_page(run.layouts)
     for fig in run.figures:
         info, doc = _read_figure(run, fig)
+        if refs is not None and fig["page"] > refs:
+            info["appendix"] = True
         figure_info.append(info)
         if doc is None:
             continue
@@ -377,15 +381,29 @@ def _figures_to_graphs(run: _PaperRun) -> None:
         info["graph"] = f"figures/{fig['id']}.graph.json"
         if not _fuse_with_table(run, fig, doc, info):
             run.candidates.append({"name": fig["id"], "from": "figure", "figure": fig["id"], "doc": doc,
-                                   "issues": [], "confidence": info.get("confidence")})
+                                   "issues": [], "confidence": info.get("confidence"),
+                                   "appendix": info.get("appendix", False)})
         # further networks drawn beside the first (a figure comparing plain and residual columns)
         for k, alt in enumerate(info.pop("alternatives", None) or [], start=2):
             run.candidates.append({"name": f"{fig['id']}_{k}", "from": "figure", "figure": fig["id"], "doc": alt,
-                                   "issues": [], "confidence": info.get("confidence"), "alternative": True})
+                                   "issues": [], "confidence": info.get("confidence"), "alternative": True,
+                                   "appendix": info.get("appendix", False)})
     run.report["figures"] = figure_info
     run.steps["figures"].update(tried=sum(1 for f in figure_info if f.get("tried")),
                                 diagrams=sum(1 for c in run.candidates if c["from"] == "figure") +
                                 sum(1 for c in run.candidates if "fused" in c))
+
+
+REFERENCES = re.compile(r"^(?:\d+\.?\s*|[IVX]+\.\s*)?(?:references|bibliography)$", re.I)
+
+
+def _references_page(layouts) -> int | None:
+    """The page where the references start (a line reading "References" or "Bibliography"), or
+    None; figures on later pages are an appendix's."""
+    for pg in layouts:
+        if any(REFERENCES.match(s.text.strip()) for s in pg.segments):
+            return pg.number
+    return None
 
 
 def _text_to_graphs(run: _PaperRun) -> None:

@@ -68,6 +68,9 @@ def rank_candidates(candidates: list[dict], tables: list[dict] | None = None) ->
             score += 1.0 + (float(conf) if isinstance(conf, (int, float)) else 0.0)
             why.append("read from a figure (+1" + (f", confidence +{float(conf):.2f})" if isinstance(conf, (int, float))
                                                   else ")"))
+            if c.get("appendix"):
+                score -= 0.5
+                why.append("drawn after the references, in an appendix (-0.5)")
             if c.get("alternative"):
                 score -= 0.75
                 why.append("another network drawn in the same figure, not the one its caption names first (-0.75)")
