@@ -359,3 +359,105 @@ def test_the_route_fills_a_figure_graph_from_the_text(tmp_path):
     assert report["text_values"]["N"]["value"] == 2 and report["steps"]["text"]["figure_graphs_filled"] == 1
     html = (tmp_path / "out" / "report.html").read_text()
     assert "Values the text states by name" in html and "filled from the text" in html
+
+
+def test_a_u_shaped_network_of_bars_with_a_colour_legend(tmp_path):
+    """Feature maps as unlabelled bars, operations as coloured arrows named by a legend (as in a
+    U-Net drawing): each arrow is a layer of its legend's operation, the channel count over a bar is
+    the width of the convolution that makes it, and the copied skip joins the up-convolution's output
+    by concatenation (the copy and the up-sampled half drawn as two touching bars)."""
+    BLUE, RED, GREEN, GRAY, TEAL = (0.1, 0.3, 0.9), (0.9, 0.1, 0.1), (0.1, 0.7, 0.2), (0.6, 0.6, 0.6), (0.1, 0.7, 0.7)
+
+    def arrow(c, color, x0, y0, x1, y1):
+        c.setStrokeColorRGB(*color)
+        c.setFillColorRGB(*color)
+        _arrow(c, x0, y0, x1, y1)
+
+    def bar(c, x, y, h, n=None, fill=(0.5, 0.7, 1.0)):
+        c.setStrokeColorRGB(0, 0, 0)
+        c.setFillColorRGB(*fill)
+        c.rect(x, y, 8, h, fill=1)
+        if n:
+            c.setFillColorRGB(0, 0, 0)
+            c.setFont("Helvetica", 6)
+            c.drawCentredString(x + 4, y + h + 3, n)
+
+    def draw(c):
+        top = 600
+        bar(c, 100, top, 100, "1")
+        bar(c, 130, top, 100, "64")
+        bar(c, 160, top, 100, "64")
+        arrow(c, BLUE, 109, 650, 129, 650)
+        arrow(c, BLUE, 139, 650, 159, 650)
+        arrow(c, RED, 164, 599, 164, 560)                   # down a level
+        bar(c, 160, 500, 58)
+        bar(c, 190, 500, 58, "128")
+        bar(c, 220, 500, 58, "128")
+        arrow(c, BLUE, 169, 530, 189, 530)
+        arrow(c, BLUE, 199, 530, 219, 530)
+        arrow(c, GREEN, 224, 559, 258, 599)                 # up a level
+        bar(c, 250, top, 100, fill=(1, 1, 1))               # the copy (white) ...
+        bar(c, 258, top, 100, "128")                        # ... and the up-sampled half, touching
+        arrow(c, GRAY, 169, 690, 249, 690)                  # copy and crop
+        bar(c, 290, top, 100, "64")
+        bar(c, 320, top, 100, "64")
+        bar(c, 350, top, 100, "2")
+        arrow(c, BLUE, 267, 650, 289, 650)
+        arrow(c, BLUE, 299, 650, 319, 650)
+        arrow(c, TEAL, 329, 650, 349, 650)
+        # the legend
+        for k, (color, label) in enumerate(((BLUE, "conv 3x3, ReLU"), (GRAY, "copy and crop"), (RED, "max pool 2x2"),
+                                            (GREEN, "up-conv 2x2"), (TEAL, "conv 1x1"))):
+            y = 560 - 12 * k
+            arrow(c, color, 300, y + 2, 325, y + 2)
+            c.setFillColorRGB(0, 0, 0)
+            c.setFont("Helvetica", 7)
+            c.drawString(330, y, label)
+    page = _pdf(tmp_path / "unet.pdf", draw)
+    docs, info = read_vector_graph(page, [80, 80, 420, 310], caption="Figure 1: U-net architecture.")
+    assert info["status"] == "ok", info
+    doc = docs[0]
+    layers = [l for l in doc["layers"] if l["layer_type"] != "Activation"]
+    assert [l["layer_type"] for l in layers] == [
+        "Input", "Conv2D", "Conv2D", "MaxPool2D", "Conv2D", "Conv2D", "Conv2DTranspose", "Cropping2D", "Concat",
+        "Conv2D", "Conv2D", "Conv2D"], [l["layer_type"] for l in layers]
+    assert [l["layer_params"].get("filters") for l in layers if l["layer_type"] == "Conv2D"] == [64, 64, 128, 128, 64, 64, 2]
+    concat = next(l for l in layers if l["layer_type"] == "Concat")
+    assert sorted(concat["from_layers"]) == ["conv2dtranspose1", "cropping2d1"]
+    L = _by_name(doc)
+    assert L["cropping2d1"]["from_layers"] == [L["conv2d2"]["layer_name"]] or \
+        L["cropping2d1"]["from_layers"] == ["activation2"]          # the copy leaves the second conv (its ReLU)
+
+
+def test_layers_drawn_as_coloured_bars_named_by_a_legend(tmp_path):
+    """Thin bars whose colour a legend names (as in MVSNet's drawing): each run of bars is a chain of
+    those layers, a stride printed for the fused group goes to the convolution, and a tower drawn
+    three times (shared weights) counts once."""
+    BLUE, ORANGE, GREEN = (0.2, 0.45, 0.7), (0.93, 0.5, 0.2), (0.0, 0.7, 0.3)
+
+    def draw(c):
+        c.setFont("Helvetica", 6)
+        for k, (col, label) in enumerate(((BLUE, "Conv + BN + ReLU, Stride = 1"), (ORANGE, "Conv + BN + ReLU, Stride = 2"),
+                                          (GREEN, "Conv, stride = 1"))):
+            c.setFillColorRGB(*col)
+            c.rect(380, 700 - 8 * k, 20, 3, stroke=0, fill=1)
+            c.setFillColorRGB(0, 0, 0)
+            c.drawString(404, 699 - 8 * k, label)
+        tower = [BLUE, BLUE, ORANGE, BLUE, BLUE, ORANGE, BLUE, GREEN]
+        for row in range(3):
+            for k, col in enumerate(tower):
+                c.setFillColorRGB(*col)
+                c.rect(100 + 6 * k, 520 + 60 * row, 2.5, 30, stroke=0, fill=1)
+        for k, col in enumerate([BLUE, BLUE, BLUE, GREEN]):
+            c.setFillColorRGB(*col)
+            c.rect(320 + 6 * k, 540, 2.5, 30, stroke=0, fill=1)
+        c.setFillColorRGB(0, 0, 0)
+        c.drawString(90, 505, "Task Loss")
+    page = _pdf(tmp_path / "bars.pdf", draw)
+    docs, info = read_vector_graph(page, [80, 70, 520, 300])
+    assert info["reader"] == "vector colour bars"
+    convs = [l["layer_params"] for l in docs[0]["layers"] if l["layer_type"] == "Conv2D"]
+    assert convs == [{"strides": s} for s in (1, 1, 2, 1, 1, 2, 1, 1)] + [{"strides": 1}] * 4
+    assert docs[0]["source"]["issues"][0]["kind"] == "joined" and len(docs) == 3
+    tower = [l["layer_type"] for l in docs[1]["layers"]]
+    assert tower.count("Conv2D") == 8 and tower.count("BatchNorm") == 7

@@ -167,6 +167,7 @@ def _unlink(a: _Node, b: _Node) -> None:
 
 class _Wire:
     def __init__(self):
+        self.colors: list[tuple] = []
         self.polys: list[list[tuple]] = []
         self.dashed = False
         self.ends: list[dict] = []        # {"pt", "prev", "head": bool}
@@ -184,6 +185,13 @@ def read_vector_graph(page: PageLayout, box: list[float], *, caption: str = "",
     pictures = [g for g in page.graphics if g.kind == "image" and _inside(g.box, box, 2.0)
                 and (g.x1 - g.x0) >= 15 and (g.bottom - g.top) >= 15]
     texts = [s for s in list(page.segments) + list(page.turned) if _inside(s.box, box, 2.0)]
+
+    docs = _colour_bars(graphics, texts, min_layers)
+    if docs:
+        n = sum(1 for l in docs[0]["layers"] if l["layer_type"] != "Input")
+        info.update(status="ok", layers=n, graphs=len(docs), confidence=0.6, reader="vector colour bars",
+                    why=f"layers drawn as bars whose colour a legend names: {n} layers in the first graph")
+        return docs, info
 
     # ---- shapes: boxes, junctions, arrowheads
     boxes: list[_Node] = []
@@ -215,7 +223,8 @@ def read_vector_graph(page: PageLayout, box: list[float], *, caption: str = "",
             key = ("c",) + tuple(round(v) for xy in pts for v in xy)
             if max(w, h) >= 2.0 and key not in seen:
                 seen.add(key)
-                connectors.append(Graphic(g.kind, g.x0, g.top, g.x1, g.bottom, pts=tuple(pts), dashed=g.dashed))
+                connectors.append(Graphic(g.kind, g.x0, g.top, g.x1, g.bottom, pts=tuple(pts), dashed=g.dashed,
+                                          color=g.color))
 
     # ---- text: inside the smallest box holding it; a junction's own sign; a number beside a box
     def holder(seg):
@@ -326,6 +335,44 @@ def read_vector_graph(page: PageLayout, box: list[float], *, caption: str = "",
         prev = pts[1] if k == 0 else pts[-2]
         wires[find(i)].ends.append({"pt": head_at.get(e, pts[k]), "prev": prev, "head": e in head_at})
     wires = {k: w for k, w in wires.items() if w.ends}
+    for i, c in enumerate(connectors):
+        w = wires.get(find(i))
+        if w is not None and c.color is not None:
+            w.colors.append(c.color)
+
+    # ---- a legend: a short coloured arrow (or bar) beside a label that names a layer ("conv 3x3, ReLU");
+    # the drawing's arrows of that colour are that operation, its unlabelled bars the feature maps
+    legend = _legend(free, wires, boxes)
+    bars: list[_Node] = []
+    if legend:
+        bars = [b for b in boxes if b not in groups and not b.label and not getattr(b, "legend", False)]
+        for b in bars:
+            b.kind = "bar"
+        # bars drawn touching side by side (a copied map and an up-sampled one) are one tensor
+        merged = True
+        while merged:
+            merged = False
+            for a in bars:
+                for b in bars:
+                    if a is b:
+                        continue
+                    ov = min(a.box[3], b.box[3]) - max(a.box[1], b.box[1])
+                    if -1.5 <= b.box[0] - a.box[2] <= 1.5 and ov >= 0.8 * min(a.box[3] - a.box[1], b.box[3] - b.box[1]):
+                        a.box = [min(a.box[0], b.box[0]), min(a.box[1], b.box[1]), max(a.box[2], b.box[2]),
+                                 max(a.box[3], b.box[3])]
+                        bars.remove(b)
+                        merged = True
+                        break
+                if merged:
+                    break
+        for s_ in list(free):        # channel counts printed over the bars
+            t = s_.text.strip()
+            if re.fullmatch(r"\d+", t):
+                c = _center(s_.box)
+                near = [b for b in bars if b.box[0] - 2 <= c[0] <= b.box[2] + 2 and 0 <= b.box[1] - s_.bottom <= 9]
+                if near:
+                    min(near, key=lambda b: _dist_box(c, b.box)).extra.append(t)
+                    free.remove(s_)
 
     # ---- the flow: the drawn arrows' mean direction, else the figure's longer axis
     fx = fy = 0.0
@@ -349,7 +396,7 @@ def read_vector_graph(page: PageLayout, box: list[float], *, caption: str = "",
         if below:
             n.label = min(below, key=lambda s: min(abs(s.top - p.box[3]), abs(p.box[1] - s.bottom))).text
         pic_nodes.append(n)
-    nodes_all = layer_boxes + junctions + pic_nodes
+    nodes_all = layer_boxes + junctions + pic_nodes + bars
     text_nodes: dict[int, _Node] = {}
 
     def attach(p):
@@ -429,7 +476,17 @@ def read_vector_graph(page: PageLayout, box: list[float], *, caption: str = "",
             w.sources = []
             for e in w.src_ends:
                 w.sources += [n for n in source_of(e) if n not in w.sources]
+    ops: list[_Node] = []
     for w in live:
+        op = _legend_op(w, legend)
+        if op is not None:        # the arrow is the layer: source -> op -> target
+            ops.append(op)
+            for s_ in w.sources:
+                _link(s_, op)
+            for e in w.dst_ends:
+                if e.get("node") is not None:
+                    _link(op, e["node"])
+            continue
         add = tap_adds.get(id(w))
         for e in w.dst_ends:
             t = e.get("node")
@@ -447,7 +504,7 @@ def read_vector_graph(page: PageLayout, box: list[float], *, caption: str = "",
             if x is not None and id(x) in tap_adds:
                 for s in w.sources:
                     _link(s, tap_adds[id(x)])
-    nodes = [n for n in nodes_all + list(text_nodes.values()) + list(tap_adds.values()) if n.ins or n.outs]
+    nodes = [n for n in nodes_all + list(text_nodes.values()) + list(tap_adds.values()) + ops if n.ins or n.outs]
 
     # ---- repeats beside a box or a group
     n_rep = 0
@@ -470,7 +527,13 @@ def read_vector_graph(page: PageLayout, box: list[float], *, caption: str = "",
 
     # ---- layers of each node
     for n in nodes:
-        _layers_of(n)
+        if n.kind != "bar":
+            _layers_of(n)
+    for n in nodes:       # an operation arrow's width: the channel count over the bar it makes
+        if n.kind == "op" and n.layers and n.layers[0]["layer_type"] in CONV_LIKE:
+            counts = [b.extra[0] for b in n.outs if b.kind == "bar" and b.extra]
+            if counts and "filters" not in n.layers[0]["layer_params"]:
+                n.layers[0]["layer_params"]["filters"] = int(counts[0])
     # a node that names no layer passes its input on (a picture or a caption in the flow); one
     # without inputs that names none is the input
     for n in list(nodes):
@@ -493,7 +556,9 @@ def read_vector_graph(page: PageLayout, box: list[float], *, caption: str = "",
     for n in nodes:          # a node with several inputs that is no merge gets one (the drawn join)
         if len(n.ins) >= 2 and n.layers[0]["layer_type"] not in ("Add", "Multiply", "Concat", "Subtract") \
                 and not n.custom:
-            add = _Node("junction", n.box, op="Add")
+            # a copied (cropped) skip joins by concatenation, other joins by a sum
+            copy_in = any(a.layers and a.layers[-1]["layer_type"] == "Cropping2D" for a in n.ins)
+            add = _Node("junction", n.box, op="Concat" if copy_in else "Add")
             add.group_tag = getattr(n, "group_tag", None)
             _layers_of(add)
             for a in list(n.ins):
@@ -573,8 +638,146 @@ def label_layers(text: str) -> tuple[list[dict], int]:
         if typ in POOL_LIKE and "strides" not in params and "/" in text:
             pass
         out.append({"layer_type": typ, "layer_params": params, "meta": {"figure_text": text}})
+    # a stride printed once for a fused group ("Conv + BN + ReLU, Stride = 2") is the convolution's
+    conv = next((l for l in out if l["layer_type"] in CONV_LIKE | POOL_LIKE), None)
+    if conv is not None:
+        for l in out:
+            if l is not conv and l["layer_type"] not in CONV_LIKE | POOL_LIKE and "strides" in l["layer_params"]:
+                conv["layer_params"].setdefault("strides", l["layer_params"].pop("strides"))
     rep = pc.get("repeat", 1)
     return out, rep if isinstance(rep, int) and rep > 0 else 1
+
+
+def _colour_bars(graphics: list[Graphic], texts: list[Segment], min_layers: int) -> list[dict]:
+    """Layers drawn as coloured bars that a legend names ("[blue swatch] Conv + BN + ReLU, Stride = 1"):
+    each run of bars side by side is a chain of those layers; runs drawn more than once (towers with
+    shared weights) count once.  Graph docs: every distinct run, then (when there are several) all of
+    them joined in drawing order, marked as such; [] when there is no such legend."""
+    filled = [g for g in graphics if g.fill and g.color is not None and g.kind in ("rect", "curve")]
+    swatches = []
+    for t in texts:
+        named = label_layers(t.text)[0]
+        if not named or all(l["layer_type"] == "Activation" for l in named):     # ("Task Loss" is no layer)
+            continue
+        cy = (t.top + t.bottom) / 2
+        for g in filled:
+            w, h = g.x1 - g.x0, g.bottom - g.top
+            if 4 <= w <= 40 and h <= 8 and 0 <= t.x0 - g.x1 <= 20 and abs((g.top + g.bottom) / 2 - cy) <= 4:
+                swatches.append((g, t.text))
+                break
+    colours = []
+    for g, _ in swatches:
+        if not any(_same_color(g.color, c) for c in colours):
+            colours.append(g.color)
+    if len(colours) < 2:
+        return []
+    sw = [g for g, _ in swatches]
+    bars: list[Graphic] = []
+    for g in filled:
+        w, h = g.x1 - g.x0, g.bottom - g.top
+        if g in sw or h < 8 or w > 0.5 * h or not any(_same_color(g.color, c) for c in colours):
+            continue
+        if any(_iou(g.box, b.box) >= 0.5 for b in bars):
+            continue
+        bars.append(g)
+    bars.sort(key=lambda b: b.x0)
+    runs: list[list[Graphic]] = []
+    for b in bars:
+        for r in runs:
+            a = r[-1]
+            ov = min(a.bottom, b.bottom) - max(a.top, b.top)
+            if 0 <= b.x0 - a.x1 <= 8 and ov >= 0.5 * min(a.bottom - a.top, b.bottom - b.top):
+                r.append(b)
+                break
+        else:
+            runs.append([b])
+
+    def label_of(g):
+        return next(t for c, t in ((s.color, t) for s, t in swatches) if _same_color(c, g.color))
+
+    distinct, seen = [], set()
+    for r in runs:
+        key = (tuple(label_of(b) for b in r), round(r[0].x0 / 5))
+        if len(r) >= 2 and key not in seen:
+            seen.add(key)
+            distinct.append(r)
+    if not distinct or sum(len(r) for r in distinct) < min_layers:
+        return []
+
+    def chain(rs, name, joined):
+        layers, prev, k = [], None, 0
+        layers.append({"layer_type": "Input", "layer_name": "input1", "layer_params": {}, "from_layers": [],
+                       "meta": {"figure_text": "(the drawing's input)"}})
+        prev = "input1"
+        for r in rs:
+            for b in r:
+                for l in label_layers(label_of(b))[0]:
+                    k += 1
+                    nm = f"{re.sub(r'[^a-z0-9]', '', l['layer_type'].lower())}{k}"
+                    layers.append({"layer_type": l["layer_type"], "layer_name": nm, "layer_params": l["layer_params"],
+                                   "from_layers": [prev], "meta": dict(l["meta"], figure_box=[round(v, 1) for v in b.box])})
+                    prev = nm
+        issues = ([{"kind": "joined", "message": "runs of bars joined in drawing order; the links between them "
+                                                 "are not read"}] if joined else [])
+        return {"schema_version": 1, "name": name, "description": "",
+                "source": {"reader": "vector colour bars", "issues": issues}, "layers": layers}
+
+    docs = []
+    if len(distinct) > 1:
+        docs.append(chain(distinct, "figure_bars_joined", True))
+    docs += [chain([r], f"figure_bars{k + 1}", False) for k, r in enumerate(distinct)]
+    return docs
+
+
+def _same_color(a, b, tol=0.06) -> bool:
+    return a is not None and b is not None and all(abs(x - y) <= tol for x, y in zip(a, b))
+
+
+def _legend(free: list[Segment], wires: dict, boxes: list[_Node]) -> list[tuple]:
+    """The figure's legend: [(colour, label)] for each short coloured arrow (taken out of `wires`)
+    or small coloured box printed just left of a label that names a layer; only a legend of two or
+    more colours counts ([] else, and nothing is taken)."""
+    found, taken_w, taken_t = [], [], []
+    for s in free:
+        if not label_layers(s.text)[0]:
+            continue
+        cy, h = (s.top + s.bottom) / 2, max(s.bottom - s.top, 4.0)
+        for k, w in wires.items():
+            if k in taken_w or not w.colors:
+                continue
+            xs = [p[0] for poly in w.polys for p in poly]
+            ys = [p[1] for poly in w.polys for p in poly]
+            if s.x0 - 60 <= min(xs) and max(xs) <= s.x0 + 1 and max(ys) - min(ys) <= h and \
+                    abs((max(ys) + min(ys)) / 2 - cy) <= h:
+                found.append((max(set(w.colors), key=w.colors.count), s.text))
+                taken_w.append(k)
+                taken_t.append(s)
+                break
+    colors = []
+    for c, _ in found:
+        if not any(_same_color(c, o) for o in colors):
+            colors.append(c)
+    if len(colors) < 2:
+        return []
+    for k in taken_w:
+        del wires[k]
+    for s in taken_t:
+        free.remove(s)
+    return found
+
+
+def _legend_op(w: _Wire, legend: list[tuple]) -> _Node | None:
+    """The operation a wire of a legend's colour stands for, as a node (None: no legend colour)."""
+    if not legend or not w.colors:
+        return None
+    col = max(set(w.colors), key=w.colors.count)
+    label = next((t for c, t in legend if _same_color(c, col)), None)
+    if label is None:
+        return None
+    pts = [p for poly in w.polys for p in poly]
+    n = _Node("op", [min(p[0] for p in pts), min(p[1] for p in pts), max(p[0] for p in pts), max(p[1] for p in pts)],
+              label)
+    return n
 
 
 def _layers_of(n: _Node) -> None:
