@@ -442,3 +442,29 @@ def test_the_committed_real_figure_features_match_their_labels():
     for paper, figs in labels["papers"].items():
         boxes = [r["box"] for r in regions[paper]["regions"] if r["kind"] == "figure"]
         assert [f["box"] for f in figs] == boxes, paper
+
+
+def test_the_route_filter_reads_vector_and_captioned_figures_the_classifier_doubts(tmp_path):
+    """route_filter_recall: a figure is read when P(architecture) >= the threshold, or it is a vector
+    drawing, or its caption names a model part or kind; recall counts the architecture figures read,
+    and a raster figure with a plain caption and a low P is reported missed."""
+    import json
+
+    from dlpaper2code.eval.figclass_bench import route_filter_recall
+    from dlpaper2code.figclass.classify import CAPTION_CUE
+
+    figs = [{"figure": "f1", "caption": "Figure 1: Our network.", "source": "raster"},
+            {"figure": "f2", "caption": "Figure 2: Something drawn in boxes.", "source": "vector"},
+            {"figure": "f3", "caption": "Figure 3: Object detector.", "source": "raster"},
+            {"figure": "f4", "caption": "Figure 4: Illustrations of tasks.", "source": "raster"},
+            {"figure": "f5", "caption": "Figure 5: Accuracy against time.", "source": "raster"}]
+    (tmp_path / "papers" / "p").mkdir(parents=True)
+    (tmp_path / "papers" / "p" / "report.json").write_text(json.dumps({"figures": figs}))
+    rows = [{"paper": "p", "number": str(k), "architecture": k <= 4, "p_architecture": 0.05} for k in range(1, 6)]
+    rep = route_filter_recall(rows, tmp_path, 0.2)
+    assert rep["figures_matched"] == 5 and rep["architecture_figures"] == 4
+    assert rep["recall"] == 0.75 and rep["share_read"] == 0.6
+    assert rep["missed"] == ["p figure 4 (raster): Figure 4: Illustrations of tasks."]
+    rows[3]["p_architecture"] = 0.5
+    assert route_filter_recall(rows, tmp_path, 0.2)["recall"] == 1.0
+    assert not CAPTION_CUE.search("Accuracy against time") and CAPTION_CUE.search("The U-Net architecture")

@@ -180,7 +180,7 @@ def eval_real_cv(fs, real: dict, *, folds: int = 5, threshold: float = 0.2, clas
     order = list(rng.permutation(papers))
     fold_of = {p: k % folds for k, p in enumerate(order)}
     preds = {"generated only": [], "generated + real": []}
-    truth = []
+    truth, who = [], []
     generated_only, _ = train_classifier(fs, classifier=classifier, seed=seed)     # the same for every fold
     for k in range(folds):
         test = np.array([fold_of[p] == k for p in real["paper"]])
@@ -191,6 +191,7 @@ def eval_real_cv(fs, real: dict, *, folds: int = 5, threshold: float = 0.2, clas
         preds["generated only"] += predict_bundle(generated_only, real["X"][test])
         preds["generated + real"] += predict_bundle(with_real, real["X"][test])
         truth += real["label"][test].tolist()
+        who += list(zip(real["paper"][test].tolist(), real["number"][test].tolist()))
     truth = np.array(truth)
     arch = truth != "other"
     out = {"figures": int(len(truth)), "architecture_figures": int(arch.sum()), "papers": len(papers), "folds": folds,
@@ -203,7 +204,46 @@ def eval_real_cv(fs, real: dict, *, folds: int = 5, threshold: float = 0.2, clas
                      "recall_at_threshold": float(np.mean(kept[arch])),
                      "precision_at_threshold": float(np.mean(arch[kept])) if kept.any() else 0.0,
                      "style_accuracy": float(np.mean(cls[arch] == truth[arch]))}
+    out["rows"] = [{"paper": pp, "number": nn, "architecture": bool(a), "p_architecture": float(q["architecture_probability"])}
+                   for (pp, nn), a, q in zip(who, arch, preds["generated + real"])]
     return out
+
+
+def route_filter_recall(rows: list[dict], reports_dir, threshold: float = 0.2) -> dict:
+    """The route's whole figure filter on the labelled real figures, with each figure's held-out
+    P(architecture) (`rows` from :func:`eval_real_cv`): a figure is read when P >= `threshold`, or it
+    is a vector drawing, or its caption names a model part (``figclass.classify.CAPTION_CUE``).
+    Source and caption come from a ``bench-real`` output folder (``<reports_dir>/papers/<paper>/
+    report.json``).  Recall of architecture figures and the share of all figures read."""
+    import re as _re
+
+    from ..figclass.classify import CAPTION_CUE
+
+    info: dict = {}
+    for row in rows:
+        rp = Path(reports_dir) / "papers" / row["paper"] / "report.json"
+        if row["paper"] not in info:
+            figs = json.loads(rp.read_text(encoding="utf-8")).get("figures", []) if rp.is_file() else []
+            info[row["paper"]] = {}
+            for f in figs:
+                m = _re.match(r"\s*(?:fig(?:ure)?\.?)\s*(\d+)", f.get("caption") or "", _re.I)
+                if m:
+                    info[row["paper"]].setdefault(m.group(1), f)
+    read, missed, found = [], [], 0
+    for row in rows:
+        f = info.get(row["paper"], {}).get(str(row["number"]))
+        if f is None:
+            continue
+        found += 1
+        why = ("classifier" if row["p_architecture"] >= threshold else "vector" if f.get("source") == "vector"
+               else "caption" if CAPTION_CUE.search(f.get("caption") or "") else None)
+        read.append(why is not None)
+        if row["architecture"] and why is None:
+            missed.append(f"{row['paper']} figure {row['number']} ({f.get('source')}): {(f.get('caption') or '')[:80]}")
+    arch = [r for r in rows if r["architecture"] and str(r["number"]) in info.get(r["paper"], {})]
+    kept = sum(1 for r in arch if not any(m.startswith(f"{r['paper']} figure {r['number']} ") for m in missed))
+    return {"figures_matched": found, "architecture_figures": len(arch),
+            "recall": kept / max(1, len(arch)), "share_read": sum(read) / max(1, len(read)), "missed": missed}
 
 
 def main(argv=None) -> int:
@@ -238,6 +278,8 @@ def main(argv=None) -> int:
     c.add_argument("--folds", type=int, default=5)
     c.add_argument("--threshold", type=float, default=0.2)
     c.add_argument("--json-out")
+    c.add_argument("--reports", help="a bench-real output folder: also score the route's whole figure filter "
+                                     "(classifier, vector drawings, caption cues)")
     args = ap.parse_args(argv)
     if args.what == "real-features":
         rf = real_features(args.labels, args.pdfs, args.crops, args.backbone)
@@ -251,6 +293,9 @@ def main(argv=None) -> int:
         real = load_real_figures(args.real)
         rep = eval_real_cv(load_features(args.features, real["backbone"]), real, folds=args.folds,
                            threshold=args.threshold)
+        rows = rep.pop("rows")
+        if args.reports:
+            rep["route filter"] = route_filter_recall(rows, args.reports, args.threshold)
         if args.json_out:
             Path(args.json_out).write_text(json.dumps(rep, indent=1) + "\n", encoding="utf-8")
         print(json.dumps(rep, indent=1))

@@ -12,6 +12,7 @@ P(style) = P(architecture) * P(style | architecture), P(other) = 1 - P(architect
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -43,8 +44,11 @@ def load_real_figures(path) -> dict:
     """Features of hand-labelled real figures (``eval.figclass_bench real-features``): X, the six-class
     label of each (a style or ``other``), its paper, and the backbone that made the features."""
     with np.load(path, allow_pickle=False) as data:
-        return {"X": data["X"].astype(np.float32), "label": data["label"].astype(str),
-                "paper": data["paper"].astype(str), "backbone": str(data["backbone"])}
+        out = {"X": data["X"].astype(np.float32), "label": data["label"].astype(str),
+               "paper": data["paper"].astype(str), "backbone": str(data["backbone"])}
+        if "number" in data:
+            out["number"] = data["number"].astype(str)      # the figure's number in its paper
+        return out
 
 
 def train_classifier(fs, *, classifier: str = "mlp", seed: int = 0, split=(0.6, 0.2, 0.2),
@@ -178,6 +182,14 @@ def classify_arrays(arrays: list[np.ndarray], bundle: dict, backbone=None) -> li
     return predict_bundle(bundle, backbone.batch(batch))
 
 
+# caption words that announce a drawing of a model (a figure so captioned is read whatever the classifier says)
+CAPTION_CUE = re.compile(r"\b(?:architectures?|networks?|model|framework|overview|blocks?|modules?|structures?|"
+                         r"pipeline|encoder|decoder|backbone|layers?|cells?|units?|heads?|design|connections?|"
+                         # the kinds of model a caption may name instead ("Object detector.")
+                         r"detectors?|classifiers?|regressors?|generators?|discriminators?|transformers?|"
+                         r"auto-?encoders?|cnns?|rnns?|lstms?|gans?)\b", re.I)
+
+
 def paper_figure_filter(model=None, *, min_probability: float = 0.2):
     """A ``figure_filter`` for :func:`dlpaper2code.paper.pipeline.process_paper`.
 
@@ -201,6 +213,9 @@ def paper_figure_filter(model=None, *, min_probability: float = 0.2):
             return True, what
         if fig.get("source") == "vector":      # cheap to read from the PDF's own shapes: never skipped
             return True, f"{what}, but a vector drawing is read from the PDF's shapes whatever its class"
+        m = CAPTION_CUE.search(fig.get("caption") or "")
+        if m:                                  # the caption says it shows a model: read it anyway
+            return True, f"{what}, but its caption names a model part ('{m.group(0)}'): read anyway"
         return False, f"{what} < {min_probability}: skipped"
 
     return figure_filter
