@@ -24,3 +24,20 @@ def small_cnn() -> dict:
 @pytest.fixture
 def cnn_doc():
     return copy.deepcopy(small_cnn())
+
+
+def drawn_page(path, draw, size=(612.0, 792.0)):
+    """A one-page PDF drawn by `draw(canvas)` with reportlab at `path`, read back as the route reads
+    pages (:func:`dlpaper2code.paper.layout.read_layout`): the page layout."""
+    from reportlab.pdfgen import canvas
+
+    from dlpaper2code.paper.layout import read_layout
+    from dlpaper2code.paper.pdf import open_paper
+
+    c = canvas.Canvas(str(path), pagesize=size)
+    draw(c)
+    c.showPage()
+    c.save()
+    (page,) = read_layout(open_paper(path))
+    return page
+

@@ -5,23 +5,10 @@ layers; and stacks of planes named "C1: feature maps 6@28x28" ... "OUTPUT 10".  
 legend repeats layer names is not read."""
 from __future__ import annotations
 
-from dlpaper2code.paper.layout import read_layout
-from dlpaper2code.paper.pdf import open_paper
+from conftest import drawn_page as _page
+
 from dlpaper2code.paper.stagefig import stage_graph
 from dlpaper2code.paper.vecfig import vector_graph
-
-H = 792.0
-
-
-def _page(path, draw):
-    from reportlab.pdfgen import canvas
-
-    c = canvas.Canvas(str(path), pagesize=(612, H))
-    draw(c)
-    c.showPage()
-    c.save()
-    (page,) = read_layout(open_paper(path))
-    return page
 
 
 def _cuboid(c, x, y, w, h, d):
@@ -74,22 +61,25 @@ def test_cuboids_named_layer_by_layer(tmp_path):
     assert info2["reader"] == "stages" and _types(doc2) == _types(doc)
 
 
+def _stacked(c):
+    """Stacks of planes named "C1: feature maps 6@28x28" ... "OUTPUT 10", operations written under the gaps."""
+    c.setFont("Helvetica", 6)
+    heads = [("INPUT", "32x32"), ("C1: feature maps", "6@28x28"), ("S2: f. maps", "6@14x14"),
+             ("C3: f. maps", "16@10x10"), ("S4: f. maps", "16@5x5"), ("C5: layer", "120"),
+             ("F6: layer", "84"), ("OUTPUT", "10")]
+    for k, (a, b) in enumerate(heads):
+        x = 50 + 62 * k
+        c.drawString(x, 700, a)
+        c.drawString(x, 693, b)
+        for j in range(3 if k and k < 5 else 1):                    # a stack of planes
+            c.rect(x + 3 * j, 620 - 3 * j, 30, 50)
+    for k, op in enumerate(("Convolutions", "Subsampling", "Convolutions", "Subsampling", "Full connection",
+                            "Full connection", "Gaussian connections")):
+        c.drawString(80 + 62 * k, 600, op)
+
+
 def test_stacked_planes_named_with_map_counts(tmp_path):
-    def draw(c):
-        c.setFont("Helvetica", 6)
-        heads = [("INPUT", "32x32"), ("C1: feature maps", "6@28x28"), ("S2: f. maps", "6@14x14"),
-                 ("C3: f. maps", "16@10x10"), ("S4: f. maps", "16@5x5"), ("C5: layer", "120"),
-                 ("F6: layer", "84"), ("OUTPUT", "10")]
-        for k, (a, b) in enumerate(heads):
-            x = 50 + 62 * k
-            c.drawString(x, 700, a)
-            c.drawString(x, 693, b)
-            for j in range(3 if k and k < 5 else 1):                    # a stack of planes
-                c.rect(x + 3 * j, 620 - 3 * j, 30, 50)
-        for k, op in enumerate(("Convolutions", "Subsampling", "Convolutions", "Subsampling", "Full connection",
-                                "Full connection", "Gaussian connections")):
-            c.drawString(80 + 62 * k, 600, op)
-    page = _page(tmp_path / "stacked.pdf", draw)
+    page = _page(tmp_path / "stacked.pdf", _stacked)
     doc, info = stage_graph(list(page.segments), [40, 80, 560, 200])
     assert info["status"] == "ok"
     assert _types(doc) == [("Input", {"shape": [32, 32]}), ("Conv2D", {"filters": 6}), ("AvgPool2D", {}),
@@ -116,21 +106,7 @@ def test_a_raster_stacked_figure_through_tesseract(tmp_path):
 
     from dlpaper2code.paper.ocr import figure_words
 
-    def draw(c):
-        c.setFont("Helvetica", 6)
-        heads = [("INPUT", "32x32"), ("C1: feature maps", "6@28x28"), ("S2: f. maps", "6@14x14"),
-                 ("C3: f. maps", "16@10x10"), ("S4: f. maps", "16@5x5"), ("C5: layer", "120"),
-                 ("F6: layer", "84"), ("OUTPUT", "10")]
-        for k, (a, b) in enumerate(heads):
-            x = 50 + 62 * k
-            c.drawString(x, 700, a)
-            c.drawString(x, 693, b)
-            for j in range(3 if k and k < 5 else 1):
-                c.rect(x + 3 * j, 620 - 3 * j, 30, 50)
-        for k, op in enumerate(("Convolutions", "Subsampling", "Convolutions", "Subsampling", "Full connection",
-                                "Full connection", "Gaussian connections")):
-            c.drawString(80 + 62 * k, 600, op)
-    _page(tmp_path / "stacked.pdf", draw)
+    _page(tmp_path / "stacked.pdf", _stacked)
     subprocess.run(["pdftoppm", "-r", "150", "-png", "-singlefile", "-x", "83", "-y", "167", "-W", "1083", "-H", "250",
                     str(tmp_path / "stacked.pdf"), str(tmp_path / "crop")], check=True)
     segs = figure_words(tmp_path / "crop.png")

@@ -6,23 +6,9 @@ and a plot whose markers must not be read as a diagram."""
 from __future__ import annotations
 
 import pytest
+from conftest import drawn_page as _pdf
 
-from dlpaper2code.paper.layout import read_layout
-from dlpaper2code.paper.pdf import open_paper
 from dlpaper2code.paper.vecgraph import label_layers, read_vector_graph
-
-H = 792.0
-
-
-def _pdf(path, draw):
-    from reportlab.pdfgen import canvas
-
-    c = canvas.Canvas(str(path), pagesize=(612, H))
-    draw(c)
-    c.showPage()
-    c.save()
-    (page,) = read_layout(open_paper(path))
-    return page
 
 
 def _arrow(c, x0, y0, x1, y1, head=True):
@@ -273,6 +259,24 @@ def test_a_vector_reader_failure_is_reported_and_the_paper_goes_on(tmp_path, mon
     assert fig["vector_reader"] == "the vector reader failed (ZeroDivisionError: a bug)"
 
 
+def _nx_encoder(c, y):
+    """An encoder drawn bottom-up from height `y`: an embedding, then a group (attention, Add & Norm,
+    feed-forward) with "N×" beside it, then a linear layer."""
+    x, w = 250, 110
+    _box(c, x, y, w, 16, "Input Embedding")
+    c.rect(x - 10, y + 30, w + 20, 110)
+    c.setFont("Helvetica", 9)
+    c.drawString(x + w + 16, y + 80, "N×")
+    ys = [(y + 40, "Multi-Head Attention"), (y + 70, "Add & Norm"), (y + 100, "Feed Forward")]
+    for yy, lab in ys:
+        _box(c, x, yy, w, 16, lab)
+    _arrow(c, x + w / 2, y + 16, x + w / 2, y + 40)
+    for (y0, _), (y1, _) in zip(ys, ys[1:]):
+        _arrow(c, x + w / 2, y0 + 16, x + w / 2, y1)
+    _box(c, x, y + 170, w, 16, "Linear")
+    _arrow(c, x + w / 2, y + 116, x + w / 2, y + 170)
+
+
 def test_an_n_times_group_is_unrolled_with_the_n_the_text_states(tmp_path):
     """A block drawn once with "N×" beside it: the drawing keeps the group marked; the body text's
     "N = 3" (and d_model, h, d_ff) fill it through fuse.fill_from_text, each value with its words."""
@@ -280,19 +284,7 @@ def test_an_n_times_group_is_unrolled_with_the_n_the_text_states(tmp_path):
     from dlpaper2code.paper.text_arch import text_values
 
     def draw(c):
-        x, w = 250, 110
-        _box(c, x, 320, w, 16, "Input Embedding")
-        c.rect(x - 10, 350, w + 20, 110)
-        c.setFont("Helvetica", 9)
-        c.drawString(x + w + 16, 400, "N×")
-        ys = [(360, "Multi-Head Attention"), (390, "Add & Norm"), (420, "Feed Forward")]
-        for y, lab in ys:
-            _box(c, x, y, w, 16, lab)
-        _arrow(c, x + w / 2, 336, x + w / 2, 360)
-        for (y0, _), (y1, _) in zip(ys, ys[1:]):
-            _arrow(c, x + w / 2, y0 + 16, x + w / 2, y1)
-        _box(c, x, 490, w, 16, "Linear")
-        _arrow(c, x + w / 2, 436, x + w / 2, 490)
+        _nx_encoder(c, 320)
         c.setFont("Helvetica", 10)
         c.drawString(72, 250, "Our encoder stacks N = 3 identical layers of width d_model = 64 with h = 4 attention")
         c.drawString(72, 236, "heads and an inner feed-forward width d_ff = 256.")
@@ -328,19 +320,7 @@ def test_the_route_fills_a_figure_graph_from_the_text(tmp_path):
     from dlpaper2code.paper.pipeline import process_paper
 
     def draw(c):
-        x, w = 250, 110
-        _box(c, x, 520, w, 16, "Input Embedding")
-        c.rect(x - 10, 550, w + 20, 110)
-        c.setFont("Helvetica", 9)
-        c.drawString(x + w + 16, 600, "N×")
-        ys = [(560, "Multi-Head Attention"), (590, "Add & Norm"), (620, "Feed Forward")]
-        for y, lab in ys:
-            _box(c, x, y, w, 16, lab)
-        _arrow(c, x + w / 2, 536, x + w / 2, 560)
-        for (y0, _), (y1, _) in zip(ys, ys[1:]):
-            _arrow(c, x + w / 2, y0 + 16, x + w / 2, y1)
-        _box(c, x, 690, w, 16, "Linear")
-        _arrow(c, x + w / 2, 636, x + w / 2, 690)
+        _nx_encoder(c, 520)
         c.setFont("Helvetica", 9)
         c.drawString(200, 495, "Figure 1: The encoder.")
         c.setFont("Helvetica", 10)
