@@ -10,15 +10,16 @@ page -> text segments and graphics; landscape pages in their own frame),
 :mod:`.ocr` (scanned pages: Tesseract words, graphics from pixels),
 :mod:`.figures`, :mod:`.tables`, :mod:`.table_classify`, :mod:`.table_graph`
 (cells -> graph docs), :mod:`.vecfig` (vector block diagrams from the PDF's
-paths and text: as a graph of boxes, wires, arrowheads and junctions by :mod:`.vecgraph`,
-else as a chain), :mod:`.fuse` (table + figure of one model), :mod:`.pipeline`
+paths and text: as a graph of boxes, wires, arrowheads, junctions and colour legends by
+:mod:`.vecgraph`, stage by stage from the words of a 3D or stacked drawing by :mod:`.stagefig`,
+else as a chain), :mod:`.text_arch` (architectures and named values in the body text), :mod:`.fuse` (table + figure of one model), :mod:`.pipeline`
 (PDF -> report, graphs, code), :mod:`.synth` (synthetic papers with ground
 truth, scanned copies), scoring lives in :mod:`dlpaper2code.eval.paper_metrics`.
 Boxes are PDF points, origin top-left, ``[x0, top, x1, bottom]``.
 
 Layer: may import core, emit, render, simulate, read and figclass (the figure filter).  Inside: ``pdf`` and
 ``page`` at the bottom, then ``ocr``, ``layout`` and ``common``, then ``tables``,
-``table_graph`` and ``synth``, then ``vecgraph``, then ``figures``, ``vecfig``, ``table_classify`` and
+``table_graph`` and ``synth``, then ``vecgraph`` and ``stagefig``, then ``figures``, ``vecfig``, ``table_classify`` and
 ``fuse``, and ``pipeline`` on top (the order is a contract in ``pyproject.toml``).
 """
 from .figures import extract_figures
