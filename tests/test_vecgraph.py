@@ -441,3 +441,17 @@ def test_layers_drawn_as_coloured_bars_named_by_a_legend(tmp_path):
     assert docs[0]["source"]["issues"][0]["kind"] == "joined" and len(docs) == 3
     tower = [l["layer_type"] for l in docs[1]["layers"]]
     assert tower.count("Conv2D") == 8 and tower.count("BatchNorm") == 7
+
+
+def test_thousands_of_strokes_are_refused_as_a_plot(tmp_path):
+    """A plot of thousands of short strokes is refused before the ends are paired (which compares
+    every pair), with the reason."""
+    def draw(c):
+        c.setLineWidth(0.2)
+        for k in range(2500):
+            x, y = 60 + (k % 100) * 4.5, 300 + (k // 100) * 12
+            c.line(x, y, x + 2, y + (k % 7))
+        _box(c, 60, 650, 80, 14, "conv 3x3")
+    page = _pdf(tmp_path / "plot.pdf", draw)
+    docs, info = read_vector_graph(page, [40, 100, 560, 500])
+    assert docs == [] and "not a block diagram" in info["why"]

@@ -44,6 +44,7 @@ from .page import Graphic, PageLayout, Segment
 TOUCH = 3.5          # pt: a wire's end this close to a box touches it
 JOIN = 1.6           # pt: two ends this close are one point
 HEAD_MAX = 10.0      # pt: an arrowhead is at most this big
+MAX_PARTS = 2000     # more strokes and shapes than this: a plot or a picture, not read as a diagram
 REPEAT = re.compile(r"^(?:[x×]\s*(\d+|N)|(\d+|N)\s*[x×])$", re.I)
 NUMBER = re.compile(r"^(?:\d+|[\dA-Za-z]+\s*[+x×*]\s*[\dA-Za-z]+)$")
 JUNCTION_TEXT = {"+": "Add", "⊕": "Add", "×": "Multiply", "x": "Multiply", "⊗": "Multiply", "c": "Concat",
@@ -225,6 +226,12 @@ def read_vector_graph(page: PageLayout, box: list[float], *, caption: str = "",
                 seen.add(key)
                 connectors.append(Graphic(g.kind, g.x0, g.top, g.x1, g.bottom, pts=tuple(pts), dashed=g.dashed,
                                           color=g.color))
+
+    if len(connectors) + len(heads) + len(boxes) > MAX_PARTS:
+        # (the end-joining below compares every pair of ends: a plot's thousands of marks are no diagram)
+        info.update(status="no_diagram", layers=0, boxes=len(boxes),
+                    why=f"{len(connectors)} strokes and {len(boxes)} shapes: a plot or a picture, not a block diagram")
+        return [], info
 
     # ---- text: inside the smallest box holding it; a junction's own sign; a number beside a box
     def holder(seg):
