@@ -115,3 +115,49 @@ def test_a_raster_stacked_figure_through_tesseract(tmp_path):
     assert _types(doc) == [("Input", {"shape": [32, 32]}), ("Conv2D", {"filters": 6}), ("AvgPool2D", {}),
                            ("Conv2D", {"filters": 16}), ("AvgPool2D", {}), ("Conv2D", {"filters": 120}),
                            ("Dense", {"units": 84}), ("Dense", {"units": 10})]
+
+
+def test_cuboids_with_numbers_and_no_headings(tmp_path):
+    """The 3D style the issue describes: cuboids with their sizes printed on the edges (the spatial
+    size twice, the channels once), a small kernel slice drawn inside with its size, "stride of 2"
+    beside the input, "Max pooling" under a volume, two parallel streams drawn one over the other
+    (their channels add up), and flat bars for the dense layers ("dense" between them)."""
+    from dlpaper2code.paper.stagefig import volume_graph
+
+    def vol(c, x, y, w, h, d, size, chans, kernel=None):
+        _cuboid(c, x, y, w, h, d)
+        c.setFont("Helvetica", 6)
+        c.drawString(x - 10, y + h / 2, str(size))            # height, on the left edge
+        c.drawString(x + w / 2 - 4, y - 7, str(size))         # width, under the front face
+        c.drawString(x + w + d + 2, y + d / 2, str(chans))    # depth, on the right
+        if kernel:
+            _cuboid(c, x + 2, y + h / 3, 5, 5, 3)
+            c.drawString(x + 3, y + h / 3 + 9, str(kernel))
+            c.drawString(x + 9, y + h / 3 + 2, str(kernel))
+
+    def draw(c):
+        vol(c, 60, 560, 10, 90, 14, 128, 3, kernel=9)
+        c.setFont("Helvetica", 6)
+        c.drawString(60, 545, "stride of 2")
+        for dy in (0, 80):                                      # two streams
+            vol(c, 150, 520 + dy, 14, 45, 30, 31, 32, kernel=5)
+        c.drawString(150, 505, "Max pooling")
+        for dy in (0, 80):
+            vol(c, 250, 530 + dy, 12, 35, 36, 15, 96, kernel=3)
+        for dy in (0, 80):
+            vol(c, 350, 535 + dy, 10, 25, 40, 7, 128)
+        for k, n in enumerate((512, 512, 10)):
+            x = 440 + 40 * k
+            c.rect(x, 560, 6, 80)
+            c.drawString(x - 4, 552, str(n))
+            if k < 2:
+                c.drawString(x + 10, 602, "dense")
+    page = _page(tmp_path / "volumes.pdf", draw)
+    box = [40, 80, 570, 300]
+    assert stage_graph(list(page.segments), box)[0] is None          # no stage headings
+    doc, info = volume_graph(page.graphics, list(page.segments), box)
+    assert info["status"] == "ok" and info["stages"] == 7, info
+    assert _types(doc) == [("Input", {"shape": [128, 128, 3]}),
+                           ("Conv2D", {"filters": 64, "kernel_size": 9, "strides": 2}), ("MaxPool2D", {}),
+                           ("Conv2D", {"filters": 192, "kernel_size": 5}), ("Conv2D", {"filters": 256, "kernel_size": 3}),
+                           ("Dense", {"units": 512}), ("Dense", {"units": 512}), ("Dense", {"units": 10})]

@@ -24,12 +24,21 @@ PDF's text (upright or turned) or from OCR.
    an operation label ("Conv: 3x3x1024") gives the stage's kernel and filters.
 
 At least two stage headings are needed, else no reading (``None``).
+
+A drawing of cuboids with numbers and no headings (:func:`volume_graph`) is read from its shapes:
+the closed faces and strokes that touch make a volume; volumes run left to right (two drawn one
+over the other are one stage: parallel streams); a volume's numbers are its spatial size (the
+number printed twice), its channels (the number printed once; parallel streams add up) and the
+kernel of the next layer (a small pair drawn inside it); "stride of 4" beside a volume is the
+next convolution's stride; "max pooling" under or after a volume follows its convolution; a flat
+bar ("dense", one number) is a fully connected layer.
 """
 from __future__ import annotations
 
 import re
 
-from .page import Segment
+from ..core.dsu import DisjointSet
+from .page import Graphic, Segment
 
 STAGE_PREFIX = re.compile(r"^\s*(?:layer\s*)?([CSF])\s*(\d+)\s*[:.]?\s*(?=\S)", re.I)
 MAPS = re.compile(r"(\d+)\s*@\s*(\d+)\s*[x×*]\s*(\d+)")
@@ -222,4 +231,147 @@ def stage_graph(segments: list[Segment], box: list[float], *, min_layers: int = 
     return doc, info
 
 
-__all__ = ["stage_graph"]
+def _touch(a, b, tol=0.8) -> bool:
+    return a[0] - tol <= b[2] and b[0] - tol <= a[2] and a[1] - tol <= b[3] and b[1] - tol <= a[3]
+
+
+def volume_graph(graphics: list[Graphic], segments: list[Segment], box: list[float], *,
+                 min_layers: int = 3) -> tuple[dict | None, dict]:
+    """A drawing of cuboids and bars with printed numbers and no stage headings, read from its shapes
+    (see the module docstring): (graph doc or None, what happened)."""
+    info: dict = {"reader": "volumes"}
+
+    def inside(b):
+        return b[0] >= box[0] - 2 and b[2] <= box[2] + 2 and b[1] >= box[1] - 2 and b[3] <= box[3] + 2
+
+    shapes = [g for g in graphics if g.kind in ("rect", "curve", "line") and not g.dashed and inside(g.box)
+              and max(g.x1 - g.x0, g.bottom - g.top) >= 3]
+    segs = [t for t in segments if inside(t.box) and t.text.strip()]
+    if not 3 <= len(shapes) <= 1500:
+        info.update(status="no_diagram", layers=0, why=f"{len(shapes)} strokes: not a drawing of volumes")
+        return None, info
+    dsu = DisjointSet(len(shapes))
+    order = sorted(range(len(shapes)), key=lambda i: shapes[i].x0)
+    for a_i, a in enumerate(order):                   # sweep along x: only neighbours that can touch
+        for b in order[a_i + 1:]:
+            if shapes[b].x0 > shapes[a].x1 + 0.8:
+                break
+            if _touch(shapes[a].box, shapes[b].box):
+                dsu.merge(a, b)
+    vols = []
+    for grp in dsu.groups():
+        bb = [min(shapes[i].x0 for i in grp), min(shapes[i].top for i in grp), max(shapes[i].x1 for i in grp),
+              max(shapes[i].bottom for i in grp)]
+        if (len(grp) >= 3 or shapes[grp[0]].kind == "rect") and bb[2] - bb[0] >= 4 and bb[3] - bb[1] >= 15:
+            vols.append(bb)
+    # parallel streams: volumes one over the other (x ranges mostly shared) are one stage
+    vols.sort(key=lambda b: b[0])
+    stages: list[list[list[float]]] = []
+    for v in vols:
+        for st in stages:
+            u = st[0]
+            ov = min(u[2], v[2]) - max(u[0], v[0])
+            if ov >= 0.5 * min(u[2] - u[0], v[2] - v[0]):
+                st.append(v)
+                break
+        else:
+            stages.append([v])
+    stages.sort(key=lambda st: min(v[0] for v in st))
+    if len(stages) < 3:
+        info.update(status="no_diagram", layers=0, why=f"{len(stages)} volume(s) drawn: too few for a network")
+        return None, info
+    nums: dict[int, list[tuple[int, Segment]]] = {}
+    words: dict[int, list[Segment]] = {}
+
+    def nearest(t):
+        c = ((t.x0 + t.x1) / 2, (t.top + t.bottom) / 2)
+
+        def d(k):
+            return min(max(v[0] - c[0], 0, c[0] - v[2]) + max(v[1] - c[1], 0, c[1] - v[3]) for v in stages[k])
+        return min(range(len(stages)), key=d)
+
+    for t in segs:
+        k = nearest(t)
+        if re.fullmatch(r"\d{1,5}", t.text.strip()):
+            nums.setdefault(k, []).append((int(t.text), t))
+        else:
+            words.setdefault(k, []).append(t)
+    layers: list[dict] = []
+
+    def add(typ, params, text):
+        layers.append({"layer_type": typ, "layer_params": params, "meta": {"figure_text": text}})
+
+    def parts(k):
+        """(spatial size, channels, kernel for the next layer) of stage k from its numbers: a small
+        pair is a kernel, the number printed most often (twice per volume) the spatial size, the rest
+        the channels (printed once per stream: the streams add up)."""
+        def within(t):
+            cx, cy = (t.x0 + t.x1) / 2, (t.top + t.bottom) / 2
+            return any(v[0] + 1 <= cx <= v[2] - 1 and v[1] + 1 <= cy <= v[3] - 1 for v in stages[k])
+
+        inner = [n for n, t in nums.get(k, []) if within(t) and n <= 15]     # on a kernel slice drawn inside
+        vs = [n for n, t in nums.get(k, []) if not within(t)]
+        kernel = sorted(set(inner), key=lambda n: (-inner.count(n), n))
+        count = {n: vs.count(n) for n in set(vs)}
+        big = count
+        rep = [n for n, c in big.items() if c >= 2]
+        spatial = max(rep, key=lambda n: (big[n], n)) if rep else None
+        rest = {n: c for n, c in big.items() if n != spatial}
+        chans = None
+        if rest:
+            n = max(rest, key=lambda n: (rest[n], n))
+            chans = n * rest[n] if rest[n] == len(stages[k]) > 1 else n
+        return spatial, chans, (kernel[0] if kernel else None)
+
+    def said(k, rx):
+        return next((w for w in words.get(k, []) if re.search(rx, w.text, re.I)), None)
+
+    sized = sum(1 for k in range(len(stages)) if any(v is not None for v in parts(k)[:2]))
+    if sized < max(3, 0.6 * len(stages)):
+        info.update(status="no_diagram", layers=0,
+                    why=f"{len(stages)} volumes, {sized} with printed sizes: not a drawing of sized volumes")
+        return None, info
+    sp, ch, kern = parts(0)
+    stride_w = said(0, r"stride\s+(?:of\s+)?\d")
+    add("Input", {"shape": [sp, sp, ch]} if sp and ch else {}, "(the first volume)")
+    for k in range(1, len(stages)):
+        sp_k, ch_k, kern_k = parts(k)
+        flat = all(v[2] - v[0] < 0.25 * (v[3] - v[1]) for v in stages[k]) and sp_k is None
+        dense_w = said(k, r"\bdense\b|fully[ -]?connected|\bfc\b") or said(k - 1, r"\bdense\b")
+        if flat or dense_w:
+            add("Dense", {"units": ch_k} if ch_k else {}, (dense_w.text if dense_w else "a flat bar"))
+        else:
+            params: dict = {}
+            if ch_k:
+                params["filters"] = ch_k
+            if kern:
+                params["kernel_size"] = kern
+            if stride_w:
+                params["strides"] = int(re.search(r"(\d+)", stride_w.text).group(1))
+            add("Conv2D", params, f"volume {k}")
+            pool = said(k, r"max[ -]?pool|pooling")
+            if pool:
+                add("MaxPool2D", {}, pool.text)
+        kern = kern_k
+        stride_w = said(k, r"stride\s+(?:of\s+)?\d")
+    n = sum(1 for l in layers if l["layer_type"] != "Input")
+    if n < min_layers or not nums:
+        info.update(status="no_diagram", layers=n, why=f"{len(stages)} volumes, {n} layers, "
+                                                       f"{sum(len(v) for v in nums.values())} numbers")
+        return None, info
+    prev = None
+    for i, l in enumerate(layers):
+        l["layer_name"] = f"{re.sub(r'[^a-z0-9]', '', l['layer_type'].lower())}{i + 1}"
+        l["from_layers"] = [prev] if prev else []
+        prev = l["layer_name"]
+    doc = {"schema_version": 1, "name": "figure_volumes", "description": "",
+           "source": {"reader": "volumes", "issues": []},
+           "layers": [{"layer_type": l["layer_type"], "layer_name": l["layer_name"], "layer_params": l["layer_params"],
+                       "from_layers": l["from_layers"], "meta": l["meta"]} for l in layers]}
+    info.update(status="ok", layers=n, volumes=len(vols), stages=len(stages), confidence=0.4,
+                why=f"read from a drawing of volumes: {len(vols)} volumes in {len(stages)} stages along the flow, "
+                    f"{sum(len(v) for v in nums.values())} numbers -> {n} layers")
+    return doc, info
+
+
+__all__ = ["stage_graph", "volume_graph"]

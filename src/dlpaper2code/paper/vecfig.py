@@ -32,7 +32,7 @@ def vector_graph(page: PageLayout, box: list[float], *, min_layers: int = 3,
     """The figure's graph: as a graph of boxes, wires and junctions (:mod:`.vecgraph`) when its
     wires connect most of its labelled boxes, else as the chain of its boxes (below).  Further
     networks drawn beside the first (disconnected parts) are in ``info["alternatives"]``."""
-    from .stagefig import stage_graph
+    from .stagefig import stage_graph, volume_graph
     from .vecgraph import read_vector_graph
 
     docs, ginfo = read_vector_graph(page, box, caption=caption, min_layers=min_layers)
@@ -50,6 +50,13 @@ def vector_graph(page: PageLayout, box: list[float], *, min_layers: int = 3,
             sinfo["tried"] = True
             return sdoc, sinfo
         info["stage_reader"] = sinfo.get("why", "")
+        # no headings either: cuboids and bars with their sizes printed on them
+        vdoc, vinfo = volume_graph(page.graphics, list(page.segments) + list(page.turned), box,
+                                   min_layers=min_layers)
+        if vdoc is not None:
+            vinfo["tried"] = True
+            return vdoc, vinfo
+        info["volume_reader"] = vinfo.get("why", "")
     return doc, info
 
 
