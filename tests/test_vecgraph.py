@@ -455,3 +455,27 @@ def test_thousands_of_strokes_are_refused_as_a_plot(tmp_path):
     page = _pdf(tmp_path / "plot.pdf", draw)
     docs, info = read_vector_graph(page, [40, 100, 560, 500])
     assert docs == [] and "not a block diagram" in info["why"]
+
+
+def test_words_on_a_shaded_panel_are_free_text_at_arrow_ends(tmp_path):
+    """A shaded panel drawn behind the last layers (Fast R-CNN's heads) is a group; a word on it
+    outside its boxes ("softmax" at an arrow's end) is read as the node that arrow reaches."""
+    def draw(c):
+        c.setFillColorRGB(0.9, 0.9, 0.9)
+        c.rect(180, 560, 260, 120, stroke=0, fill=1)           # the panel, behind
+        c.setFillColorRGB(1, 1, 1)
+        c.setStrokeColorRGB(0, 0, 0)
+        _box(c, 60, 600, 70, 14, "RoI pooling")
+        _box(c, 200, 600, 40, 14, "FC")
+        _box(c, 270, 600, 40, 14, "FC")
+        c.setFillColorRGB(0, 0, 0)
+        c.setFont("Helvetica", 8)
+        c.drawString(360, 640, "softmax")
+        _arrow(c, 130, 607, 200, 607)
+        _arrow(c, 240, 607, 270, 607)
+        _arrow(c, 310, 607, 358, 642)
+    page = _pdf(tmp_path / "panel.pdf", draw)
+    docs, info = read_vector_graph(page, [40, 90, 460, 250])
+    assert info["groups"] == 1
+    assert [(l["layer_type"], l["layer_params"]) for l in docs[0]["layers"]] == [
+        ("MaxPool2D", {}), ("Dense", {}), ("Dense", {}), ("Activation", {"function": "softmax"})]

@@ -234,10 +234,16 @@ def read_vector_graph(page: PageLayout, box: list[float], *, caption: str = "",
         return [], info
 
     # ---- text: inside the smallest box holding it; a junction's own sign; a number beside a box
+    # groups: a box holding other boxes is a group (a block drawn around its layers, a shaded panel),
+    # not a layer; text in it outside its boxes is free text (an output's name, a title)
+    groups = [b for b in boxes if any(o is not b and _inside(o.box, b.box, 1.0) and _area(o.box) < _area(b.box)
+                                      for o in boxes)]
+
     def holder(seg):
         c = _center(seg.box)
         inside = [b for b in boxes if _dist_box(c, b.box) == 0 and _inside(seg.box, b.box, 2.5)]
-        return min(inside, key=lambda b: _area(b.box)) if inside else None
+        best = min(inside, key=lambda b: _area(b.box)) if inside else None
+        return None if best in groups else best
 
     free: list[Segment] = []
     held: dict[int, list[Segment]] = {}
@@ -256,9 +262,6 @@ def read_vector_graph(page: PageLayout, box: list[float], *, caption: str = "",
         vertical = segs and all(s.bottom - s.top > 1.5 * (s.x1 - s.x0) for s in segs)
         segs.sort(key=lambda s: (s.x0, s.top) if vertical else (round(s.top / 2), s.x0))
         b.label = " ".join(s.text for s in segs).strip()
-    # groups: a box holding other boxes is a group, not a layer
-    groups = [b for b in boxes if any(o is not b and _inside(o.box, b.box, 1.0) and _area(o.box) < _area(b.box)
-                                      for o in boxes)]
     layer_boxes = [b for b in boxes if b not in groups and b.label]
     for j in junctions:
         j.op = j.op or "Add"
