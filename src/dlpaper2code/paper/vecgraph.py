@@ -8,8 +8,9 @@ paths and characters (:class:`.page.Graphic` with its points, fill and dash; upr
 quarter-turned text) are the input.
 
 * **Boxes**: rectangles and closed paths (rounded or not, filled or not) holding text; a box
-  drawn twice (fill, then stroke) is one box.  A box that holds other boxes is a *group* (a block
-  drawn around its layers), not a layer.
+  drawn twice (fill, then stroke, or offset as a shadow) is one box.  A box that holds other
+  boxes is a *group* (a block drawn around its layers, a shaded panel), not a layer; text on it
+  outside its boxes is free text (a name at an arrow's end).
 * **Junctions**: small round shapes (a circle with "+" or "x", drawn or typed) are merges: Add,
   Multiply or Concat.
 * **Labels**: the text inside a box (upright or written upwards), plus a number printed just
@@ -25,7 +26,15 @@ quarter-turned text) are the input.
   a tail there reads that wire's value (a branch), a head there adds into it (a shortcut drawn as
   an arc onto the main line becomes an Add).
 * **Repeats**: "x4", "×N", "N×" printed beside a box or a group: a box repeats (``repeat``); a
-  group with a number is unrolled.
+  group with a number is unrolled; a group marked "N×" keeps ``meta.repeat_group`` /
+  ``repeat_symbol`` for the text's N (:func:`.fuse.fill_from_text`).
+* **Colour legends**: a short coloured arrow or swatch printed left of a label that names a
+  layer.  Arrows of a legend colour are that operation between the unlabelled bars they join
+  (feature maps; touching bars are one tensor; the number over a bar is the width of the
+  convolution making it; a copied skip joins by Concat).  Bars of a legend colour are the layers
+  themselves (runs of bars side by side are chains; a run drawn again counts once).
+* **Not diagrams**: many small round marks beside few boxes (a plot's markers), or more than
+  ``MAX_PARTS`` strokes and shapes, are refused with the reason.
 * **Several networks side by side** (disconnected parts): each is a graph; the one whose words
   the caption names (or the largest) comes first.
 
