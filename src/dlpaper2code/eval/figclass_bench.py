@@ -215,9 +215,8 @@ def route_filter_recall(rows: list[dict], reports_dir, threshold: float = 0.2) -
     is a vector drawing, or its caption names a model part (``figclass.classify.CAPTION_CUE``).
     Source and caption come from a ``bench-real`` output folder (``<reports_dir>/papers/<paper>/
     report.json``).  Recall of architecture figures and the share of all figures read."""
-    import re as _re
-
     from ..figclass.classify import CAPTION_CUE
+    from .regions import caption_number
 
     info: dict = {}
     for row in rows:
@@ -226,24 +225,25 @@ def route_filter_recall(rows: list[dict], reports_dir, threshold: float = 0.2) -
             figs = json.loads(rp.read_text(encoding="utf-8")).get("figures", []) if rp.is_file() else []
             info[row["paper"]] = {}
             for f in figs:
-                m = _re.match(r"\s*(?:fig(?:ure)?\.?)\s*(\d+)", f.get("caption") or "", _re.I)
-                if m:
-                    info[row["paper"]].setdefault(m.group(1), f)
-    read, missed, found = [], [], 0
+                num = caption_number(f.get("caption"))
+                if num:
+                    info[row["paper"]].setdefault(num, f)
+    read, missed, arch, kept = [], [], 0, 0
     for row in rows:
         f = info.get(row["paper"], {}).get(str(row["number"]))
         if f is None:
             continue
-        found += 1
-        why = ("classifier" if row["p_architecture"] >= threshold else "vector" if f.get("source") == "vector"
-               else "caption" if CAPTION_CUE.search(f.get("caption") or "") else None)
-        read.append(why is not None)
-        if row["architecture"] and why is None:
-            missed.append(f"{row['paper']} figure {row['number']} ({f.get('source')}): {(f.get('caption') or '')[:80]}")
-    arch = [r for r in rows if r["architecture"] and str(r["number"]) in info.get(r["paper"], {})]
-    kept = sum(1 for r in arch if not any(m.startswith(f"{r['paper']} figure {r['number']} ") for m in missed))
-    return {"figures_matched": found, "architecture_figures": len(arch),
-            "recall": kept / max(1, len(arch)), "share_read": sum(read) / max(1, len(read)), "missed": missed}
+        ok = row["p_architecture"] >= threshold or f.get("source") == "vector" or \
+            bool(CAPTION_CUE.search(f.get("caption") or ""))
+        read.append(ok)
+        if row["architecture"]:
+            arch += 1
+            kept += ok
+            if not ok:
+                missed.append(f"{row['paper']} figure {row['number']} ({f.get('source')}): "
+                              f"{(f.get('caption') or '')[:80]}")
+    return {"figures_matched": len(read), "architecture_figures": arch,
+            "recall": kept / max(1, arch), "share_read": sum(read) / max(1, len(read)), "missed": missed}
 
 
 def main(argv=None) -> int:

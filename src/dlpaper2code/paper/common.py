@@ -30,6 +30,12 @@ def iou(a, b) -> float:
     return inter / ua if ua > 0 else 0.0
 
 
+def inside(inner, outer, tol=1.0) -> bool:
+    """Box `inner` lies within box `outer`, `tol` points of slack on every side."""
+    return inner[0] >= outer[0] - tol and inner[1] >= outer[1] - tol and inner[2] <= outer[2] + tol \
+        and inner[3] <= outer[3] + tol
+
+
 def union(boxes):
     return [min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)]
 

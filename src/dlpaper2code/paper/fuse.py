@@ -169,9 +169,6 @@ def fuse_graphs(table: dict, figure: dict, *, figure_id: str = "figure") -> tupl
     return out, prov
 
 
-__all__ = ["fuse_graphs", "similarity", "coverage", "branches", "fill_from_text"]
-
-
 def fill_from_text(doc: dict, values: dict) -> list[dict]:
     """Values the body text states (``{"N": {"value", "page", "text"}, "d_model", "heads", "d_ff",
     "dropout"}``) put into a figure's graph where the drawing leaves them out; ``doc`` is changed
@@ -259,3 +256,5 @@ def _unroll_group(doc: dict, group: str, times: int) -> bool:
         layers[i]["meta"]["repeat_index"] = 1
     return True
 
+
+__all__ = ["fuse_graphs", "similarity", "coverage", "branches", "fill_from_text"]

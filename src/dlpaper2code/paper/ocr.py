@@ -182,9 +182,6 @@ def ocr_page(paper: Paper, number: int, page_w: float, page_h: float, dpi: int =
     return pl
 
 
-__all__ = ["figure_words", "ocr_page", "tesseract_available"]
-
-
 FIGURE_PSM = 11         # sparse text: a figure's labels are scattered words, not paragraphs
 
 
@@ -218,3 +215,5 @@ def figure_words(png, *, upscale: float = 2.0, min_conf: float = 30.0) -> list:
         chars.append(Char(text, x, bottom - size, x + w, bottom, size))
     return build_segments(chars)
 
+
+__all__ = ["figure_words", "ocr_page", "tesseract_available"]

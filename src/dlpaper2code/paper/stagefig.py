@@ -38,6 +38,7 @@ from __future__ import annotations
 import re
 
 from ..core.dsu import DisjointSet
+from .common import inside
 from .page import Graphic, Segment
 
 STAGE_PREFIX = re.compile(r"^\s*(?:layer\s*)?([CSF])\s*(\d+)\s*[:.]?\s*(?=\S)", re.I)
@@ -58,6 +59,24 @@ WORDS = [  # (pattern, type, is a stage marker by itself)
     (re.compile(r"\bdense\b|\bfull(?:y)?[ -]?connection\b|\bgaussian connections?\b", re.I), "Dense", False),
 ]
 POOLS = ("MaxPool2D", "AvgPool2D")
+
+
+def _size(m: re.Match):
+    """A printed size "8X4" / "3x3" (a SIZE match) as a kernel or pool size: one number or a pair."""
+    return int(m.group(1)) if m.group(1) == m.group(2) else [int(m.group(1)), int(m.group(2))]
+
+
+def _chain_doc(layers: list[dict], name: str, reader: str) -> dict:
+    """Layers read in order (``layer_type``, ``layer_params``, ``meta``) as a graph doc, each fed by
+    the one before, named by type and position."""
+    prev, out = None, []
+    for i, l in enumerate(layers):
+        nm = f"{re.sub(r'[^a-z0-9]', '', l['layer_type'].lower())}{i + 1}"
+        out.append({"layer_type": l["layer_type"], "layer_name": nm, "layer_params": l["layer_params"],
+                    "from_layers": [prev] if prev else [], "meta": l["meta"]})
+        prev = nm
+    return {"schema_version": 1, "name": name, "description": "", "source": {"reader": reader, "issues": []},
+            "layers": out}
 
 
 class _Block:
@@ -106,34 +125,30 @@ def stage_graph(segments: list[Segment], box: list[float], *, min_layers: int = 
     """A figure's stages read from its words (see the module docstring): (graph doc or None, what
     happened)."""
     info: dict = {"reader": "stages"}
-    segs = [s for s in segments if s.x0 >= box[0] - 2 and s.x1 <= box[2] + 2 and s.top >= box[1] - 2
-            and s.bottom <= box[3] + 2 and s.text.strip()]
+    segs = [s for s in segments if inside(s.box, box, 2) and s.text.strip()]
     if segs:      # a "word" much taller than the others is OCR reading a drawing's strokes
         hs = sorted(s.bottom - s.top for s in segs)
         med = hs[len(hs) // 2]
         segs = [s for s in segs if s.bottom - s.top <= 2.5 * med]
     blocks = _blocks(segs)
-    heads, ops, nums = [], [], []
+    heads, ops, nums, led = [], [], [], []
     for b in blocks:
         typ, marker = _kind(b.text)
         if typ and marker:
             heads.append((b, typ))
-        elif typ:
-            ops.append((b, typ))
-        elif NUMBER.match(b.text) and re.fullmatch(r"[\d\s]+", b.text):
+            continue
+        if NUMBER.match(b.text) and re.fullmatch(r"[\d\s]+", b.text):
             nums.append(b)
-        elif NUMBER.match(b.text):
-            ops.append((b, None))
-    # a number printed in front of a label ("64 Max pooling"): a number of its own
-    for b, typ in list(ops):
-        if typ is None:
-            ops.remove((b, typ))
+            continue
+        if typ:
+            ops.append((b, typ))
+        # a number printed in front of a label ("64 Max pooling"): a number of its own
         m = re.match(r"^\s*(\d+)\s+(?=[A-Za-z])", b.text)
         if m:
             nb = _Block(b.segs)
             nb.text = m.group(1)
-            nb.box = list(b.box)
-            nums.append(nb)
+            led.append(nb)
+    nums += led
     # a plot's legend or a results chart ("fc6 ... mAP 66.9% @ 320ms", the same names twice) is no
     # drawing of stages
     heads = [(b, t) for b, t in heads if not re.search(r"%|\bms\b|\bmap\b|\[\d+\]|\bfps\b|\bacc", b.text, re.I)]
@@ -193,7 +208,7 @@ def stage_graph(segments: list[Segment], box: list[float], *, min_layers: int = 
             if otyp == "Conv2D" and typ == "Conv2D":
                 s = SIZE.search(ob.text)
                 if s:
-                    params["kernel_size"] = int(s.group(1)) if s.group(1) == s.group(2) else [int(s.group(1)), int(s.group(2))]
+                    params["kernel_size"] = _size(s)
                     if s.group(3) and width is None:
                         width = int(s.group(3))
         if width is not None:
@@ -207,23 +222,12 @@ def stage_graph(segments: list[Segment], box: list[float], *, min_layers: int = 
             # under the gap before "S2: f. maps")
             if otyp in POOLS and typ not in POOLS and nxt not in POOLS:
                 s = SIZE.search(ob.text)
-                pp = {}
-                if s:
-                    pp["pool_size"] = int(s.group(1)) if s.group(1) == s.group(2) else [int(s.group(1)), int(s.group(2))]
-                add(otyp, pp, ob.text)
+                add(otyp, {"pool_size": _size(s)} if s else {}, ob.text)
     n = sum(1 for l in layers if l["layer_type"] != "Input")
     if n < min_layers:
         info.update(status="no_diagram", layers=n, why=f"{len(heads)} stage headings give {n} layers")
         return None, info
-    prev = None
-    for i, l in enumerate(layers):
-        l["layer_name"] = f"{re.sub(r'[^a-z0-9]', '', l['layer_type'].lower())}{i + 1}"
-        l["from_layers"] = [prev] if prev else []
-        prev = l["layer_name"]
-    doc = {"schema_version": 1, "name": "figure_stages", "description": "",
-           "source": {"reader": "stages", "issues": []},
-           "layers": [{"layer_type": l["layer_type"], "layer_name": l["layer_name"], "layer_params": l["layer_params"],
-                       "from_layers": l["from_layers"], "meta": l["meta"]} for l in layers]}
+    doc = _chain_doc(layers, "figure_stages", "stages")
     info.update(status="ok", layers=n, stages=len(heads), confidence=0.5,
                 labels=[b.text for b, _ in heads],
                 why=f"read from the words of a 3D or stacked drawing: {len(heads)} stage headings along the "
@@ -241,12 +245,9 @@ def volume_graph(graphics: list[Graphic], segments: list[Segment], box: list[flo
     (see the module docstring): (graph doc or None, what happened)."""
     info: dict = {"reader": "volumes"}
 
-    def inside(b):
-        return b[0] >= box[0] - 2 and b[2] <= box[2] + 2 and b[1] >= box[1] - 2 and b[3] <= box[3] + 2
-
-    shapes = [g for g in graphics if g.kind in ("rect", "curve", "line") and not g.dashed and inside(g.box)
+    shapes = [g for g in graphics if g.kind in ("rect", "curve", "line") and not g.dashed and inside(g.box, box, 2)
               and max(g.x1 - g.x0, g.bottom - g.top) >= 3]
-    segs = [t for t in segments if inside(t.box) and t.text.strip()]
+    segs = [t for t in segments if inside(t.box, box, 2) and t.text.strip()]
     if not 3 <= len(shapes) <= 1500:
         info.update(status="no_diagram", layers=0, why=f"{len(shapes)} strokes: not a drawing of volumes")
         return None, info
@@ -326,16 +327,17 @@ def volume_graph(graphics: list[Graphic], segments: list[Segment], box: list[flo
     def said(k, rx):
         return next((w for w in words.get(k, []) if re.search(rx, w.text, re.I)), None)
 
-    sized = sum(1 for k in range(len(stages)) if any(v is not None for v in parts(k)[:2]))
+    sizes = [parts(k) for k in range(len(stages))]
+    sized = sum(1 for p in sizes if any(v is not None for v in p[:2]))
     if sized < max(3, 0.6 * len(stages)):
         info.update(status="no_diagram", layers=0,
                     why=f"{len(stages)} volumes, {sized} with printed sizes: not a drawing of sized volumes")
         return None, info
-    sp, ch, kern = parts(0)
+    sp, ch, kern = sizes[0]
     stride_w = said(0, r"stride\s+(?:of\s+)?\d")
     add("Input", {"shape": [sp, sp, ch]} if sp and ch else {}, "(the first volume)")
     for k in range(1, len(stages)):
-        sp_k, ch_k, kern_k = parts(k)
+        sp_k, ch_k, kern_k = sizes[k]
         flat = all(v[2] - v[0] < 0.25 * (v[3] - v[1]) for v in stages[k]) and sp_k is None
         dense_w = said(k, r"\bdense\b|fully[ -]?connected|\bfc\b") or said(k - 1, r"\bdense\b")
         if flat or dense_w:
@@ -359,15 +361,7 @@ def volume_graph(graphics: list[Graphic], segments: list[Segment], box: list[flo
         info.update(status="no_diagram", layers=n, why=f"{len(stages)} volumes, {n} layers, "
                                                        f"{sum(len(v) for v in nums.values())} numbers")
         return None, info
-    prev = None
-    for i, l in enumerate(layers):
-        l["layer_name"] = f"{re.sub(r'[^a-z0-9]', '', l['layer_type'].lower())}{i + 1}"
-        l["from_layers"] = [prev] if prev else []
-        prev = l["layer_name"]
-    doc = {"schema_version": 1, "name": "figure_volumes", "description": "",
-           "source": {"reader": "volumes", "issues": []},
-           "layers": [{"layer_type": l["layer_type"], "layer_name": l["layer_name"], "layer_params": l["layer_params"],
-                       "from_layers": l["from_layers"], "meta": l["meta"]} for l in layers]}
+    doc = _chain_doc(layers, "figure_volumes", "volumes")
     info.update(status="ok", layers=n, volumes=len(vols), stages=len(stages), confidence=0.4,
                 why=f"read from a drawing of volumes: {len(vols)} volumes in {len(stages)} stages along the flow, "
                     f"{sum(len(v) for v in nums.values())} numbers -> {n} layers")

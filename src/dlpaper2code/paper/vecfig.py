@@ -18,13 +18,8 @@ order is tried as one description, at a low confidence.
 """
 from __future__ import annotations
 
-from .common import union
+from .common import inside as _inside, union
 from .page import PageLayout
-
-
-def _inside(inner, outer, tol=1.0) -> bool:
-    return inner[0] >= outer[0] - tol and inner[1] >= outer[1] - tol and inner[2] <= outer[2] + tol \
-        and inner[3] <= outer[3] + tol
 
 
 def vector_graph(page: PageLayout, box: list[float], *, min_layers: int = 3,

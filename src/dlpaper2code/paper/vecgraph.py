@@ -48,6 +48,7 @@ import math
 import re
 
 from ..core.dsu import DisjointSet
+from .common import inside as _inside, iou
 from .page import Graphic, PageLayout, Segment
 
 TOUCH = 3.5          # pt: a wire's end this close to a box touches it
@@ -55,6 +56,7 @@ JOIN = 1.6           # pt: two ends this close are one point
 HEAD_MAX = 10.0      # pt: an arrowhead is at most this big
 MAX_PARTS = 2000     # more strokes and shapes than this: a plot or a picture, not read as a diagram
 REPEAT = re.compile(r"^(?:[x×]\s*(\d+|N)|(\d+|N)\s*[x×])$", re.I)
+DIGITS = re.compile(r"^\d+$")
 NUMBER = re.compile(r"^(?:\d+|[\dA-Za-z]+\s*[+x×*]\s*[\dA-Za-z]+)$")
 JUNCTION_TEXT = {"+": "Add", "⊕": "Add", "×": "Multiply", "x": "Multiply", "⊗": "Multiply", "c": "Concat",
                  "©": "Concat", "Ⓒ": "Concat"}
@@ -65,11 +67,6 @@ def _repeat_mark(text: str) -> str | None:
     t = text.strip()
     m = REPEAT.match(t.replace(" ", ""))
     return (m.group(1) or m.group(2)) if m else None
-
-
-def _inside(inner, outer, tol=1.0) -> bool:
-    return inner[0] >= outer[0] - tol and inner[1] >= outer[1] - tol and inner[2] <= outer[2] + tol \
-        and inner[3] <= outer[3] + tol
 
 
 def _dist_box(p, b) -> float:
@@ -87,18 +84,17 @@ def _dist_seg(p, a, b) -> float:
     return math.hypot(p[0] - ax - t * dx, p[1] - ay - t * dy)
 
 
-def _iou(a, b) -> float:
-    i = _area([max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])])
-    u = _area(a) + _area(b) - i
-    return i / u if u > 0 else 0.0
-
-
 def _area(b) -> float:
     return max(0.0, b[2] - b[0]) * max(0.0, b[3] - b[1])
 
 
 def _center(b):
     return ((b[0] + b[2]) / 2, (b[1] + b[3]) / 2)
+
+
+def _before(pts, k):
+    """The point before a path's end `k` (0: its first point, -1: its last), seen from that end."""
+    return pts[1] if k == 0 else pts[-2]
 
 
 def _distinct(pts, tol=0.6):
@@ -156,6 +152,9 @@ class _Node:
         self.outs: list[_Node] = []
         self.layers: list[dict] = []
         self.custom = False
+        self.symbol: str | None = None      # an "N×" beside it: the text says how many
+        self.group_tag: tuple | None = None     # (its repeat group, that symbol), for paper.fuse.fill_from_text
+        self.at = 0.0                       # a tap's Add: where along the flow the first head lands
 
     @property
     def text(self):
@@ -179,10 +178,10 @@ class _Wire:
     def __init__(self):
         self.colors: list[tuple] = []
         self.polys: list[list[tuple]] = []
-        self.dashed = False
-        self.ends: list[dict] = []        # {"pt", "prev", "head": bool}
+        self.ends: list[dict] = []        # {"pt", "prev", "head": bool, "node" or "tap"}
+        self.src_ends: list[dict] | None = None     # None: not a connection (fewer than two ends attached)
+        self.dst_ends: list[dict] = []
         self.sources: list[_Node] = []
-        self.sinks: list[_Node] = []
 
 
 def read_vector_graph(page: PageLayout, box: list[float], *, caption: str = "",
@@ -220,7 +219,7 @@ def read_vector_graph(page: PageLayout, box: list[float], *, caption: str = "",
                 seen.add(key)
             elif g.fill and max(w, h) <= HEAD_MAX and 3 <= len(_distinct(g.pts)) <= 5:
                 heads.append(g)
-            elif w >= 6 and h >= 6 and not any(_iou(g.box, b.box) >= 0.85 for b in boxes):
+            elif w >= 6 and h >= 6 and not any(iou(g.box, b.box) >= 0.85 for b in boxes):
                 # (a box drawn twice, a little offset, as a shadow or an outline, is one box)
                 seen.add(key)
                 boxes.append(_Node("box", g.box))
@@ -233,8 +232,7 @@ def read_vector_graph(page: PageLayout, box: list[float], *, caption: str = "",
             key = ("c",) + tuple(round(v) for xy in pts for v in xy)
             if max(w, h) >= 2.0 and key not in seen:
                 seen.add(key)
-                connectors.append(Graphic(g.kind, g.x0, g.top, g.x1, g.bottom, pts=tuple(pts), dashed=g.dashed,
-                                          color=g.color))
+                connectors.append(Graphic(g.kind, g.x0, g.top, g.x1, g.bottom, pts=tuple(pts), color=g.color))
 
     if len(connectors) + len(heads) + len(boxes) > MAX_PARTS:
         # (the end-joining below compares every pair of ends: a plot's thousands of marks are no diagram)
@@ -272,25 +270,18 @@ def read_vector_graph(page: PageLayout, box: list[float], *, caption: str = "",
         segs.sort(key=lambda s: (s.x0, s.top) if vertical else (round(s.top / 2), s.x0))
         b.label = " ".join(s.text for s in segs).strip()
     layer_boxes = [b for b in boxes if b not in groups and b.label]
+    if len(junctions) > 2 * len(layer_boxes) + 4:
+        info.update(boxes=len(layer_boxes), junctions=len(junctions), status="no_diagram", layers=0,
+                    why=f"{len(junctions)} small round marks beside {len(layer_boxes)} labelled boxes: a plot's "
+                        f"markers, not a diagram's junctions")
+        return [], info
     for j in junctions:
         j.op = j.op or "Add"
     # repeat marks and numbers beside boxes
-    repeats = []
-    for s in list(free):
-        t = s.text.strip()
-        m = _repeat_mark(t)
-        if m:
-            repeats.append((s, m))
-            free.remove(s)
-            continue
-        if NUMBER.match(t) and layer_boxes:
-            c = _center(s.box)
-            near = [b for b in layer_boxes if b.box[0] - 2 <= c[0] <= b.box[2] + 2
-                    and (0 <= b.box[1] - s.bottom <= 9 or 0 <= s.top - b.box[3] <= 9)]
-            if near:
-                b = min(near, key=lambda b: _dist_box(c, b.box))
-                b.extra.append(t)
-                free.remove(s)
+    repeats = [(s, _repeat_mark(s.text)) for s in free if _repeat_mark(s.text)]
+    for s, _ in repeats:
+        free.remove(s)
+    _numbers_onto(free, layer_boxes, NUMBER, below=True)
 
     # ---- wires: connectors joined end to end
     dsu = DisjointSet(len(connectors))
@@ -311,7 +302,7 @@ def read_vector_graph(page: PageLayout, box: list[float], *, caption: str = "",
             if d > 2.5 or e in head_at:
                 continue
             i, k = e
-            prev = connectors[i].pts[1] if k == 0 else connectors[i].pts[-2]
+            prev = _before(connectors[i].pts, k)
             # the head sits on the line's last stretch: behind its end, towards the point before it
             vx, vy = prev[0] - pt[e][0], prev[1] - pt[e][1]
             L = math.hypot(vx, vy) or 1.0
@@ -321,9 +312,7 @@ def read_vector_graph(page: PageLayout, box: list[float], *, caption: str = "",
                 best, bd = e, key
         if best is None:
             continue
-        i, k = best
-        pts = connectors[i].pts
-        prev = pts[1] if k == 0 else pts[-2]
+        prev = _before(connectors[best[0]].pts, best[1])
         dx, dy = pt[best][0] - prev[0], pt[best][1] - prev[1]
         head_at[best] = max(_distinct(hd.pts), key=lambda p: p[0] * dx + p[1] * dy)
         n_heads += 1
@@ -345,26 +334,24 @@ def read_vector_graph(page: PageLayout, box: list[float], *, caption: str = "",
     for i, c in enumerate(connectors):
         w = wires.setdefault(find(i), _Wire())
         w.polys.append(list(c.pts))
-        w.dashed = w.dashed or c.dashed
     for e in ends:
         if e in shared:
             continue
         i, k = e
-        pts = connectors[i].pts
-        prev = pts[1] if k == 0 else pts[-2]
-        wires[find(i)].ends.append({"pt": head_at.get(e, pts[k]), "prev": prev, "head": e in head_at})
+        wires[find(i)].ends.append({"pt": head_at.get(e, pt[e]), "prev": _before(connectors[i].pts, k),
+                                    "head": e in head_at})
     wires = {k: w for k, w in wires.items() if w.ends}
     for i, c in enumerate(connectors):
         w = wires.get(find(i))
         if w is not None and c.color is not None:
             w.colors.append(c.color)
 
-    # ---- a legend: a short coloured arrow (or bar) beside a label that names a layer ("conv 3x3, ReLU");
+    # ---- a legend: a short coloured arrow beside a label that names a layer ("conv 3x3, ReLU");
     # the drawing's arrows of that colour are that operation, its unlabelled bars the feature maps
-    legend = _legend(free, wires, boxes)
+    legend = _legend(free, wires)
     bars: list[_Node] = []
     if legend:
-        bars = [b for b in boxes if b not in groups and not b.label and not getattr(b, "legend", False)]
+        bars = [b for b in boxes if b not in groups and not b.label]
         for b in bars:
             b.kind = "bar"
         # bars drawn touching side by side (a copied map and an up-sampled one) are one tensor
@@ -384,14 +371,7 @@ def read_vector_graph(page: PageLayout, box: list[float], *, caption: str = "",
                         break
                 if merged:
                     break
-        for s_ in list(free):        # channel counts printed over the bars
-            t = s_.text.strip()
-            if re.fullmatch(r"\d+", t):
-                c = _center(s_.box)
-                near = [b for b in bars if b.box[0] - 2 <= c[0] <= b.box[2] + 2 and 0 <= b.box[1] - s_.bottom <= 9]
-                if near:
-                    min(near, key=lambda b: _dist_box(c, b.box)).extra.append(t)
-                    free.remove(s_)
+        _numbers_onto(free, bars, DIGITS, below=False)       # channel counts printed over the bars
 
     # ---- the flow: the drawn arrows' mean direction, else the figure's longer axis
     fx = fy = 0.0
@@ -464,13 +444,13 @@ def read_vector_graph(page: PageLayout, box: list[float], *, caption: str = "",
             att.sort(key=lambda e: along(e["pt"]))
             srcs, dsts = att[:1], att[1:]
         w.src_ends, w.dst_ends = srcs, dsts
-    live = [w for w in wires.values() if hasattr(w, "src_ends")]
+    live = [w for w in wires.values() if w.src_ends is not None]
     # a head landing on a wire adds into it: one Add per wire, where the first head lands
     tap_adds: dict[int, _Node] = {}
     for w in live:
         for e in w.dst_ends:
             x = e.get("tap")
-            if x is not None and hasattr(x, "src_ends") and id(x) not in tap_adds:
+            if x is not None and x.src_ends is not None and id(x) not in tap_adds:
                 add = _Node("junction", [e["pt"][0], e["pt"][1], e["pt"][0], e["pt"][1]], op="Add")
                 add.at = along(e["pt"])
                 tap_adds[id(x)] = add
@@ -483,7 +463,7 @@ def read_vector_graph(page: PageLayout, box: list[float], *, caption: str = "",
         if e.get("node") is not None:
             return [e["node"]]
         x = e["tap"]
-        if not hasattr(x, "src_ends"):
+        if x.src_ends is None:
             return []
         add = tap_adds.get(id(x))
         if add is not None and along(e["pt"]) >= add.at - JOIN:
@@ -539,7 +519,7 @@ def read_vector_graph(page: PageLayout, box: list[float], *, caption: str = "",
             b.symbol = val          # "N×": how many the text says (paper.fuse.fill_from_text)
         n_rep += 1
     for gi, g in enumerate(groups + layer_boxes):
-        if getattr(g, "symbol", None):
+        if g.symbol:
             for n in nodes:
                 if n is g or (g in groups and n.kind != "text" and _inside(n.box, g.box, 1.0)):
                     n.group_tag = (f"repeat{gi + 1}", g.symbol)
@@ -578,7 +558,7 @@ def read_vector_graph(page: PageLayout, box: list[float], *, caption: str = "",
             # a copied (cropped) skip joins by concatenation, other joins by a sum
             copy_in = any(a.layers and a.layers[-1]["layer_type"] == "Cropping2D" for a in n.ins)
             add = _Node("junction", n.box, op="Concat" if copy_in else "Add")
-            add.group_tag = getattr(n, "group_tag", None)
+            add.group_tag = n.group_tag
             _layers_of(add)
             for a in list(n.ins):
                 _unlink(a, n)
@@ -588,11 +568,6 @@ def read_vector_graph(page: PageLayout, box: list[float], *, caption: str = "",
     # groups with a number repeat: unroll a single-entry, single-exit chain of their layers
     unrolled = sum(1 for g in groups if g.repeat > 1 and _unroll(g, nodes))
 
-    if len(junctions) > 2 * len(layer_boxes) + 4:
-        info.update(boxes=len(layer_boxes), junctions=len(junctions), status="no_diagram", layers=0,
-                    why=f"{len(junctions)} small round marks beside {len(layer_boxes)} labelled boxes: a plot's "
-                        f"markers, not a diagram's junctions")
-        return [], info
     comps = _components(nodes)
     comps = [c for c in comps if sum(len(n.layers) * n.repeat for n in c if n.layers[0]["layer_type"] != "Input")
              >= min_layers]
@@ -696,7 +671,7 @@ def _colour_bars(graphics: list[Graphic], texts: list[Segment], min_layers: int)
         w, h = g.x1 - g.x0, g.bottom - g.top
         if g in sw or h < 8 or w > 0.5 * h or not any(_same_color(g.color, c) for c in colours):
             continue
-        if any(_iou(g.box, b.box) >= 0.5 for b in bars):
+        if any(iou(g.box, b.box) >= 0.5 for b in bars):
             continue
         bars.append(g)
     bars.sort(key=lambda b: b.x0)
@@ -752,10 +727,26 @@ def _same_color(a, b, tol=0.06) -> bool:
     return a is not None and b is not None and all(abs(x - y) <= tol for x, y in zip(a, b))
 
 
-def _legend(free: list[Segment], wires: dict, boxes: list[_Node]) -> list[tuple]:
+def _numbers_onto(free: list[Segment], targets: list[_Node], rx: re.Pattern, *, below: bool) -> None:
+    """A number (`rx`) printed just over a box (or, with `below`, just under it) joins the nearest
+    such box's label (``extra``) and leaves the free text."""
+    for s in list(free):
+        t = s.text.strip()
+        if not rx.match(t):
+            continue
+        c = _center(s.box)
+        near = [b for b in targets if b.box[0] - 2 <= c[0] <= b.box[2] + 2
+                and (0 <= b.box[1] - s.bottom <= 9 or (below and 0 <= s.top - b.box[3] <= 9))]
+        if near:
+            min(near, key=lambda b: _dist_box(c, b.box)).extra.append(t)
+            free.remove(s)
+
+
+def _legend(free: list[Segment], wires: dict) -> list[tuple]:
     """The figure's legend: [(colour, label)] for each short coloured arrow (taken out of `wires`)
-    or small coloured box printed just left of a label that names a layer; only a legend of two or
-    more colours counts ([] else, and nothing is taken)."""
+    printed just left of a label that names a layer; only a legend of two or more colours counts
+    ([] else, and nothing is taken).  (A legend of coloured swatches naming bars is
+    :func:`_colour_bars`'.)"""
     found, taken_w, taken_t = [], [], []
     for s in free:
         if not label_layers(s.text)[0]:
@@ -926,7 +917,7 @@ def _doc(comp: list[_Node], k: int, flow=(0.0, 1.0)) -> dict:
                 entry = {"layer_type": t, "layer_name": name, "layer_params": dict(l.get("layer_params", {})),
                          "from_layers": list(prev), "meta": dict(l.get("meta", {}))}
                 entry["meta"]["figure_box"] = [round(v, 1) for v in n.box]
-                if getattr(n, "group_tag", None):
+                if n.group_tag:
                     entry["meta"]["repeat_group"], entry["meta"]["repeat_symbol"] = n.group_tag
                 layers.append(entry)
                 prev = [name]
