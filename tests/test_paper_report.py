@@ -64,6 +64,40 @@ def test_fusion_of_a_chain_figure_keeps_the_table_and_marks_what_it_confirms():
     assert similarity(t, f) < 0.8 <= coverage(t, f)
 
 
+def test_fusion_flags_what_the_figure_prints_otherwise_and_keeps_the_tables_value():
+    """A figure printing "conv 3x3, 32" where the table says conv3-16: the table's 16 is kept and the
+    row says so; the kernel written [3, 3] in one and 3 in the other is not a disagreement."""
+    t, f = _table_doc(), _figure_doc(branching=True)
+    f["layers"][1]["layer_params"] = {"filters": 32, "kernel_size": [3, 3], "padding": "same"}
+    fused, prov = fuse_graphs(t, f)
+    by = {n["layer_name"]: n for n in fused["layers"]}
+    assert by["c1"]["layer_params"]["filters"] == 16
+    row = next(r for r in prov["layers"] if r["layer"] == "c1")
+    assert row["disagree"] == [{"param": "filters", "kept": 16, "figure": 32}]
+    assert by["c1"]["meta"]["disagree"] == row["disagree"]
+    assert prov["disagreements"] >= 1
+    assert "disagree" not in next(r for r in prov["layers"] if r["layer"] == "p1")   # the same pool: no flag
+
+
+def test_fusion_lists_layers_whose_types_disagree_at_the_same_place():
+    t = _table_doc()
+    f = _figure_doc(branching=False)
+    f["layers"][3]["layer_type"] = "AvgPool2D"                         # the table's max pool drawn as an avg pool
+    fused, prov = fuse_graphs(t, f, figure_id="fig_p2_1")
+    assert prov["type_disagreements"] == [{"layer": "p1", "layer_type": "MaxPool2D",
+                                           "figure_node": "p", "figure_type": "AvgPool2D"}]
+    assert fuse_graphs(t, _figure_doc(branching=False))[1]["type_disagreements"] == []
+
+
+def test_fusion_with_the_text_labels_the_text_as_the_source():
+    t, f = _table_doc(), _figure_doc(branching=True)
+    fused, prov = fuse_graphs(t, f, kind="text")
+    src = {r["layer"]: (r["type_from"], r["params_from"], r["edges_from"]) for r in prov["layers"]}
+    assert src["c1"] == ("text+figure", "text", "figure") and prov["kind"] == "text"
+    assert "text parameters" in prov["mode"]
+    assert not any("table" in v for r in src.values() for v in r)
+
+
 # --------------------------------------------------------------------------- through the pipeline
 @pytest.fixture(scope="module")
 def paper2(tmp_path_factory):

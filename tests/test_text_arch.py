@@ -87,7 +87,8 @@ def test_a_paper_whose_model_is_only_in_its_text(tmp_path):
     report = process_paper(pdf, out, PaperOptions(read_figures=False, targets=("pytorch",), render_graphs=False,
                                                   page_images=False))
     assert report["status"] == "ok", report
-    assert report["steps"]["text"] == {"read": True, "graphs": 1, "values": [], "figure_graphs_filled": 0}
+    assert report["steps"]["text"] == {"read": True, "graphs": 1, "values": [], "figure_graphs_filled": 0,
+                                       "fused_with_figures": 0}
     assert report["primary_graph"] == "text_p1_1" and report["primary_valid"]
     entry, = report["text"]
     assert entry["reader"] == "chain" and "C(60 × 60 × 48)" in entry["text"]
@@ -100,7 +101,8 @@ def test_a_paper_whose_model_is_only_in_its_text(tmp_path):
     assert "Body text" in html and "C(60 × 60 × 48)" in html and "1 architecture(s) stated" in html
     off = process_paper(pdf, tmp_path / "off", PaperOptions(read_figures=False, read_text=False, targets=("pytorch",),
                                                             render_graphs=False, page_images=False))
-    assert off["steps"]["text"] == {"read": False, "graphs": 0, "values": [], "figure_graphs_filled": 0} and \
+    assert off["steps"]["text"] == {"read": False, "graphs": 0, "values": [], "figure_graphs_filled": 0,
+                                    "fused_with_figures": 0} and \
         off["primary_graph"] is None
 
 

@@ -311,6 +311,26 @@ def test_an_n_times_group_is_unrolled_with_the_n_the_text_states(tmp_path):
     assert any(c["param"] == "repeat" and c["value"] == 3 for c in changes)
 
 
+def test_a_value_the_text_states_otherwise_than_the_drawing_is_flagged_not_overwritten():
+    from dlpaper2code.paper.fuse import fill_from_text
+
+    doc = {"name": "g", "layers": [
+        {"layer_type": "Input", "layer_name": "in", "layer_params": {}, "from_layers": []},
+        {"layer_type": "MultiHeadAttention", "layer_name": "mha", "layer_params": {"num_heads": 8},
+         "from_layers": ["in"]},
+        {"layer_type": "Dropout", "layer_name": "drop", "layer_params": {}, "from_layers": ["mha"]}]}
+    values = {"heads": {"value": 16, "page": 3, "text": "we use h = 16 heads"},
+              "dropout": {"value": 0.1, "page": 4, "text": "a dropout rate of 0.1"}}
+    rows = fill_from_text(doc, values)
+    L = {l["layer_name"]: l for l in doc["layers"]}
+    assert L["mha"]["layer_params"]["num_heads"] == 8                    # the drawing's value stays
+    assert L["mha"]["meta"]["text_disagrees"]["num_heads"]["text"] == 16
+    assert {"layer": "mha", "param": "num_heads", "value": 16, "page": 3, "text": "we use h = 16 heads",
+            "disagrees": 8} in rows
+    assert L["drop"]["layer_params"]["rate"] == 0.1 and \
+        not any("disagrees" in r for r in rows if r["layer"] == "drop")
+
+
 def test_the_route_fills_a_figure_graph_from_the_text(tmp_path):
     """Through process_paper: the N× group of a captioned figure is unrolled with the text's N, and
     the report (json and html) says which values came from which words."""
@@ -479,3 +499,43 @@ def test_words_on_a_shaded_panel_are_free_text_at_arrow_ends(tmp_path):
     assert info["groups"] == 1
     assert [(l["layer_type"], l["layer_params"]) for l in docs[0]["layers"]] == [
         ("MaxPool2D", {}), ("Dense", {}), ("Dense", {}), ("Activation", {"function": "softmax"})]
+
+
+def test_the_route_fuses_a_chain_the_text_states_with_the_figure_of_it(tmp_path):
+    """A figure of unlabelled-size boxes (conv, pool, conv, pool, fc) and a sentence stating the
+    same chain with its sizes: one graph, the text's, confirmed by the figure; the figure's own
+    candidate gives way to it and the report says where each layer came from."""
+    from dlpaper2code.paper.options import PaperOptions
+    from dlpaper2code.paper.pipeline import process_paper
+
+    def draw(c):
+        labels = ["conv", "pool", "conv", "pool", "fc"]
+        for k, lab in enumerate(labels):
+            _box(c, 250, 700 - 40 * k, 80, 20, lab, size=8)
+            if k:
+                _arrow(c, 290, 700 - 40 * k + 40, 290, 700 - 40 * k + 20)
+        c.setFont("Helvetica", 9)
+        c.drawString(200, 560, "Figure 1: The network, top to bottom.")
+        c.setFont("Helvetica", 10)
+        lines = ["We denote by C a convolutional layer, by S a pooling layer and by D a fully connected layer.",
+                 "The input image of 220 × 220 pixels is fed with stride 4.",
+                 "The network is C(55 × 55 × 96) − S − C(27 × 27 × 256) − S − D(4096). The layers use",
+                 "rectified linear units and the training follows the usual recipe for such networks."]
+        for k, line in enumerate(lines):
+            c.drawString(60, 520 - 14 * k, line)
+    pdf = tmp_path / "paper.pdf"
+    _pdf(pdf, draw)
+    out = tmp_path / "out"
+    report = process_paper(pdf, out, PaperOptions(targets=("pytorch",), render_graphs=False, page_images=False))
+    assert report["steps"]["text"]["fused_with_figures"] == 1, report["steps"]
+    (g,) = [g for g in report["graphs"] if g["from"] == "text"]
+    assert g["confirmed_by"]["figure"] == "fig_p1_1"
+    assert not any(x["from"] == "figure" for x in report["graphs"]), [(x["name"], (x.get("fused") or {}).get("kept"), x["issues"]) for x in report["graphs"]]
+    rows = {r["layer"]: r for r in g["fused"]["layers"]}
+    convs = [r for r in rows.values() if r["layer_type"] == "Conv2D"]
+    assert len(convs) == 2 and all(r["type_from"] == "text+figure" and r["params_from"] == "text" for r in convs)
+    fig = next(f for f in report["figures"] if f["figure"] == "fig_p1_1")
+    assert fig["fused_with"] == g["name"]
+    assert report["primary_graph"] == g["name"]
+    html = (out / "report.html").read_text()
+    assert "text structure, confirmed by the figure" in html

@@ -19,17 +19,28 @@ left out) are aligned (longest matching blocks, in order):
 
 Every node's ``meta.source`` says ``{"type", "params", "edges"}`` -> ``table`` /
 ``figure`` / ``table+figure``; ``prov`` sums it up for the report: the
-similarity, the counts, and one row per layer.
+similarity, the counts, and one row per layer.  The same fusion serves a model
+the body text states as a layer chain (``kind="text"``: the labels say ``text``).
+
+Disagreements are flagged, never settled silently: a matched layer whose drawing
+prints a parameter the table (or text) states otherwise keeps the table's value
+and lists ``{"param", "kept", "figure"}`` in its row's ``disagree`` (and
+``meta.disagree``); a layer of one source standing where the other has a layer of
+another type (the same place in both sequences) is listed with both types in
+``prov["type_disagreements"]``.
 
 The body text fills what a drawing leaves out (:func:`fill_from_text`, with the values
 :func:`.text_arch.text_values` finds): a group drawn with "N×" is unrolled N times, attention
 gets its heads and key width, a feed-forward block its widths, an embedding its width, a dropout
-its rate; each value filled records the page and words it came from (``meta.from_text``).
+its rate; each value filled records the page and words it came from (``meta.from_text``).  A
+value the drawing already shows and the text states otherwise is not overwritten: its row says
+``"disagrees": <the drawing's value>`` (and the layer's ``meta.text_disagrees``).
 """
 from __future__ import annotations
 
 import copy
 import difflib
+import re
 
 SKIP = ("Input", "Flatten")
 
@@ -80,28 +91,75 @@ def _align(table: dict, figure: dict) -> list[tuple[int, int]]:
 
 def _row(n, meta, **extra):
     src = meta["source"]
-    return {"layer": n["layer_name"], "layer_type": n["layer_type"], "type_from": src["type"],
-            "params_from": src["params"], "edges_from": src["edges"], **extra}
+    row = {"layer": n["layer_name"], "layer_type": n["layer_type"], "type_from": src["type"],
+           "params_from": src["params"], "edges_from": src["edges"], **extra}
+    if meta.get("disagree"):
+        row["disagree"] = meta["disagree"]
+    return row
 
 
-def fuse_graphs(table: dict, figure: dict, *, figure_id: str = "figure") -> tuple[dict, dict]:
-    """(fused graph doc, provenance); see the module docstring."""
+def _same(a, b) -> bool:
+    """Two parameter values equal up to notation: 3, [3, 3] and "3x3" are one kernel."""
+    def norm(v):
+        if isinstance(v, str):
+            parts = re.split(r"\s*[x×*,]\s*", v.strip().lower())
+            if all(re.fullmatch(r"\d+", p) for p in parts):
+                v = [int(p) for p in parts]
+            else:
+                return v.strip().lower()
+        if isinstance(v, (list, tuple)):
+            v = [norm(x) for x in v]
+            return v[0] if v and all(x == v[0] for x in v) else tuple(v)
+        if isinstance(v, float) and v.is_integer():
+            return int(v)
+        return v
+    return norm(a) == norm(b)
+
+
+def _disagree(kept: dict, drawn: dict) -> list[dict]:
+    """The parameters both nodes state with different values: ``{"param", "kept", "figure"}``."""
+    kp, dp = kept.get("layer_params") or {}, drawn.get("layer_params") or {}
+    return [{"param": k, "kept": kp[k], "figure": dp[k]} for k in sorted(set(kp) & set(dp))
+            if not _same(kp[k], dp[k])]
+
+
+def _type_disagreements(table: dict, figure: dict) -> list[dict]:
+    """Layers standing at the same place in both type sequences with different types (a replaced
+    run of equal length): ``{"layer", "layer_type", "figure_node", "figure_type"}``."""
+    st, sf = _seq(table), _seq(figure)
+    sm = difflib.SequenceMatcher(None, [n["layer_type"] for _, n in st], [n["layer_type"] for _, n in sf],
+                                 autojunk=False)
+    out = []
+    for op, a1, a2, b1, b2 in sm.get_opcodes():
+        if op == "replace" and a2 - a1 == b2 - b1:
+            for (_, a), (_, b) in zip(st[a1:a2], sf[b1:b2]):
+                out.append({"layer": a["layer_name"], "layer_type": a["layer_type"],
+                            "figure_node": b["layer_name"], "figure_type": b["layer_type"]})
+    return out
+
+
+def fuse_graphs(table: dict, figure: dict, *, figure_id: str = "figure", kind: str = "table") -> tuple[dict, dict]:
+    """(fused graph doc, provenance); see the module docstring.  `table`: the graph with the
+    parameters, read from a table (``kind="table"``) or the body text (``kind="text"``)."""
     pairs = _align(table, figure)
     sim = similarity(table, figure)
     tl, fl = table["layers"], figure["layers"]
     rows = []
+    both = f"{kind}+figure"
     if not branches(figure):
         out = copy.deepcopy(table)
         matched = {ti: fi for ti, fi in pairs}
         for i, n in enumerate(out["layers"]):
             meta = n.setdefault("meta", {})
             if i in matched:
-                meta["source"] = {"type": "table+figure", "params": "table", "edges": "table"}
+                meta["source"] = {"type": both, "params": kind, "edges": kind}
                 meta["figure_node"] = fl[matched[i]]["layer_name"]
+                if _disagree(n, fl[matched[i]]):
+                    meta["disagree"] = _disagree(n, fl[matched[i]])
             else:
-                meta["source"] = {"type": "table", "params": "table", "edges": "table"}
+                meta["source"] = {"type": kind, "params": kind, "edges": kind}
             rows.append(_row(n, meta, figure_node=meta.get("figure_node")))
-        mode = "table structure, confirmed by the figure"
+        mode = f"{kind} structure, confirmed by the figure"
         dropped = [fl[i]["layer_name"] for i, _ in _seq(figure) if i not in set(matched.values())]
     else:
         out = copy.deepcopy(figure)
@@ -112,11 +170,13 @@ def fuse_graphs(table: dict, figure: dict, *, figure_id: str = "figure") -> tupl
             meta = n.setdefault("meta", {})
             if n["layer_type"] == "Input" and t_input is not None:
                 n["layer_params"] = copy.deepcopy(t_input["layer_params"])
-                meta["source"] = {"type": "table+figure", "params": "table", "edges": "figure"}
+                meta["source"] = {"type": both, "params": kind, "edges": "figure"}
             elif i in by_fig:
                 src = tl[by_fig[i]]
+                if _disagree(src, n):
+                    meta["disagree"] = _disagree(src, n)
                 n["layer_params"] = copy.deepcopy(src.get("layer_params", {}))
-                meta["source"] = {"type": "table+figure", "params": "table", "edges": "figure"}
+                meta["source"] = {"type": both, "params": kind, "edges": "figure"}
                 meta["table_cell"] = (src.get("meta") or {}).get("cell")
             else:
                 meta["source"] = {"type": "figure", "params": "figure", "edges": "figure"}
@@ -135,7 +195,7 @@ def fuse_graphs(table: dict, figure: dict, *, figure_id: str = "figure") -> tupl
             n["from_layers"] = [rename.get(f, f) for f in n.get("from_layers") or []]
         for r in rows:
             r["layer"] = rename.get(r["layer"], r["layer"])
-        mode = "figure structure (branches), table parameters"
+        mode = f"figure structure (branches), {kind} parameters"
         used = {ti for ti, _ in pairs}
         # the table's layers after the figure's part (a figure often shows the first blocks only)
         # continue from the figure's one output
@@ -155,31 +215,42 @@ def fuse_graphs(table: dict, figure: dict, *, figure_id: str = "figure") -> tupl
                 names.add(node["layer_name"])
                 node["from_layers"] = [prev]
                 meta = node.setdefault("meta", {})
-                meta["source"] = {"type": "table", "params": "table", "edges": "table"}
+                meta["source"] = {"type": kind, "params": kind, "edges": kind}
                 out["layers"].append(node)
                 rows.append(_row(node, meta, table_cell=meta.get("cell")))
                 prev = node["layer_name"]
-            mode += ", then the table's remaining layers"
+            mode += f", then the {kind}'s remaining layers"
             used |= set(tail)
         dropped = [tl[i]["layer_name"] for i, _ in _seq(table) if i not in used]
     out.setdefault("source", {})
     out["source"] = dict(out["source"], fused_with=figure_id, fusion=mode)
-    prov = {"figure": figure_id, "similarity": round(sim, 3), "mode": mode, "matched": len(pairs),
-            "dropped": dropped, "layers": rows}
+    prov = {"figure": figure_id, "kind": kind, "similarity": round(sim, 3), "mode": mode, "matched": len(pairs),
+            "dropped": dropped, "layers": rows,
+            "disagreements": sum(1 for r in rows if r.get("disagree")),
+            "type_disagreements": _type_disagreements(table, figure)}
     return out, prov
 
 
 def fill_from_text(doc: dict, values: dict) -> list[dict]:
     """Values the body text states (``{"N": {"value", "page", "text"}, "d_model", "heads", "d_ff",
     "dropout"}``) put into a figure's graph where the drawing leaves them out; ``doc`` is changed
-    in place.  Returns one row per change: ``{"layer", "param", "value", "page", "text"}``."""
+    in place.  Returns one row per value filled: ``{"layer", "param", "value", "page", "text"}``, and
+    one per value the drawing shows otherwise, with ``"disagrees": <the drawing's value>``."""
     changes: list[dict] = []
 
     def put(layer, param, name, value=None):
         v = values.get(name)
-        if v is None or param in layer.get("layer_params", {}):
+        if v is None:
             return
         val = v["value"] if value is None else value
+        if param in layer.get("layer_params", {}):
+            drawn = layer["layer_params"][param]
+            if not _same(drawn, val):
+                layer.setdefault("meta", {}).setdefault("text_disagrees", {})[param] = \
+                    {"text": val, "page": v["page"], "words": v["text"]}
+                changes.append({"layer": layer["layer_name"], "param": param, "value": val, "page": v["page"],
+                                "text": v["text"], "disagrees": drawn})
+            return
         layer.setdefault("layer_params", {})[param] = val
         layer.setdefault("meta", {}).setdefault("from_text", {})[param] = f"page {v['page']}: {v['text']}"
         changes.append({"layer": layer["layer_name"], "param": param, "value": val, "page": v["page"],

@@ -425,6 +425,7 @@ def _text_to_graphs(run: _PaperRun) -> None:
             run.candidates.append({"name": doc["name"], "from": "text", "doc": doc, "issues": [str(i) for i in issues]})
             found.append({"graph": doc["name"], "page": doc["source"]["page"], "reader": doc["source"]["reader"],
                           "text": doc["source"]["text"], "layers": len(doc["layers"])})
+        _fuse_text_with_figures(run)
         values = text_values(run.layouts)
         for cand in run.candidates:
             if cand["from"] == "figure":
@@ -434,7 +435,41 @@ def _text_to_graphs(run: _PaperRun) -> None:
     run.report["text"] = found
     run.report["text_values"] = values
     run.steps["text"] = {"read": run.options.read_text, "graphs": len(found),
-                         "values": sorted(values), "figure_graphs_filled": sum(1 for c in run.candidates if c.get("from_text"))}
+                         "values": sorted(values), "figure_graphs_filled": sum(1 for c in run.candidates
+                                                     if any("disagrees" not in r for r in c.get("from_text", []))),
+                         "fused_with_figures": sum(1 for c in run.candidates if c["from"] == "text" and "fused" in c)}
+
+
+def _fuse_text_with_figures(run: _PaperRun) -> None:
+    """A layer chain the text states and a figure graph of the same model (as for tables:
+    ``fuse_ratio``) become one graph (:func:`.fuse.fuse_graphs` with ``kind="text"``): the text
+    gives the parameters, a branching figure the connections.  The text's candidate takes the
+    fused graph (kept as it was when the fused one does not validate, as for tables), the figure's
+    candidate is dropped for it, and ``fused`` / ``confirmed_by`` record how."""
+    from .fuse import fuse_graphs
+    from .table_graph import graph_issues
+
+    opts = run.options
+    for cand in [c for c in run.candidates if c["from"] == "text"]:
+        figs = [c for c in run.candidates if c["from"] == "figure"]
+        best, ratio, cover = _closest_graph(figs, cand["doc"], reverse=True)
+        if best is None or not (ratio >= opts.fuse_ratio or
+                                (cover >= opts.fuse_ratio and len(best["doc"]["layers"]) >= opts.min_figure_layers)):
+            continue
+        fused, prov = fuse_graphs(cand["doc"], best["doc"], figure_id=best["figure"], kind="text")
+        issues = graph_issues(fused)
+        if issues:
+            prov["kept"] = f"the text's graph: the fused graph does not validate ({issues[0]})"
+        else:
+            cand["doc"] = fused
+            cand["issues"] = []
+            run.candidates.remove(best)
+        cand["fused"] = prov
+        cand["confirmed_by"] = {"figure": best["figure"], "similarity": round(ratio, 3),
+                                "figure_layers_matched": round(cover, 3)}
+        info = next((f for f in run.report.get("figures", []) if f["figure"] == best["figure"]), None)
+        if info is not None:
+            info["fused_with"] = cand["name"]
 
 
 def _read_figure(run: _PaperRun, fig: dict) -> tuple[dict, dict | None]:
@@ -458,15 +493,17 @@ def _read_figure(run: _PaperRun, fig: dict) -> tuple[dict, dict | None]:
     return dict(base, **info, filter=why), doc
 
 
-def _closest_table_graph(candidates: list[dict], doc: dict) -> tuple[dict | None, float, float]:
-    """The table candidate (not yet fused) most like the figure's graph `doc`: (it or None, layer-type
-    similarity, share of the figure's layers found in order in it), by the larger of the two."""
+def _closest_graph(candidates: list[dict], doc: dict, *, reverse: bool = False) -> tuple[dict | None, float, float]:
+    """The candidate (not yet fused) most like the figure's graph `doc`: (it or None, layer-type
+    similarity, share of the figure's layers found in order in it), by the larger of the two.
+    ``reverse``: `doc` is the one with the parameters and the candidates are figure graphs."""
     from .fuse import coverage, similarity
 
     best, ratio, cover = None, 0.0, 0.0
     for cand in candidates:
-        if cand["from"] == "table" and "fused" not in cand:
-            r, c = similarity(cand["doc"], doc), coverage(cand["doc"], doc)
+        if "fused" not in cand:
+            r = similarity(cand["doc"], doc)
+            c = coverage(doc, cand["doc"]) if reverse else coverage(cand["doc"], doc)
             if max(r, c) > max(ratio, cover):
                 best, ratio, cover = cand, r, c
     return best, ratio, cover
@@ -481,7 +518,7 @@ def _fuse_with_table(run: _PaperRun, fig: dict, doc: dict, info: dict) -> bool:
     from .table_graph import graph_issues
 
     opts = run.options
-    best, ratio, cover = _closest_table_graph(run.candidates, doc)
+    best, ratio, cover = _closest_graph([c for c in run.candidates if c["from"] == "table"], doc)
     if best is None or not (ratio >= opts.fuse_ratio or
                             (cover >= opts.fuse_ratio and info["layers"] >= opts.min_figure_layers)):
         return False
