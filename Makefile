@@ -76,6 +76,9 @@ $(STAMP): pyproject.toml Makefile
 	@$(PIP) install -q '$(TORCH_SPEC)' 2>&1 | $(PIP_QUIET)
 	@$(PIP) install -q -e '.[frameworks,workflow,test,web]' 2>&1 | $(PIP_QUIET)
 	@$(PIP) install -q --no-deps caffe2onnx 2>&1 | $(PIP_QUIET)
+	@# RapidOCR (figure labels; its models are inside the wheel): its runtime is in pyproject.toml,
+	@# --no-deps keeps its opencv-python (GUI build) from replacing opencv-python-headless's cv2.
+	@$(PIP) install -q --no-deps 'rapidocr_onnxruntime==1.4.4' 2>&1 | $(PIP_QUIET)
 	@touch $@
 	@echo "venv: ready ($(VENV))"
 

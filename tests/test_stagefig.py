@@ -5,6 +5,8 @@ layers; and stacks of planes named "C1: feature maps 6@28x28" ... "OUTPUT 10".  
 legend repeats layer names is not read."""
 from __future__ import annotations
 
+import pytest
+
 from conftest import drawn_page as _page
 
 from dlpaper2code.paper.stagefig import stage_graph
@@ -99,9 +101,10 @@ def test_a_legend_that_repeats_layer_names_is_not_stages(tmp_path):
     assert doc is None and info["status"] == "no_diagram"
 
 
-def test_a_raster_stacked_figure_through_tesseract(tmp_path):
-    """The same stacked style embedded as pixels: Tesseract's words (figure_words) read stage by
-    stage; the planes' strokes that Tesseract takes for letters are dropped."""
+@pytest.mark.parametrize("engine", ["rapidocr", "tesseract"])
+def test_a_raster_stacked_figure_through_ocr(tmp_path, engine):
+    """The same stacked style embedded as pixels: the OCR engine's words (figure_words) read stage
+    by stage; the planes' strokes an engine takes for letters are dropped."""
     import subprocess
 
     from dlpaper2code.paper.ocr import figure_words
@@ -109,7 +112,7 @@ def test_a_raster_stacked_figure_through_tesseract(tmp_path):
     _page(tmp_path / "stacked.pdf", _stacked)
     subprocess.run(["pdftoppm", "-r", "150", "-png", "-singlefile", "-x", "83", "-y", "167", "-W", "1083", "-H", "250",
                     str(tmp_path / "stacked.pdf"), str(tmp_path / "crop")], check=True)
-    segs = figure_words(tmp_path / "crop.png")
+    segs = figure_words(tmp_path / "crop.png", engine=engine)
     doc, info = stage_graph(segs, [0, 0, 1083, 250])
     assert info["status"] == "ok", info
     assert _types(doc) == [("Input", {"shape": [32, 32]}), ("Conv2D", {"filters": 6}), ("AvgPool2D", {}),

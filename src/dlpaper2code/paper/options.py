@@ -22,7 +22,8 @@ Figures and tables
     ``(fig, crop_png) -> bool | (bool, reason)`` used instead of the classifier; code, not a
     parameter), ``min_figure_layers`` (a figure counts as a diagram with at least this many
     layers), ``fuse_ratio`` (share of matching layers for a table and a figure to describe the
-    same model).
+    same model), ``figure_ocr`` (the engine that reads the words of raster figures: ``rapidocr``
+    or ``tesseract``, :func:`.ocr.figure_words`).
 Body text
     ``read_text`` (architectures stated in the text: layer chains in the paper's notation and
     sentences that state layers, :mod:`.text_arch`).
@@ -67,6 +68,7 @@ class PaperOptions:
     figure_filter: Callable | None = field(default=None, compare=False)
     min_figure_layers: int = 3
     fuse_ratio: float = 0.8
+    figure_ocr: str = "rapidocr"
     # body text
     read_text: bool = True
     # outputs

@@ -99,7 +99,7 @@ def _reader_confidence(result: dict) -> float | None:
     return round(sum(vals) / len(vals), 3) if vals else None
 
 
-def _figure_graph(fig: dict, crop: Path, min_layers: int, page=None) -> tuple[dict | None, dict]:
+def _figure_graph(fig: dict, crop: Path, min_layers: int, page=None, ocr_engine: str = "rapidocr") -> tuple[dict | None, dict]:
     """A figure's graph: from its vector drawing and text when it has them (:mod:`.vecfig`),
     else the diagram reader on its crop: (graph doc or None, what happened)."""
     from ..read import read_diagram
@@ -116,7 +116,7 @@ def _figure_graph(fig: dict, crop: Path, min_layers: int, page=None) -> tuple[di
         if doc is not None:
             return doc, dict(vec_info, figure=fig["id"], tried=True)
     try:
-        result = read_diagram(str(crop), source=crop.name)
+        result = read_diagram(str(crop), source=crop.name, ocr_engine=ocr_engine)
     except Exception as exc:      # noqa: BLE001 - the reader promises not to raise; a bug must not stop the paper
         return None, {"figure": fig["id"], "tried": True, "status": "error", "layers": 0,
                       "why": f"the diagram reader failed ({type(exc).__name__}: {exc})"}
@@ -135,7 +135,7 @@ def _figure_graph(fig: dict, crop: Path, min_layers: int, page=None) -> tuple[di
     if vec_info is not None:
         info["why"] = f"vector drawing: {vec_info['why']}; image: {info['why']}"
     if fig.get("source") != "vector":
-        # a raster 3D or stacked drawing: its words, read by Tesseract, stage by stage
+        # a raster 3D or stacked drawing: its words, read by OCR (``figure_ocr``), stage by stage
         from .ocr import figure_words
         from .stagefig import stage_graph
 
@@ -143,10 +143,10 @@ def _figure_graph(fig: dict, crop: Path, min_layers: int, page=None) -> tuple[di
 
         with Image.open(crop) as im:
             w, h = im.size
-            segs = figure_words(im)
+            segs = figure_words(im, engine=ocr_engine)
         sdoc, sinfo = stage_graph(segs, [0, 0, w, h], min_layers=min_layers)
         if sdoc is not None:
-            sinfo.update(figure=fig["id"], tried=True, reader="stages (OCR)",
+            sinfo.update(figure=fig["id"], tried=True, reader=f"stages (OCR: {ocr_engine})",
                          diagram_reader=info["why"])
             return sdoc, sinfo
         info["why"] += f"; its words (OCR): {sinfo['why']}"
@@ -489,7 +489,7 @@ def _read_figure(run: _PaperRun, fig: dict) -> tuple[dict, dict | None]:
     if not ok:
         return dict(base, why=why), None
     page = next((pg for pg in run.layouts if pg.number == fig["page"]), None)
-    doc, info = _figure_graph(fig, crop, run.options.min_figure_layers, page)
+    doc, info = _figure_graph(fig, crop, run.options.min_figure_layers, page, run.options.figure_ocr)
     return dict(base, **info, filter=why), doc
 
 
