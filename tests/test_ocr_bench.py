@@ -79,6 +79,10 @@ def test_the_benchmark_runs_both_engines_over_labelled_figures(tmp_path):
     assert res["engines"]["rapidocr"]["recall"] >= 0.9, res["engines"]
     assert res["engines"]["rapidocr"]["recall"] > res["engines"]["tesseract"]["recall"]
     assert "| rapidocr |" in ocr_bench.table(res)
+    spec = ocr_bench.run(tmp_path / "labels.json", tmp_path, engines=["tesseract:1"])
+    assert spec["engines"]["tesseract:1"]["recall"] >= 0.9            # boxed labels read at their own size
+    with pytest.raises(ValueError, match="easyocr"):
+        ocr_bench.read_with("easyocr:2")
     assert ocr_bench.main(["--pdfs", str(tmp_path), "--labels", str(tmp_path / "nope.json")]) == 2
     assert ocr_bench.main(["--pdfs", str(tmp_path), "--labels", str(tmp_path / "labels.json"),
                            "--engines", "easyocr"]) == 2

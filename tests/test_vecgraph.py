@@ -539,3 +539,71 @@ def test_the_route_fuses_a_chain_the_text_states_with_the_figure_of_it(tmp_path)
     assert report["primary_graph"] == g["name"]
     html = (out / "report.html").read_text()
     assert "text structure, confirmed by the figure" in html
+
+
+def _tensor_head(c, with_panel=True):
+    """A head drawn as Mask R-CNN's: slabs labelled by their sizes ("14×14" over "×256", the "×4"
+    of a stack of convolutions printed after the channels), arrows between them as the layers,
+    "mask" under the last; above, a shaded panel whose title cites a paper and whose slabs are
+    too faint to be boxes."""
+    if with_panel:
+        c.setFillGray(0.9)
+        c.rect(60, 690, 330, 70, stroke=0, fill=1)
+        c.setFillGray(0)
+        c.setFont("Helvetica", 7)
+        c.drawString(300, 748, "Faster R-CNN w/ FPN [22]")
+        c.drawString(120, 720, "7×7")
+        c.drawString(118, 712, "×256")
+        c.drawString(180, 716, "1024")
+        c.drawString(240, 716, "1024")
+        c.drawString(330, 722, "class")
+        c.drawString(330, 706, "box")
+    xs = [100, 170, 240, 310]
+    sizes = [("14×14", "×256 ×4"), ("14×14", "×256"), ("28×28", "×256"), ("28×28", "×80")]
+    for x, (hw, ch) in zip(xs, sizes):
+        c.rect(x, 600, 30, 60)
+        c.setFont("Helvetica", 7)
+        c.drawString(x + 4, 632, hw)
+        c.drawString(x + 4, 623, ch)
+    for a, b in zip(xs, xs[1:]):
+        _arrow(c, a + 30, 630, b, 630)
+    c.drawString(318, 590, "mask")
+    c.drawString(60, 628, "RoI")
+    _arrow(c, 75, 630, 100, 630)
+
+
+def test_a_drawing_of_tensors_reads_its_arrows_as_layers(tmp_path):
+    """Sizes, not layer names, on the boxes: each arrow is the layer that makes the next tensor,
+    inferred from the sizes (same size: a convolution to the new channel count, doubled: a
+    transposed convolution with stride 2); the "×4" after the channels repeats the next layer;
+    the first tensor is the input with its shape; the panel's title is not a layer."""
+    page = _pdf(tmp_path / "heads.pdf", _tensor_head)
+    docs, info = read_vector_graph(page, [40, 20, 420, 220], caption="Figure 3. Head architecture.")
+    assert info["status"] == "ok" and info["tensors"] >= 4, info
+    layers = docs[0]["layers"]
+    assert [(l["layer_type"], l["layer_params"]) for l in layers] == [
+        ("Input", {"shape": [14, 14, 256]}),
+        *[("Conv2D", {"filters": 256})] * 4,
+        ("Conv2DTranspose", {"strides": 2, "kernel_size": 2, "filters": 256}),
+        ("Conv2D", {"filters": 80})]
+    assert all("inferred" in l["meta"] for l in layers[1:])
+    assert info["repeats"] == 0                  # "×256" is a channel count and "×4" rides on it
+
+
+def test_kernel_sizes_on_boxes_stay_convolutions_and_widths_are_not_repeats(tmp_path):
+    """Inception's "3x3" boxes are kernels, not 3×3 tensors; a "×64" printed beside a box is a
+    width, never 64 repeats of it."""
+    def draw(c):
+        labels = ["1x1", "3x3", "5x5"]
+        for k, lab in enumerate(labels):
+            _box(c, 250, 700 - 50 * k, 60, 20, lab)
+            if k:
+                _arrow(c, 280, 700 - 50 * k + 50, 280, 700 - 50 * k + 20)
+        c.setFont("Helvetica", 7)
+        c.drawString(315, 656, "×64")
+    page = _pdf(tmp_path / "kernels.pdf", draw)
+    docs, info = read_vector_graph(page, [200, 60, 400, 200])
+    assert info.get("tensors", 0) == 0 and info["repeats"] == 0, info
+    types = [l["layer_type"] for l in docs[0]["layers"] if l["layer_type"] != "Input"]
+    assert types == ["Conv2D", "Conv2D", "Conv2D"]
+    assert [l["layer_params"].get("kernel_size") for l in docs[0]["layers"] if l["layer_type"] == "Conv2D"] == [1, 3, 5]

@@ -28,7 +28,7 @@ the page (0-100), reported as that step's confidence.
 The words of a raster figure (:func:`figure_words`) are read by RapidOCR by default
 (``figure_ocr``; its models ship with the package): on the labels of the real benchmark's
 architecture figures it reads 57% of the words at 72% precision where Tesseract, at its best
-setting, reads 35% (the benchmark in eval/ocr_bench.py); Tesseract stays the engine of
+setting, reads 31% (the benchmark in eval/ocr_bench.py); Tesseract stays the engine of
 scanned pages.
 """
 from __future__ import annotations
@@ -199,8 +199,8 @@ def figure_words(png, *, engine: str = "rapidocr", upscale: float | None = None,
     page's, in the crop's pixel frame.  [] when the engine is not there or reads nothing.
 
     ``engine``: ``rapidocr`` (PaddleOCR's models run by onnxruntime, shipped with the package:
-    on the real benchmark's figure labels it reads 61% of the words at 73% precision against
-    Tesseract's 30-35% at 50%, the benchmark in eval/ocr_bench.py), or ``tesseract``
+    on the real benchmark's figure labels it reads 57% of the words at 72% precision against
+    Tesseract's 24-31% at 48-52%, the benchmark in eval/ocr_bench.py), or ``tesseract``
     (sparse text, the crop enlarged `upscale` times, default 2: labels in figures are small;
     words under `min_conf` dropped)."""
     from PIL import Image

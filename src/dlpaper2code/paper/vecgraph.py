@@ -56,6 +56,13 @@ JOIN = 1.6           # pt: two ends this close are one point
 HEAD_MAX = 10.0      # pt: an arrowhead is at most this big
 MAX_PARTS = 2000     # more strokes and shapes than this: a plot or a picture, not read as a diagram
 REPEAT = re.compile(r"^(?:[x×]\s*(\d+|N)|(\d+|N)\s*[x×])$", re.I)
+MAX_REPEAT = 32      # "×64" beside a box is a width, not a repeat count
+SIZE = re.compile(r"^\d+\s*[x×]\s*\d+$")        # "7×7": a tensor's spatial size
+# "14×14 ×256 mask", "14×14 ×256 ×4" (the arrow out of it repeats 4 times)
+TENSOR = re.compile(r"^(\d+) ?[x×] ?(\d+)(?: ?[x×] ?(\d+))?(?: ?[x×] ?(\d{1,2}))?(?: ([A-Za-z][A-Za-z -]*))?$")
+KERNEL_MAX = 7       # "HxW" up to this with no channels is a kernel, not a tensor
+CITATION = re.compile(r"\[\d+(?:\s*[,–-]\s*\d+)*\]")        # "[22]": a reference, as in a panel's title
+FLAT = re.compile(r"^(\d+)(?: ([A-Za-z][A-Za-z -]*))?$")                                     # "1024"
 DIGITS = re.compile(r"^\d+$")
 NUMBER = re.compile(r"^(?:\d+|[\dA-Za-z]+\s*[+x×*]\s*[\dA-Za-z]+)$")
 JUNCTION_TEXT = {"+": "Add", "⊕": "Add", "×": "Multiply", "x": "Multiply", "⊗": "Multiply", "c": "Concat",
@@ -67,6 +74,12 @@ def _repeat_mark(text: str) -> str | None:
     t = text.strip()
     m = REPEAT.match(t.replace(" ", ""))
     return (m.group(1) or m.group(2)) if m else None
+
+
+def _under(s, z) -> bool:
+    """Segment `s` is the next line under segment `z`, overlapping it across."""
+    gap = s.top - z.bottom
+    return -0.5 <= gap <= 0.8 * max(z.size, 1.0) and min(s.x1, z.x1) - max(s.x0, z.x0) > 0
 
 
 def _dist_box(p, b) -> float:
@@ -254,12 +267,15 @@ def read_vector_graph(page: PageLayout, box: list[float], *, caption: str = "",
 
     free: list[Segment] = []
     held: dict[int, list[Segment]] = {}
+    sizes = [s for s in texts if SIZE.match(s.text.strip())]
     for s in texts:
         j = next((j for j in junctions if _dist_box(_center(s.box), j.box) == 0), None)
         if j is not None:
             j.op = JUNCTION_TEXT.get(s.text.strip().lower(), JUNCTION_TEXT.get(s.text.strip()))
             continue
-        b = None if _repeat_mark(s.text) else holder(s)
+        # "×256" under "7×7": the tensor's channels, with the box that holds the size
+        size_of = next((z for z in sizes if _under(s, z)), None)
+        b = holder(size_of) if size_of is not None else None if _repeat_mark(s.text) else holder(s)
         if b is None:
             free.append(s)
         else:
@@ -281,6 +297,10 @@ def read_vector_graph(page: PageLayout, box: list[float], *, caption: str = "",
     repeats = [(s, _repeat_mark(s.text)) for s in free if _repeat_mark(s.text)]
     for s, _ in repeats:
         free.remove(s)
+    # "×256" under "7×7" is a tensor's size printed on two lines (its channels), and a count
+    # above MAX_REPEAT is a width, not how often a layer repeats
+    repeats = [(s, v) for s, v in repeats if not (v.isdigit() and int(v) > MAX_REPEAT)
+               and not any(_under(s, z) for z in sizes)]
     _numbers_onto(free, layer_boxes, NUMBER, below=True)
 
     # ---- wires: connectors joined end to end
@@ -528,6 +548,7 @@ def read_vector_graph(page: PageLayout, box: list[float], *, caption: str = "",
     for n in nodes:
         if n.kind != "bar":
             _layers_of(n)
+    n_tensors = _tensor_layers(nodes)
     for n in nodes:       # an operation arrow's width: the channel count over the bar it makes
         if n.kind == "op" and n.layers and n.layers[0]["layer_type"] in CONV_LIKE:
             counts = [b.extra[0] for b in n.outs if b.kind == "bar" and b.extra]
@@ -573,7 +594,7 @@ def read_vector_graph(page: PageLayout, box: list[float], *, caption: str = "",
              >= min_layers]
     n_conn = sum(1 for b in layer_boxes if b.ins or b.outs)
     info.update(boxes=len(layer_boxes), groups=len(groups), junctions=len(junctions), wires=len(wires),
-                arrowheads=n_heads, taps=len(taps), repeats=n_rep, unrolled=unrolled, connected=n_conn,
+                arrowheads=n_heads, taps=len(taps), repeats=n_rep, unrolled=unrolled, tensors=n_tensors, connected=n_conn,
                 confidence=round(n_conn / len(layer_boxes), 3) if layer_boxes else 0.0)
     if not comps:
         info.update(status="no_diagram", layers=0,
@@ -798,6 +819,8 @@ def _layers_of(n: _Node) -> None:
     text = n.text
     if not text:
         return
+    if CITATION.search(text) or len(text.split()) > 10:     # a panel's title and notes, not a layer's label
+        return
     layers, rep = label_layers(text)
     if layers and all(l["layer_type"] == "Input" for l in layers):
         n.layers = [] if n.ins else layers[:1]
@@ -818,6 +841,86 @@ def _layers_of(n: _Node) -> None:
         return
     n.layers = layers
     n.repeat = max(n.repeat, rep)
+
+
+def _tensor_of(text: str) -> tuple | None:
+    """A label that is only a tensor's size -> (height, width, channels or None, repeats of the
+    arrow out of it); a label that is only a number -> (None, None, that number, 1): a flat
+    vector.  Words after the size that name no layer ("mask") are allowed; "3x3" with no
+    channels (up to :data:`KERNEL_MAX`) is a kernel, not a tensor; else None."""
+    t = re.sub(r"\s+", " ", text.replace(",", " ")).strip()
+    m = TENSOR.match(t)
+    if m:
+        h, w, c, rep, rest = m.groups()
+        if rest and label_layers(rest)[0]:
+            return None
+        if not c and min(int(h), int(w)) <= KERNEL_MAX:        # "3x3", "1x7": a kernel's size (Inception's boxes)
+            return None
+        return int(h), int(w), int(c) if c else None, int(rep) if rep else 1
+    m = FLAT.match(t)
+    if m and not (m.group(2) and label_layers(m.group(2))[0]):
+        return None, None, int(m.group(1)), 1
+    return None
+
+
+def _tensor_layers(nodes: list[_Node]) -> int:
+    """A drawing of tensors (boxes labelled only by their sizes, "14×14 ×256", "1024") whose
+    arrows are the layers, as Mask R-CNN's heads: each tensor becomes the layer that makes it,
+    inferred from the size it comes from -- the same spatial size: a convolution to its channels;
+    a larger one: a transposed convolution with that stride; a smaller one: a pooling (channels
+    kept) or a strided convolution; a flat vector: a fully connected layer of that width.  A
+    tensor nothing feeds is the input (its shape).  A word at an arrow's end from a tensor (an
+    output, "class") is a fully connected layer from a flat vector, else a convolution.  Needs two
+    sized tensors at least; returns how many were read."""
+    sized = {id(n): _tensor_of(n.text) for n in nodes if n.kind == "box" and n.text}
+    sized = {k: v for k, v in sized.items() if v is not None}
+    if sum(1 for v in sized.values() if v[0] is not None) < 2:
+        return 0
+    for n in nodes:
+        size = sized.get(id(n))
+        if size is None:
+            if n.kind == "text" and not n.layers and n.ins and all(id(a) in sized for a in n.ins):
+                flat = sized[id(n.ins[0])][0] is None
+                n.layers = [{"layer_type": "Dense" if flat else "Conv2D", "layer_params": {},
+                             "meta": {"figure_text": n.text, "inferred": "an output drawn from a tensor"}}]
+            continue
+        h, w, c, _ = size
+        src = next((sized[id(a)] for a in n.ins if id(a) in sized), None)
+        meta = {"figure_text": n.text}
+        if src is None:
+            if not n.ins or not any(a.layers for a in n.ins):
+                shape = [v for v in (h, w, c) if v is not None]
+                n.layers = [{"layer_type": "Input", "layer_params": {"shape": shape}, "meta": meta}]
+                for a in list(n.ins):           # what leads to it names no layer (a picture, a panel)
+                    _unlink(a, n)
+            else:
+                n.layers = []                   # made by the layer drawn before it
+            continue
+        sh = src[0]
+        meta["inferred"] = f"from the tensor sizes {src[:3]} -> {size[:3]}"
+        n.repeat = max(n.repeat, src[3])
+        if h is None:
+            n.layers = [{"layer_type": "Dense", "layer_params": {"units": c}, "meta": meta}]
+        elif sh is None or h == sh:
+            n.layers = [{"layer_type": "Conv2D", "layer_params": {"filters": c} if c else {}, "meta": meta}]
+        elif h > sh and h % sh == 0:
+            p = {"strides": h // sh, "kernel_size": h // sh}
+            if c:
+                p["filters"] = c
+            n.layers = [{"layer_type": "Conv2DTranspose", "layer_params": p, "meta": meta}]
+        elif h < sh and sh % h == 0:
+            if c and c == src[2]:
+                n.layers = [{"layer_type": "MaxPool2D", "layer_params": {"pool_size": sh // h, "strides": sh // h},
+                             "meta": meta}]
+            else:
+                p = {"strides": sh // h}
+                if c:
+                    p["filters"] = c
+                n.layers = [{"layer_type": "Conv2D", "layer_params": p, "meta": meta}]
+        else:
+            n.layers = [{"layer_type": "Conv2D", "layer_params": {"filters": c} if c else {}, "meta": meta}]
+        n.custom = False
+    return len(sized)
 
 
 def _unroll(g: _Node, nodes: list[_Node]) -> bool:
