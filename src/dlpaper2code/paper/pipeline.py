@@ -116,7 +116,7 @@ def _figure_graph(fig: dict, crop: Path, min_layers: int, page=None, ocr_engine:
         if doc is not None:
             return doc, dict(vec_info, figure=fig["id"], tried=True)
     try:
-        result = read_diagram(str(crop), source=crop.name, ocr_engine=ocr_engine)
+        result = read_diagram(str(crop), source=crop.name)
     except Exception as exc:      # noqa: BLE001 - the reader promises not to raise; a bug must not stop the paper
         return None, {"figure": fig["id"], "tried": True, "status": "error", "layers": 0,
                       "why": f"the diagram reader failed ({type(exc).__name__}: {exc})"}
@@ -134,8 +134,9 @@ def _figure_graph(fig: dict, crop: Path, min_layers: int, page=None, ocr_engine:
                    else f"only {n} layer(s) recovered (< {min_layers})")
     if vec_info is not None:
         info["why"] = f"vector drawing: {vec_info['why']}; image: {info['why']}"
-    if fig.get("source") != "vector":
+    if fig.get("source") == "raster":
         # a raster 3D or stacked drawing: its words, read by OCR (``figure_ocr``), stage by stage
+        # (a mixed figure's words are the PDF's, already read by the vector readers)
         from .ocr import figure_words
         from .stagefig import stage_graph
 

@@ -25,22 +25,13 @@ def _result(status: str, message: str, seconds: dict, **extra) -> dict:
     return out
 
 
-OCR_ENGINES = ("tesseract", "rapidocr")
-
-
-def read_diagram(image, *, source: str | None = None, ocr_engine: str = "tesseract") -> dict:
+def read_diagram(image, *, source: str | None = None) -> dict:
     """Read a box diagram (a path, encoded bytes or an array, BGR or gray).
-
-    ``ocr_engine``: what reads the boxes' text (one pass over a mosaic of every text cell):
-    ``tesseract`` (rendered Keras and Caffe diagrams: 98-100% exact) or ``rapidocr`` (real
-    figures' labels: the benchmark in eval/ocr_bench.py).
 
     Returns ``{"status": "ok" | "no_diagram" | "error", "message", "graph",
     "nodes", "edges", "seconds", "look", "flow"}``; never raises on a bad
     input: the message names the input and the problem.
     """
-    if ocr_engine not in OCR_ENGINES:
-        raise ValueError(f"read_diagram: OCR engine {ocr_engine!r}: choose one of {', '.join(OCR_ENGINES)}")
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     name = describe_source(image, source)
     clock = time.perf_counter
@@ -55,7 +46,7 @@ def read_diagram(image, *, source: str | None = None, ocr_engine: str = "tessera
             return _result("error", f"{name}: {exc}", seconds)
         seconds["load"] = round(clock() - t0, 4)
         try:
-            return _read(bgr, name, seconds, t0, ocr_engine)
+            return _read(bgr, name, seconds, t0)
         except MemoryError:
             seconds["total"] = round(clock() - t0, 4)
             return _result("error", f"{name}: out of memory while reading a {bgr.shape[1]} x {bgr.shape[0]} image",
@@ -78,7 +69,7 @@ def _cpu() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def _read(bgr: np.ndarray, name: str, seconds: dict, t0: float, ocr_engine: str = "tesseract") -> dict:
+def _read(bgr: np.ndarray, name: str, seconds: dict, t0: float) -> dict:
     clock = time.perf_counter
     t = clock()
     ink = binarise(bgr)
@@ -95,7 +86,7 @@ def _read(bgr: np.ndarray, name: str, seconds: dict, t0: float, ocr_engine: str 
     t = clock()
     arrows, flow, info = find_arrows(ink, nodes)
     seconds["arrows"] = round(clock() - t, 4)
-    # text: one OCR pass over a mosaic of every text cell
+    # text: one Tesseract pass over a mosaic of every text cell
     t = clock()
     gray = cv2.cvtColor(ink.bgr, cv2.COLOR_BGR2GRAY)
     crops = []
@@ -120,7 +111,7 @@ def _read(bgr: np.ndarray, name: str, seconds: dict, t0: float, ocr_engine: str 
     seconds["crops"] = round(clock() - t, 4)
     t = clock()
     try:
-        words = ocr.tesseract_words(mosaic) if ocr_engine == "tesseract" else ocr.rapidocr_words(mosaic)
+        words = ocr.tesseract_words(mosaic)
     except Exception as exc:  # noqa: BLE001 - Tesseract missing or failing
         seconds["total"] = round(clock() - t0, 4)
         return _result("error", f"{name}: OCR failed ({type(exc).__name__}: {exc})", seconds)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -216,24 +215,6 @@ def rapidocr_lines(image: np.ndarray) -> list:
     bgr = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else image
     result, _ = _RAPID(np.ascontiguousarray(bgr))
     return list(result or [])
-
-
-def rapidocr_words(mosaic: np.ndarray) -> list[dict]:
-    """:func:`tesseract_words`' output from RapidOCR: each line split into words placed by their
-    share of the line's characters, one line number per detected line."""
-    out = []
-    for k, (quad, text, score) in enumerate(rapidocr_lines(mosaic)):
-        xs, ys = [p[0] for p in quad], [p[1] for p in quad]
-        x0, x1, top, bottom = min(xs), max(xs), min(ys), max(ys)
-        line = unicodedata.normalize("NFKC", text or "").strip()
-        if not line or x1 <= x0:
-            continue
-        per = (x1 - x0) / len(line)
-        for m in re.finditer(r"\S+", line):
-            out.append({"text": m.group(), "conf": round(100.0 * float(score), 1), "left": int(x0 + per * m.start()),
-                        "top": int(top), "width": max(1, int(per * (m.end() - m.start()))),
-                        "height": max(1, int(bottom - top)), "line": (k + 1, 0, 0)})
-    return out
 
 
 def assign(words: list[dict], crops: list[Crop]) -> dict[tuple, CropText]:
