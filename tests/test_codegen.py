@@ -84,21 +84,64 @@ def test_caffe_pooling_floor_mode_when_ceil_would_differ():
 
 
 def test_failed_target_writes_nothing(tmp_path):
+    """All or nothing: a target that cannot be emitted leaves no folder behind, and an existing
+    folder exactly as it was (no half-written set, no empty folder that looks like a result)."""
     graph = load_graph([p for p in EXTRA if p.stem == "layers_sequence"][0])
     with pytest.raises(EmitError):
         write_code(graph, "all", tmp_path / "out")
-    assert list((tmp_path / "out").iterdir()) == []
+    assert not (tmp_path / "out").exists()
     written = write_code(graph, ["pytorch", "keras"], tmp_path / "out")
     assert sorted(p.name for p in written) == ["model_keras.py", "model_pytorch.py"]
-    assert not [p for p in (tmp_path / "out").iterdir() if p.suffix == ".tmp"]
+    before = {p.name: p.read_text() for p in (tmp_path / "out").iterdir()}
+    with pytest.raises(EmitError):
+        write_code(graph, "all", tmp_path / "out")
+    assert {p.name: p.read_text() for p in (tmp_path / "out").iterdir()} == before
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_partial_writes_what_it_can_and_reports_the_rest(tmp_path):
+    graph = load_graph([p for p in EXTRA if p.stem == "layers_sequence"][0])
+    failures = {}
+    written = write_code(graph, "all", tmp_path / "out", partial=True, failures=failures)
+    assert list(failures) == ["caffe"] and isinstance(failures["caffe"], EmitError)
+    assert sorted(p.name for p in written) == ["model_keras.py", "model_pytorch.py", "model_tensorflow.py"]
+
+
+def test_a_new_run_replaces_the_previous_runs_files_only(tmp_path):
+    """Files an earlier run wrote (another model, another target) go; a file codegen did not
+    write stays; the manifest says what the folder holds."""
+    from dlpaper2code.emit.codegen import MANIFEST
+
+    out = tmp_path / "out"
+    write_code(load_graph(ZOO[0]), "all", out)
+    (out / "notes.txt").write_text("mine")
+    write_code(load_graph(ZOO[1]), ["pytorch"], out)
+    assert sorted(p.name for p in out.iterdir()) == sorted([MANIFEST, "model_pytorch.py", "notes.txt"])
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert manifest == {"graph": load_graph(ZOO[1]).name, "files": ["model_pytorch.py"]}
+    assert f"{load_graph(ZOO[1]).name}" in (out / "model_pytorch.py").read_text()
 
 
 def test_codegen_cli(tmp_path, capsys):
     assert cli(["codegen", str(ZOO[0]), "--target", "all", "-o", str(tmp_path)]) == 0
-    names = sorted(p.name for p in tmp_path.iterdir())
+    names = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("."))
     assert names == ["model.prototxt", "model_keras.py", "model_pycaffe.py", "model_pytorch.py", "model_tensorflow.py"]
     assert cli(["codegen", str(ZOO[0]), "--target", "theano", "-o", str(tmp_path)]) == 2
     assert "unknown target" in capsys.readouterr().err
+    seq = str([p for p in EXTRA if p.stem == "layers_sequence"][0])
+    assert cli(["codegen", seq, "-o", str(tmp_path / "a")]) == 1
+    err = capsys.readouterr().err
+    assert "nothing was written" in err and not (tmp_path / "a").exists()
+    assert cli(["codegen", seq, "-o", str(tmp_path / "b"), "--partial"]) == 1
+    out, err = capsys.readouterr()
+    assert "model_pytorch.py" in out and "cannot emit caffe" in err
+
+
+def test_a_graph_file_with_a_byte_order_mark_is_read(tmp_path):
+    text = ZOO[0].read_text(encoding="utf-8")
+    bom = tmp_path / "bom.json"
+    bom.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    assert load_graph(bom).to_dict()["layers"] == load_graph(ZOO[0]).to_dict()["layers"]
 
 
 def test_validate_cli(tmp_path, capsys):

@@ -236,7 +236,7 @@ STANDIN = {
     """,
     "emit/verify.py": """
         import pathlib
-        def verify_graph(graph_path, targets, work_dir, equivalence, atol, seed, timeout_s):
+        def verify_graph(graph_path, targets, work_dir, equivalence, atol, seed, timeout_s, rtol):
             name = pathlib.Path(graph_path).stem
             if name == "crashes":
                 raise RuntimeError("boom")

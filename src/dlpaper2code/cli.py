@@ -53,21 +53,25 @@ def cmd_codegen(args) -> int:
     from .emit.codegen import write_code
     from .core.graph import load_graph
 
+    failures: dict = {}
     try:
         graph = load_graph(args.graph)
-        paths = write_code(graph, args.target, args.output)
+        paths = write_code(graph, args.target, args.output, partial=args.partial, failures=failures)
     except GraphError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except EmitError as exc:
-        print(f"error: cannot emit: {exc}", file=sys.stderr)
+        print(f"error: cannot emit: {exc}; nothing was written to {args.output} "
+              f"(--partial writes the targets that can be emitted)", file=sys.stderr)
         return 1
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     for p in paths:
         print(p)
-    return 0
+    for t, exc in failures.items():
+        print(f"error: cannot emit {t}: {exc}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 def cmd_verify(args) -> int:
@@ -76,7 +80,7 @@ def cmd_verify(args) -> int:
     results = []
     for path in args.graphs:
         work = Path(args.work_dir) / Path(path).stem
-        r = verify_graph(path, args.targets, work, equivalence=not args.no_equivalence, atol=args.atol,
+        r = verify_graph(path, args.targets, work, equivalence=not args.no_equivalence, atol=args.atol, rtol=args.rtol,
                          seed=args.seed, timeout_s=args.timeout)
         results.append(r)
         if not r["ok"]:
@@ -424,6 +428,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("graph")
     p.add_argument("--target", "-t", default="all", help=f"{', '.join(TARGETS)}, all, or a comma-separated list")
     p.add_argument("--output", "-o", required=True, help="output folder")
+    p.add_argument("--partial", action="store_true",
+                   help="write the targets that can be emitted and report the others (default: all or nothing)")
     p.set_defaults(func=cmd_codegen)
 
     p = sub.add_parser("verify", help="emit, build and run every target; compare shapes and outputs")
@@ -431,7 +437,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--targets", default="all")
     p.add_argument("--work-dir", default="results/verify/work")
     p.add_argument("--no-equivalence", action="store_true", help="skip the same-weights output comparison")
-    p.add_argument("--atol", type=float, default=1e-4)
+    p.add_argument("--atol", type=float, default=1e-4, help="absolute tolerance of the cross-framework comparison")
+    p.add_argument("--rtol", type=float, default=1e-5,
+                   help="tolerance relative to each output's largest magnitude (float32 rounding grows with it)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--timeout", type=float, default=600)
     p.add_argument("--json-out", help="write the full report here")

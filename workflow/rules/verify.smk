@@ -13,6 +13,7 @@ rule verify:
         targets=config["verify"]["targets"],
         equivalence=config["verify"]["equivalence"],
         atol=config["verify"]["atol"],
+        rtol=config["verify"]["rtol"],
         seed=config["verify"]["seed"],
         timeout_s=config["verify"]["timeout_s"],
     log:
@@ -36,6 +37,7 @@ rule verify_summary:
     params:
         targets=config["verify"]["targets"],
         atol=config["verify"]["atol"],
+        rtol=config["verify"]["rtol"],
         fail_on_error=config["verify"]["fail_on_error"],
     log:
         f"{LOG_DIR}/verify/summary.log",

@@ -30,6 +30,7 @@ with logged(snakemake) as log:
                 work_dir=str(work_dir),
                 equivalence=bool(p.equivalence),
                 atol=float(p.atol),
+                rtol=float(p.rtol),
                 seed=int(p.seed),
                 timeout_s=float(p.timeout_s),
             )

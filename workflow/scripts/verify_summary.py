@@ -22,7 +22,7 @@ with logged(snakemake) as log:
     markdown = "\n".join([
         "# Verification summary", "",
         f"{len(results)} graph(s), {len(results) - len(failed)} passed, {len(failed)} failed; "
-        f"targets: {', '.join(p.targets)}; equivalence atol {p.atol:g}.", "",
+        f"targets: {', '.join(p.targets)}; equivalence atol {p.atol:g} + rtol {p.rtol:g} x each output's scale.", "",
         format_report(results),
         *(["## Errors", "", *errors, ""] if errors else []),
     ])

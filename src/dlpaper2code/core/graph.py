@@ -116,7 +116,7 @@ def read_document(path: str | Path) -> dict | list:
     """Read a graph JSON file; a syntax error names the file, line and column."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")         # a byte-order mark (Windows editors) is allowed
     except FileNotFoundError:
         raise GraphError([GraphIssue("syntax", "file not found")], source=str(path)) from None
     except UnicodeDecodeError as exc:

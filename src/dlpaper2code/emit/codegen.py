@@ -372,15 +372,56 @@ def expand_targets(targets: str | list[str]) -> list[str]:
     return out
 
 
-def write_code(graph: Graph, targets: str | list[str], out_dir: str | os.PathLike) -> list[Path]:
-    """Emit the targets into ``out_dir``. Each file is written atomically;
-    if any target fails, nothing of that target is left behind."""
+MANIFEST = ".dlpaper2code-codegen.json"
+
+
+def write_code(graph: Graph, targets: str | list[str], out_dir: str | os.PathLike, *, partial: bool = False,
+               failures: dict | None = None) -> list[Path]:
+    """Emit the targets into ``out_dir``: every target is rendered first, the files are written
+    into a temporary folder beside ``out_dir`` and moved in only when all of them are there.
+
+    A target that cannot be emitted raises its :class:`EmitError` and nothing is written (no
+    empty folder is made, an existing one is left as it was); with ``partial`` the targets that
+    succeed are written and each failure is put in ``failures`` (target -> the error) instead.
+    The folder's manifest (:data:`MANIFEST`) lists what the last run wrote: files of an earlier
+    run that this one does not write (another model's, another target's) are removed, so the
+    folder never mixes two runs; files codegen did not write are never touched."""
+    import json
+    import shutil
+    import tempfile
+
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     rendered: dict[str, str] = {}
     for t in expand_targets(targets):
-        rendered.update(emit(graph, t))
-    written = []
-    for name, text in rendered.items():
-        written.append(atomic_write_text(out_dir / name, text))
+        try:
+            rendered.update(emit(graph, t))
+        except EmitError as exc:
+            if not partial:
+                raise
+            if failures is not None:
+                failures[t] = exc
+    if not rendered:
+        return []
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    try:
+        for name, text in rendered.items():
+            (tmp / name).write_text(text, encoding="utf-8")
+        out_dir.mkdir(exist_ok=True)
+        old = []
+        try:
+            old = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8")).get("files", [])
+        except (OSError, ValueError, AttributeError):
+            pass
+        written = []
+        for name in rendered:
+            os.replace(tmp / name, out_dir / name)
+            written.append(out_dir / name)
+        for name in old:
+            stale = out_dir / str(name)
+            if str(name) not in rendered and stale.parent == out_dir and stale.is_file():
+                stale.unlink()
+        atomic_write_text(out_dir / MANIFEST, json.dumps({"graph": graph.name, "files": sorted(rendered)}, indent=1))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return written

@@ -6,8 +6,12 @@ output shape with the graph's inferred shape; for Caffe parse the prototxt
 against Caffe's real ``NetParameter`` schema, run Caffe's shape inference on
 it and compare every layer's blob, and run the pyCaffe script (through a
 NetSpec shim) to check it builds the same net. With ``equivalence`` the same
-weights go into every runnable framework and the outputs must agree within
-``atol``.
+weights go into every runnable framework and the outputs must agree: every
+element within ``atol + rtol * scale``, the scale being the largest magnitude of
+that output in the reference framework (:func:`compare_outputs`).  float32
+rounding grows with the size of the numbers summed, so a ResNet whose logits
+reach 5e4 differs by 8e-2 between frameworks (1.7e-6 of its scale) and is right;
+the report gives each comparison's worst absolute and relative difference.
 """
 from __future__ import annotations
 
@@ -113,8 +117,72 @@ def _run_target(target: str, code: Path, graph_json: Path, inputs: Path, weights
             "build_s": round(report["build_s"], 3), "forward_s": round(report["forward_s"], 3), "seconds": seconds}
 
 
+def compare_outputs(ref: list[np.ndarray], outs: list[np.ndarray], atol: float = 1e-4,
+                    rtol: float = 1e-5) -> dict:
+    """Two frameworks' outputs of the same inputs and weights: ``{"max_abs_diff", "max_rel_diff",
+    "ok"}``.  The relative difference is the absolute one over the output's scale (its largest
+    magnitude in `ref`); they agree when every element is within ``atol + rtol * scale``."""
+    worst_abs = worst_rel = 0.0
+    ok = len(ref) == len(outs)
+    for a, b in zip(ref, outs):
+        a64, b64 = a.astype(np.float64), np.asarray(b, dtype=np.float64)
+        if a64.shape != b64.shape:
+            ok = False
+            continue
+        if not a64.size:
+            continue
+        if not (np.all(np.isfinite(a64)) and np.all(np.isfinite(b64))):
+            ok = False
+            worst_abs = worst_rel = float("inf")
+            continue
+        d = float(np.max(np.abs(a64 - b64)))
+        scale = float(np.max(np.abs(a64)))
+        worst_abs = max(worst_abs, d)
+        worst_rel = max(worst_rel, d / scale if scale > 0 else (0.0 if d == 0 else float("inf")))
+        ok = ok and d <= atol + rtol * scale
+    return {"max_abs_diff": worst_abs, "max_rel_diff": worst_rel, "ok": ok}
+
+
+def logits_twin(graph: Graph) -> Graph | None:
+    """The graph with its output softmax removed (a Dense's ``activation: softmax`` dropped, or a
+    Softmax output layer taken away so its input is the output), or None when no output ends in a
+    softmax.  Outputs are compared on it: with untrained weights a softmax saturates to exact 0s
+    and 1s in every framework and would hide any difference in what comes before it."""
+    from ..core.graph import parse_graph
+
+    doc = graph.to_dict()
+    outs = set(graph.outputs)
+    changed = False
+    drop = set()
+    for layer in doc["layers"]:
+        if layer["layer_name"] not in outs:
+            continue
+        params = layer.get("layer_params") or {}
+        if params.get("activation") == "softmax":
+            layer["layer_params"] = {k: v for k, v in params.items() if k != "activation"}
+            changed = True
+        elif (layer["layer_type"] == "Softmax" or (layer["layer_type"] == "Activation"
+                                                    and params.get("function") == "softmax")) \
+                and len(layer.get("from_layers") or []) == 1:
+            drop.add(layer["layer_name"])
+    if drop:
+        into = {l["layer_name"]: l["from_layers"][0] for l in doc["layers"] if l["layer_name"] in drop}
+        doc["layers"] = [l for l in doc["layers"] if l["layer_name"] not in drop]
+        if doc.get("outputs"):
+            doc["outputs"] = [into.get(o, o) for o in doc["outputs"]]
+        changed = True
+    if not changed:
+        return None
+    doc["name"] = f"{graph.name}_logits"
+    try:
+        return parse_graph(doc, source=f"{graph.name} without its output softmax")
+    except GraphError:
+        return None
+
+
 def verify_graph(graph_path: str | Path, targets: list[str] | str = "all", work_dir: str | Path | None = None,
-                 equivalence: bool = True, atol: float = 1e-4, seed: int = 0, timeout_s: float = 600) -> dict:
+                 equivalence: bool = True, atol: float = 1e-4, seed: int = 0, timeout_s: float = 600,
+                 rtol: float = 1e-5) -> dict:
     """Emit, build and run every target for one graph; returns a JSON-ready report."""
     graph_path = Path(graph_path)
     targets = expand_targets(targets)
@@ -168,16 +236,23 @@ def verify_graph(graph_path: str | Path, targets: list[str] | str = "all", work_
         result["targets"]["caffe"] = check_caffe(graph, files["caffe"], timeout_s)
 
     if equivalence and len(outputs) >= 2:
+        compared = "outputs"
+        twin = logits_twin(graph)
+        if twin is not None:
+            # the same weights (a softmax has none) through the graph without its output softmax
+            logits = _run_twin(twin, list(outputs), work, seed, timeout_s)
+            if len(logits) == len(outputs):
+                outputs, compared = logits, "logits (the output softmax removed: untrained weights saturate it)"
+            else:
+                compared = "outputs (the logits could not be run in every framework)"
         ref_name = next(iter(outputs))
         ref = outputs[ref_name]
-        diffs = {}
-        for t, outs in outputs.items():
-            if t == ref_name:
-                continue
-            diffs[f"{ref_name}_vs_{t}"] = float(max(np.max(np.abs(a.astype(np.float64) - b)) if a.size else 0.0
-                                                    for a, b in zip(ref, outs)))
-        result["equivalence"] = {"reference": ref_name, "max_abs_diff": diffs,
-                                 "ok": all(d <= atol for d in diffs.values()), "atol": atol}
+        pairs = {f"{ref_name}_vs_{t}": compare_outputs(ref, outs, atol, rtol)
+                 for t, outs in outputs.items() if t != ref_name}
+        result["equivalence"] = {"reference": ref_name, "compared": compared,
+                                 "max_abs_diff": {k: c["max_abs_diff"] for k, c in pairs.items()},
+                                 "max_rel_diff": {k: c["max_rel_diff"] for k, c in pairs.items()},
+                                 "ok": all(c["ok"] for c in pairs.values()), "atol": atol, "rtol": rtol}
     # a target that refuses by design (its template declares the layer inexpressible, with the reason)
     # does not fail the graph, as long as some framework builds it
     checked = [r for r in result["targets"].values() if not r.get("refused")]
@@ -186,6 +261,33 @@ def verify_graph(graph_path: str | Path, targets: list[str] | str = "all", work_
                                          for r in checked) and len(result["targets"]) == len(targets) \
         and result.get("equivalence", {}).get("ok", True)
     return result
+
+
+def _run_twin(twin: Graph, targets: list[str], work: Path, seed: int, timeout_s: float) -> dict:
+    """Emit and run `twin` (:func:`logits_twin`) in each target with the canonical weights:
+    target -> its outputs (targets that fail are left out)."""
+    tw = work / "logits"
+    tw.mkdir(parents=True, exist_ok=True)
+    graph_json = tw / "graph.json"
+    graph_json.write_text(json.dumps(twin.to_dict(), indent=1))
+    inputs_path, weights_path = tw / "inputs.npz", tw / "weights.npz"
+    np.savez(inputs_path, **{f"input_{i}": a for i, a in enumerate(random_inputs(twin, seed=seed))})
+    np.savez(weights_path, **canonical_weights(twin, seed=seed))
+    got: dict[str, list[np.ndarray]] = {}
+    for t in targets:
+        try:
+            files = write_code(twin, [t], tw / t)
+        except EmitError:
+            continue
+        code = next(p for p in files if p.suffix == ".py")
+        out_path = tw / f"outputs_{t}.npz"
+        report = _run_target(t, code, graph_json, inputs_path, weights_path, out_path, timeout_s)
+        if report.get("built") and out_path.is_file():
+            with np.load(out_path) as data:
+                got[t] = [data[f"output_{i}"] for i in range(len(data.files))]
+            out_path.unlink()
+    weights_path.unlink()
+    return got
 
 
 def summarize(results: list[dict]) -> dict:
@@ -204,12 +306,14 @@ def summarize(results: list[dict]) -> dict:
         metrics["equivalence_ok"] = sum(1 for e in eq if e["ok"])
         metrics["equivalence_max_abs_diff"] = max((max(e["max_abs_diff"].values()) for e in eq if e["max_abs_diff"]),
                                                   default=0.0)
+        metrics["equivalence_max_rel_diff"] = max((max(e.get("max_rel_diff", {}).values(), default=0.0) for e in eq),
+                                                  default=0.0)
     return metrics
 
 
 def format_report(results: list[dict]) -> str:
     """A Markdown table: graph x target -> built / shapes / agreement."""
-    head = "| graph | layers | " + " | ".join(TARGETS) + " | max abs diff | ok |"
+    head = "| graph | layers | " + " | ".join(TARGETS) + " | max abs / rel diff | ok |"
     lines = [head, "|" + "---|" * (len(TARGETS) + 4)]
     for r in results:
         cells = []
@@ -224,6 +328,7 @@ def format_report(results: list[dict]) -> str:
             else:
                 cells.append("FAIL: " + str(tr.get("error", "?")).replace("|", "/").replace("\n", " ")[:120])
         eq = r.get("equivalence")
-        diff = f"{max(eq['max_abs_diff'].values()):.1e}" if eq and eq["max_abs_diff"] else "-"
+        diff = (f"{max(eq['max_abs_diff'].values()):.1e} / {max(eq.get('max_rel_diff', {}).values(), default=0.0):.1e}"
+                if eq and eq["max_abs_diff"] else "-")
         lines.append(f"| {r['graph']} | {r.get('layers', '-')} | " + " | ".join(cells) + f" | {diff} | {'yes' if r.get('ok') else 'NO'} |")
     return "\n".join(lines) + "\n"
