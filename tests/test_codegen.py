@@ -135,6 +135,9 @@ def test_codegen_cli(tmp_path, capsys):
     assert cli(["codegen", seq, "-o", str(tmp_path / "b"), "--partial"]) == 1
     out, err = capsys.readouterr()
     assert "model_pytorch.py" in out and "cannot emit caffe" in err
+    (tmp_path / "afile").write_text("x")
+    assert cli(["codegen", str(ZOO[0]), "-o", str(tmp_path / "afile")]) == 1
+    assert "cannot write the code into" in capsys.readouterr().err and (tmp_path / "afile").read_text() == "x"
 
 
 def test_a_graph_file_with_a_byte_order_mark_is_read(tmp_path):

@@ -67,6 +67,9 @@ def cmd_codegen(args) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        print(f"error: cannot write the code into {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     for p in paths:
         print(p)
     for t, exc in failures.items():
