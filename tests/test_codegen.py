@@ -77,8 +77,14 @@ def test_pytorch_refuses_asymmetric_average_pool_padding():
 
 
 def test_caffe_pooling_floor_mode_when_ceil_would_differ():
+    """BVLC Caffe 1.0 has no round_mode (it always rounds up): refused by default, written for master."""
+    from dlpaper2code.emit.codegen import emit_options
+
     graph = load_graph([p for p in ZOO if p.stem == "inception"][0])
-    text = emit(graph, "caffe")["model.prototxt"]
+    with pytest.raises(EmitError, match="pool3.*BVLC Caffe 1.0 rounds pooled sizes up"):
+        emit(graph, "caffe")
+    with emit_options(caffe_version="master"):
+        text = emit(graph, "caffe")["model.prototxt"]
     pool3 = text[text.index('name: "pool3"'):].split("layer {")[0]
     assert "round_mode: FLOOR" in pool3
 
@@ -125,7 +131,8 @@ def test_a_new_run_replaces_the_previous_runs_files_only(tmp_path):
 def test_codegen_cli(tmp_path, capsys):
     assert cli(["codegen", str(ZOO[0]), "--target", "all", "-o", str(tmp_path)]) == 0
     names = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("."))
-    assert names == ["model.prototxt", "model_keras.py", "model_pycaffe.py", "model_pytorch.py", "model_tensorflow.py"]
+    assert names == ["model.prototxt", "model_keras.py", "model_pycaffe.py", "model_pytorch.py", "model_tensorflow.py",
+                     "train_val.prototxt"]
     assert cli(["codegen", str(ZOO[0]), "--target", "theano", "-o", str(tmp_path)]) == 2
     assert "unknown target" in capsys.readouterr().err
     seq = str([p for p in EXTRA if p.stem == "layers_sequence"][0])

@@ -34,7 +34,7 @@ def test_mex_example_loads_as_written():
     g = parse_graph(doc)
     pool = g.node("MaxPool1")
     assert pool.type == "MaxPool2D" and pool.raw_type == "Pooling2D"
-    assert pool.params == {"pool_size": [2, 2], "strides": [2, 2], "padding": "valid", "trainable": True}
+    assert pool.params == {"pool_size": [2, 2], "strides": [2, 2], "padding": "valid", "ceil_mode": False, "trainable": True}
     assert g.shapes["MaxPool1"].shape == (13, 13, 8)
     assert [n.name for n in g.nodes] == ["data", "Conv1", "MaxPool1"]  # topological, not document order
 

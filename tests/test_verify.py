@@ -31,10 +31,16 @@ ZOO_CASES = [p if p.stem in QUICK else pytest.param(p, marks=pytest.mark.slow) f
 def test_zoo_all_targets_verified_and_equivalent(path, tmp_path):
     result = verify_graph(path, "all", tmp_path, equivalence=True, atol=1e-4)
     assert set(result["targets"]) == {"pytorch", "keras", "tensorflow", "caffe"}
+    if result["targets"]["caffe"].get("refused"):
+        # a pooling that rounds down where BVLC Caffe 1.0 rounds up (two_inputs, inception): Caffe after
+        # 1.0 has round_mode: FLOOR
+        assert "BVLC Caffe 1.0 rounds pooled sizes up" in result["targets"]["caffe"]["error"]
+        master = verify_graph(path, "caffe", tmp_path / "master", caffe_version="master")
+        result["targets"]["caffe"] = master["targets"]["caffe"]
     for target, report in result["targets"].items():
         assert report["built"] and report["shape_ok"], (target, report.get("error"))
         assert report["output_shapes"] == result["expected_output_shapes"]
-    assert result["targets"]["caffe"]["netspec_ok"]
+    assert result["targets"]["caffe"]["netspec_ok"] and result["targets"]["caffe"]["train_val_ok"]
     eq = result["equivalence"]
     assert set(eq["max_abs_diff"]) == {"pytorch_vs_keras", "pytorch_vs_tensorflow"}
     assert set(eq["max_rel_diff"]) == set(eq["max_abs_diff"])

@@ -224,8 +224,12 @@ STANDIN = {
                 self.declared = declared
     """,
     "emit/codegen.py": """
+        import contextlib
         import pathlib
         from dlpaper2code.core.errors import EmitError
+        @contextlib.contextmanager
+        def emit_options(**options):
+            yield
         def write_code(graph, targets, out_dir):
             if graph.name == "refuses" and "caffe" in targets:
                 raise EmitError("caffe: layer 'a': MultiHeadAttention cannot be expressed: no attention", declared=True)
@@ -236,7 +240,7 @@ STANDIN = {
     """,
     "emit/verify.py": """
         import pathlib
-        def verify_graph(graph_path, targets, work_dir, equivalence, atol, seed, timeout_s, rtol):
+        def verify_graph(graph_path, targets, work_dir, equivalence, atol, seed, timeout_s, rtol, caffe_version="1.0"):
             name = pathlib.Path(graph_path).stem
             if name == "crashes":
                 raise RuntimeError("boom")

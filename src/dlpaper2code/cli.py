@@ -50,13 +50,14 @@ def cmd_validate(args) -> int:
 
 
 def cmd_codegen(args) -> int:
-    from .emit.codegen import write_code
+    from .emit.codegen import emit_options, write_code
     from .core.graph import load_graph
 
     failures: dict = {}
     try:
         graph = load_graph(args.graph)
-        paths = write_code(graph, args.target, args.output, partial=args.partial, failures=failures)
+        with emit_options(caffe_version=args.caffe_version):
+            paths = write_code(graph, args.target, args.output, partial=args.partial, failures=failures)
     except GraphError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -84,7 +85,7 @@ def cmd_verify(args) -> int:
     for path in args.graphs:
         work = Path(args.work_dir) / Path(path).stem
         r = verify_graph(path, args.targets, work, equivalence=not args.no_equivalence, atol=args.atol, rtol=args.rtol,
-                         seed=args.seed, timeout_s=args.timeout)
+                         seed=args.seed, timeout_s=args.timeout, caffe_version=args.caffe_version)
         results.append(r)
         if not r["ok"]:
             for t, tr in r.get("targets", {}).items():
@@ -408,6 +409,8 @@ def cmd_paper(args) -> int:
 
 
 DEFAULT_PARAMS = "params.yaml"
+CAFFE_VERSION_HELP = ("the Caffe the prototxt must load in: 1.0 (BVLC Caffe's last release, the default) or master "
+                      "(also pooling's round_mode: FLOOR and the Clip and Swish layers, added in 2018)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -433,6 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", required=True, help="output folder")
     p.add_argument("--partial", action="store_true",
                    help="write the targets that can be emitted and report the others (default: all or nothing)")
+    p.add_argument("--caffe-version", choices=["1.0", "master"], default="1.0", help=CAFFE_VERSION_HELP)
     p.set_defaults(func=cmd_codegen)
 
     p = sub.add_parser("verify", help="emit, build and run every target; compare shapes and outputs")
@@ -446,6 +450,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--timeout", type=float, default=600)
     p.add_argument("--json-out", help="write the full report here")
+    p.add_argument("--caffe-version", choices=["1.0", "master"], default="1.0", help=CAFFE_VERSION_HELP)
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("bench", help="time validation and code emission for a deep graph")

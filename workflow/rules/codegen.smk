@@ -9,6 +9,7 @@ rule codegen:
         directory("results/codegen/{graph}"),
     params:
         targets=config["codegen"]["targets"],
+        caffe_version=config["codegen"]["caffe_version"],
     log:
         f"{LOG_DIR}/codegen/{{graph}}.log",
     threads: 1

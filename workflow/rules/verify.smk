@@ -16,6 +16,7 @@ rule verify:
         rtol=config["verify"]["rtol"],
         seed=config["verify"]["seed"],
         timeout_s=config["verify"]["timeout_s"],
+        caffe_version=config["codegen"]["caffe_version"],
     log:
         f"{LOG_DIR}/verify/{{graph}}.log",
     threads: 1

@@ -13,7 +13,7 @@ snakemake = globals()["snakemake"]  # injected by Snakemake's script directive
 with logged(snakemake) as log:
     ensure_src_on_path()
     from dlpaper2code.core.errors import EmitError
-    from dlpaper2code.emit.codegen import write_code
+    from dlpaper2code.emit.codegen import emit_options, write_code
     from dlpaper2code.core.graph import load_graph
 
     graph = load_graph(snakemake.input.graph)
@@ -22,7 +22,8 @@ with logged(snakemake) as log:
     with atomic_dir(snakemake.output[0]) as tmp:
         for target in targets:
             try:
-                written = write_code(graph, [target], str(tmp))
+                with emit_options(caffe_version=str(snakemake.params.caffe_version)):
+                    written = write_code(graph, [target], str(tmp))
             except EmitError as exc:
                 if not exc.declared:
                     raise

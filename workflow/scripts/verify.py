@@ -33,6 +33,7 @@ with logged(snakemake) as log:
                 rtol=float(p.rtol),
                 seed=int(p.seed),
                 timeout_s=float(p.timeout_s),
+                caffe_version=str(p.caffe_version),
             )
         )
     except Exception as exc:  # recorded, judged by verify_summary

@@ -44,6 +44,41 @@ def conv_out(size: int, k: int, s: int, pad, d: int = 1) -> int:
     return out
 
 
+def pool_out(size: int, k: int, s: int, pad, ceil_mode: bool = False) -> int:
+    """Output length of a pooling window along one axis; ``pad`` is 'valid', 'same' or the explicit
+    amount on each side.  ``ceil_mode`` rounds the number of windows up (Caffe's default, PyTorch's
+    ``ceil_mode=True``) but, as PyTorch does, drops a last window that would start beyond the input
+    and its top/left padding."""
+    if pad in ("valid", "same") and not ceil_mode:
+        return conv_out(size, k, s, pad)
+    p = 0 if pad == "valid" else pad
+    num = size + 2 * p - k
+    if not ceil_mode:
+        return num // s + 1
+    out = -(-num // s) + 1
+    if (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
+def caffe_pool_out(size: int, k: int, s: int, pad: int, floor: bool = False) -> int:
+    """What BVLC Caffe's PoolingLayer computes along one axis: windows rounded up (Caffe 1.0 has no
+    other mode; ``floor`` is the ``round_mode: FLOOR`` added after 1.0), and the last window dropped
+    when it starts beyond the input plus ``pad``, a rule applied only when ``pad`` > 0."""
+    num = size + 2 * pad - k
+    out = (num // s if floor else -(-num // s)) + 1
+    if pad and (out - 1) * s >= size + pad:
+        out -= 1
+    return out
+
+
+def ceil_extra(size: int, k: int, s: int, pad) -> int:
+    """The padding a ceil_mode pooling window needs past the bottom/right border (beyond ``pad``)
+    so that a 'valid' pooling of the padded input gives :func:`pool_out`'s count."""
+    p = 0 if pad in ("valid", "same") else pad
+    return max((pool_out(size, k, s, pad, True) - 1) * s + k - size - 2 * p, 0)
+
+
 def same_padding(size: int, k: int, s: int, d: int = 1) -> tuple[int, int]:
     """(before, after) zero padding that TensorFlow/Keras 'same' applies along one axis."""
     eff = d * (k - 1) + 1
@@ -93,7 +128,13 @@ def _depthwise(node, ins):
 
 def _pool(node, ins):
     p = node.params
-    return _spatial(node, ins[0], p["pool_size"], p["strides"], p["padding"], what="pooling window")
+    out = _spatial(node, ins[0], p["pool_size"], p["strides"], p["padding"], what="pooling window")
+    if not p.get("ceil_mode"):
+        return out
+    pads = p["padding"] if isinstance(p["padding"], list) else [p["padding"]] * 2
+    rows, cols = (pool_out(size, k, s, pad, True)
+                  for size, k, s, pad in zip(ins[0].shape[:2], p["pool_size"], p["strides"], pads))
+    return TensorInfo((rows, cols, out.shape[2]))
 
 
 def _conv1d(node, ins):

@@ -46,6 +46,7 @@ class ParamSpec:
     components: list[list[str]] | None = None
     default_from: str | None = None
     zero_means: str | None = None
+    words: dict | None = None          # other words for values (Caffe's round_mode CEIL/FLOOR for ceil_mode)
 
     def to_dict(self) -> dict:
         out = {"kind": self.kind}
@@ -252,6 +253,8 @@ class Vocabulary:
             elif kind == "bool":
                 if isinstance(value, bool):
                     v = value
+                elif ps.words and str(value).strip().upper() in {str(k).upper() for k in ps.words}:
+                    v = bool({str(k).upper(): w for k, w in ps.words.items()}[str(value).strip().upper()])
                 elif str(value).lower() in ("true", "yes", "1"):
                     v = True
                 elif str(value).lower() in ("false", "no", "0"):

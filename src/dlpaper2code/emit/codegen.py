@@ -9,6 +9,8 @@ naming it; nothing is ever emitted silently wrong or partial.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import keyword
 import os
@@ -24,7 +26,7 @@ from ..core.atomic import atomic_write_text
 from ..core.errors import EmitError
 from ..core.expr import ENV
 from ..core.graph import Graph
-from ..core.shapes import same_padding
+from ..core.shapes import caffe_pool_out, ceil_extra, pool_out, same_padding
 from ..core.vocab import load_vocabulary
 
 TARGETS = ("pytorch", "keras", "tensorflow", "caffe")
@@ -84,6 +86,27 @@ def _netspec_ref(name: str) -> str:
 
 
 ENV.filters.update(tup=_tup, py=_py, q=_q, prototxt=_prototxt, netspec=_netspec, netspec_ref=_netspec_ref)
+ENV.globals.update(pool_out=pool_out, caffe_pool_out=caffe_pool_out)
+
+# Emission options (``emit_options``): caffe_version "1.0" (BVLC Caffe 1.0's schema and layers, the default)
+# or "master" (also round_mode, Clip and Swish, added to BVLC master in 2018).
+EMIT_DEFAULTS = {"caffe_version": "1.0"}
+_OPTIONS: contextvars.ContextVar = contextvars.ContextVar("emit_options", default=EMIT_DEFAULTS)
+
+
+@contextlib.contextmanager
+def emit_options(**options):
+    """Within the block, emission uses these options (templates read them as ``opt``)."""
+    unknown = set(options) - set(EMIT_DEFAULTS)
+    if unknown:
+        raise ValueError(f"unknown emit option(s) {sorted(unknown)}; known: {sorted(EMIT_DEFAULTS)}")
+    if options.get("caffe_version", "1.0") not in ("1.0", "master"):
+        raise ValueError(f"caffe_version must be '1.0' or 'master', not {options['caffe_version']!r}")
+    token = _OPTIONS.set({**_OPTIONS.get(), **{k: v for k, v in options.items() if v is not None}})
+    try:
+        yield
+    finally:
+        _OPTIONS.reset(token)
 
 
 def identifier(name: str) -> str:
@@ -161,8 +184,11 @@ def padding_info(p: dict, in_shape: tuple, kernel_key: str, dilation_key: str | 
         sides.append((0, 0))
     (t, b), (l, r) = sides
     mode = pad if isinstance(pad, str) else "explicit"
+    # ceil_mode pooling: the extra bottom/right padding (xb, xr) a floor-rounding pooling needs to match it
+    xb, xr = ([ceil_extra(size, k, s, a) for size, k, s, a in zip(spatial, ks, ss, (t, l))]
+              if p.get("ceil_mode") else (0, 0))
     return {"mode": mode, "t": t, "b": b, "l": l, "r": r, "sym": t == b and l == r,
-            "zero": t == b == l == r == 0}
+            "zero": t == b == l == r == 0, "xb": xb, "xr": xr}
 
 
 _KERNEL_KEYS = {"Conv2D": ("kernel_size", "dilation_rate"), "DepthwiseConv2D": ("kernel_size", None),
@@ -204,7 +230,7 @@ def node_contexts(graph: Graph) -> list[dict]:
             "in_shape": first.shape, "in_shapes": [i.shape for i in ins], "in_kind": first.kind,
             "in_channels": first.shape[-1], "in_features": first.shape[-1],
             "out_shape": out_info.shape, "out_kind": out_info.kind, "out_size": out_info.size,
-            "token_inputs": token_inputs, "pad": None,
+            "token_inputs": token_inputs, "pad": None, "opt": _OPTIONS.get(),
         }
         ctx["weights"] = weight_specs(vocab, n.type, ctx)
         for w in ctx["weights"]:
@@ -310,6 +336,8 @@ def _caffe_layers(items: list[dict], ctx: dict, target: Target | None) -> list[d
     for item in items:
         if "when" in item and not evaluate_expr(item["when"], ctx):
             continue
+        if "unsupported" in item:      # a case the target cannot express (BVLC Caffe 1.0 and Swish)
+            raise _fail(ctx["target"], ctx, ENV.from_string(item["unsupported"]).render(**ctx), True)
         fields = {k: evaluate_expr(v, ctx) for k, v in (item.get("fields") or {}).items()}
         fields = {k: v for k, v in fields.items() if v is not None}
         layer = {
@@ -328,7 +356,8 @@ def _caffe_layers(items: list[dict], ctx: dict, target: Target | None) -> list[d
         fn = ctx["p"]["activation"]
         if table.get(fn) is None:
             raise _fail(target.name, ctx, f"activation '{fn}' cannot be expressed in {target.name}", True)
-        layers.extend(_caffe_layers([{"name": f"id ~ '_{fn}'", "bottom": "[id]", **table[fn]}], ctx, None))
+        items = table[fn] if isinstance(table[fn], list) else [table[fn]]
+        layers.extend(_caffe_layers([{"name": f"id ~ '_{fn}'", "bottom": "[id]", **item} for item in items], ctx, None))
     return layers
 
 

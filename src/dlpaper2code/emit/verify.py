@@ -56,8 +56,9 @@ def caffe_to_canonical(shape: tuple[int, ...], kind: str) -> list[int]:
     return list(shape)
 
 
-def check_caffe(graph: Graph, files: dict[str, Path], timeout_s: float) -> dict:
-    from .caffe import PYCAFFE_SHIM_DIR, CaffeSchemaError, CaffeShapeError, blob_shapes, parse_prototxt
+def check_caffe(graph: Graph, files: dict[str, Path], timeout_s: float, caffe_version: str = "1.0") -> dict:
+    from .caffe import (PYCAFFE_SHIM_DIR, CaffeSchemaError, CaffeShapeError, blob_shapes, parse_prototxt,
+                        post_1_0_features)
 
     out: dict = {"emitted": True}
     t0 = time.perf_counter()
@@ -66,6 +67,10 @@ def check_caffe(graph: Graph, files: dict[str, Path], timeout_s: float) -> dict:
         shapes = blob_shapes(net)
     except (CaffeSchemaError, CaffeShapeError) as exc:
         return {**out, "built": False, "shape_ok": False, "error": str(exc)}
+    newer = post_1_0_features(net) if caffe_version == "1.0" else []
+    if newer:
+        return {**out, "built": False, "shape_ok": False,
+                "error": "model.prototxt needs Caffe after 1.0: " + "; ".join(newer[:5])}
     out["built"] = True
     mismatches = []
     contexts = node_contexts(graph)
@@ -79,6 +84,12 @@ def check_caffe(graph: Graph, files: dict[str, Path], timeout_s: float) -> dict:
     out["shape_ok"] = not mismatches
     if mismatches:
         out["error"] = "shape mismatch: " + "; ".join(mismatches[:5])
+    if "train_val.prototxt" in files:
+        # the training net: the same schema (and Caffe version) and, in each phase, the graph's shapes
+        train = _check_train_val(files["train_val.prototxt"], contexts, caffe_version)
+        out["train_val_ok"] = train is None
+        if train:
+            out["error"] = train
     proc = subprocess.run([sys.executable, str(files["model_pycaffe.py"])], capture_output=True, text=True,
                           timeout=timeout_s, env=_env({"PYTHONPATH": str(PYCAFFE_SHIM_DIR)}))
     if proc.returncode != 0:
@@ -92,6 +103,31 @@ def check_caffe(graph: Graph, files: dict[str, Path], timeout_s: float) -> dict:
             out["error"] = "the pyCaffe script builds a different net than model.prototxt"
     out["seconds"] = round(time.perf_counter() - t0, 3)
     return out
+
+
+def _check_train_val(path: Path, contexts: list[dict], caffe_version: str) -> str | None:
+    """None when train_val.prototxt parses, has only Caffe-1.0 features (unless `caffe_version` is
+    'master') and gives every graph node's blob its graph shape in the TRAIN and TEST phases, with a
+    scalar loss; else what is wrong."""
+    from .caffe import CaffeSchemaError, CaffeShapeError, blob_shapes, parse_prototxt, post_1_0_features
+
+    try:
+        net = parse_prototxt(path.read_text(), source=str(path))
+        newer = post_1_0_features(net) if caffe_version == "1.0" else []
+        if newer:
+            return "train_val.prototxt needs Caffe after 1.0: " + "; ".join(newer[:5])
+        for phase in ("TRAIN", "TEST"):
+            shapes = blob_shapes(net, phase=phase)
+            bad = [f"{c['name']}: caffe {shapes.get(c['id'])} vs graph {list(c['out_shape'])}" for c in contexts
+                   if shapes.get(c["id"]) is None
+                   or caffe_to_canonical(shapes[c["id"]], c["out_kind"]) != list(c["out_shape"])]
+            if bad:
+                return f"train_val.prototxt ({phase}) shape mismatch: " + "; ".join(bad[:5])
+            if not any(l.type.endswith("Loss") and shapes.get(l.top[0]) == () for l in net.layer):
+                return f"train_val.prototxt ({phase}) has no loss"
+    except (CaffeSchemaError, CaffeShapeError) as exc:
+        return f"train_val.prototxt: {exc}"
+    return None
 
 
 def _run_target(target: str, code: Path, graph_json: Path, inputs: Path, weights: Path | None,
@@ -182,8 +218,11 @@ def logits_twin(graph: Graph) -> Graph | None:
 
 def verify_graph(graph_path: str | Path, targets: list[str] | str = "all", work_dir: str | Path | None = None,
                  equivalence: bool = True, atol: float = 1e-4, seed: int = 0, timeout_s: float = 600,
-                 rtol: float = 1e-5) -> dict:
-    """Emit, build and run every target for one graph; returns a JSON-ready report."""
+                 rtol: float = 1e-5, caffe_version: str = "1.0") -> dict:
+    """Emit, build and run every target for one graph; returns a JSON-ready report.  ``caffe_version``
+    '1.0' (BVLC Caffe's last release) or 'master' is what the Caffe code must load in."""
+    from .codegen import emit_options
+
     graph_path = Path(graph_path)
     targets = expand_targets(targets)
     result: dict = {"graph": graph_path.stem, "path": str(graph_path), "targets": {}, "ok": False}
@@ -204,7 +243,8 @@ def verify_graph(graph_path: str | Path, targets: list[str] | str = "all", work_
     files: dict[str, dict[str, Path]] = {}
     for t in targets:
         try:
-            files[t] = {p.name: p for p in write_code(graph, [t], work / t)}
+            with emit_options(caffe_version=caffe_version):
+                files[t] = {p.name: p for p in write_code(graph, [t], work / t)}
         except EmitError as exc:
             result["targets"][t] = {"emitted": False, "built": False, "shape_ok": False, "error": str(exc),
                                     "refused": exc.declared}
@@ -233,7 +273,7 @@ def verify_graph(graph_path: str | Path, targets: list[str] | str = "all", work_
         if weights_path is not None:
             weights_path.unlink()
     if "caffe" in files:
-        result["targets"]["caffe"] = check_caffe(graph, files["caffe"], timeout_s)
+        result["targets"]["caffe"] = check_caffe(graph, files["caffe"], timeout_s, caffe_version)
 
     if equivalence and len(outputs) >= 2:
         compared = "outputs"
@@ -258,7 +298,7 @@ def verify_graph(graph_path: str | Path, targets: list[str] | str = "all", work_
     checked = [r for r in result["targets"].values() if not r.get("refused")]
     result["refused"] = sorted(t for t, r in result["targets"].items() if r.get("refused"))
     result["ok"] = bool(checked) and all(r.get("built") and r.get("shape_ok") and r.get("netspec_ok", True)
-                                         for r in checked) and len(result["targets"]) == len(targets) \
+                                         and r.get("train_val_ok", True) for r in checked) and len(result["targets"]) == len(targets) \
         and result.get("equivalence", {}).get("ok", True)
     return result
 
@@ -323,7 +363,7 @@ def format_report(results: list[dict]) -> str:
                 cells.append("-")
             elif tr.get("refused"):
                 cells.append("refused: " + str(tr.get("error", "?")).split(": ", 2)[-1].replace("|", "/").replace("\n", " ")[:120])
-            elif tr.get("built") and tr.get("shape_ok") and tr.get("netspec_ok", True):
+            elif tr.get("built") and tr.get("shape_ok") and tr.get("netspec_ok", True) and tr.get("train_val_ok", True):
                 cells.append("built, shapes ok" + (f" ({tr['forward_s']:.2f} s)" if "forward_s" in tr else ""))
             else:
                 cells.append("FAIL: " + str(tr.get("error", "?")).replace("|", "/").replace("\n", " ")[:120])

@@ -81,6 +81,8 @@ def caffe_type(node: Node) -> str:
     if node.type == "Activation":
         fn = node.params.get("function", "linear")
         act = spec.get("activations", {}).get(fn)
+        if isinstance(act, list):      # per Caffe version: the first (BVLC master's layer) names it
+            act = act[0]
         if act:
             return act["type"]
         for item in entry.get("caffe", []):

@@ -20,6 +20,7 @@ from .schema import (
     non_bvlc_fields_used,
     param_name_dict,
     parse_prototxt,
+    post_1_0_features,
     to_prototxt,
 )
 from .shapes import CaffeShapeError, blob_shapes
@@ -40,5 +41,6 @@ __all__ = [
     "non_bvlc_fields_used",
     "param_name_dict",
     "parse_prototxt",
+    "post_1_0_features",
     "to_prototxt",
 ]

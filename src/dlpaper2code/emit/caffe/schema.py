@@ -14,6 +14,8 @@ of fork-only layer parameters (SSD's ``permute_param``/``prior_box_param``/...,
 ``upsample_param``, ``interp_param``, ``relu6_param``...).  Those are listed in
 :data:`NON_BVLC_LAYER_PARAM_FIELDS`; :func:`non_bvlc_fields_used` reports
 whether a net relies on any of them (BVLC Caffe would reject such a file).
+BVLC Caffe 1.0 (the last release) lacks a few of master's fields and layer types too
+(:data:`POST_1_0_FIELDS`, :data:`POST_1_0_LAYER_TYPES`); :func:`post_1_0_features` finds them.
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from google.protobuf import descriptor_pb2, descriptor_pool, text_format
+from google.protobuf import descriptor_pb2, descriptor_pool, message, text_format
 
 __all__ = [
     "CaffeSchemaError",
@@ -44,6 +46,9 @@ __all__ = [
     "has_field",
     "has_message",
     "non_bvlc_fields_used",
+    "post_1_0_features",
+    "POST_1_0_FIELDS",
+    "POST_1_0_LAYER_TYPES",
     "schema_source",
 ]
 
@@ -69,6 +74,19 @@ NON_BVLC_LAYER_PARAM_FIELDS = frozenset(
         "relu6_param",
     }
 )
+
+#: What BVLC Caffe master's caffe.proto has and the 1.0 release (tag ``1.0``, April 2017) has not:
+#: ``(message, field)`` pairs from a diff of the two files, and the layer types added since (Swish,
+#: March 2018; Clip, August 2018).  :func:`post_1_0_features` finds them in a net.
+POST_1_0_FIELDS = frozenset(
+    {
+        ("PoolingParameter", "round_mode"),
+        ("LayerParameter", "clip_param"),
+        ("LayerParameter", "swish_param"),
+        ("SolverParameter", "weights"),
+    }
+)
+POST_1_0_LAYER_TYPES = frozenset({"Clip", "Swish"})
 
 # Layer types whose parameter message is not named after the type.  In real
 # pycaffe these are *not* handled by ``param_name_dict()`` (a plain keyword
@@ -295,6 +313,26 @@ def non_bvlc_fields_used(net) -> list[str]:
         for fdesc, _ in layer.ListFields():
             if fdesc.name in NON_BVLC_LAYER_PARAM_FIELDS:
                 out.append(f"{layer.name}.{fdesc.name}")
+    return out
+
+
+def post_1_0_features(net) -> list[str]:
+    """``"layer_name: what"`` for every field or layer type of ``net`` that BVLC Caffe 1.0 does not
+    know (:data:`POST_1_0_FIELDS`, :data:`POST_1_0_LAYER_TYPES`): Caffe 1.0 refuses such a file."""
+    out = []
+
+    def walk(msg, where):
+        for fdesc, value in msg.ListFields():
+            if (msg.DESCRIPTOR.name, fdesc.name) in POST_1_0_FIELDS:
+                out.append(f"{where}: {msg.DESCRIPTOR.name}.{fdesc.name}")
+            if fdesc.message_type is not None:
+                for item in ([value] if isinstance(value, message.Message) else value):
+                    walk(item, where)
+
+    for layer in net.layer:
+        if layer.type in POST_1_0_LAYER_TYPES:
+            out.append(f"{layer.name}: layer type {layer.type}")
+        walk(layer, layer.name)
     return out
 
 
