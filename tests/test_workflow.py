@@ -97,7 +97,7 @@ def test_dvc_yaml_stages_cover_the_workflow():
                                    "results/metrics/simulate.json", "results/metrics/simulate_bench.json",
                                    "results/metrics/read.json", "results/metrics/papers.json",
                                    "results/metrics/read_bench.json", "results/metrics/figclass.json",
-                                   "results/metrics/realpapers.json"}
+                                   "results/metrics/realpapers.json", "results/metrics/loc.json"}
     assert doc["plots"] == ["results/plots/read_accuracy.png", "results/plots/figclass"]
     assert "results/simulated" in stages["simulate"]["outs"]
     assert {"simulate.models_per_depth", "simulate.seed", "simulate.styles", "render"} <= set(stages["simulate"]["params"])
@@ -240,7 +240,8 @@ STANDIN = {
     """,
     "emit/verify.py": """
         import pathlib
-        def verify_graph(graph_path, targets, work_dir, equivalence, atol, seed, timeout_s, rtol, caffe_version="1.0"):
+        def verify_graph(graph_path, targets, work_dir, equivalence, atol, seed, timeout_s, rtol, caffe_version="1.0",
+                         training=True, lr=0.01, training_rtol=0.1):
             name = pathlib.Path(graph_path).stem
             if name == "crashes":
                 raise RuntimeError("boom")

@@ -56,7 +56,7 @@ def cmd_codegen(args) -> int:
     failures: dict = {}
     try:
         graph = load_graph(args.graph)
-        with emit_options(caffe_version=args.caffe_version):
+        with emit_options(caffe_version=args.caffe_version, final_softmax=args.final_softmax, blocks=not args.flat):
             paths = write_code(graph, args.target, args.output, partial=args.partial, failures=failures)
     except GraphError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -85,7 +85,8 @@ def cmd_verify(args) -> int:
     for path in args.graphs:
         work = Path(args.work_dir) / Path(path).stem
         r = verify_graph(path, args.targets, work, equivalence=not args.no_equivalence, atol=args.atol, rtol=args.rtol,
-                         seed=args.seed, timeout_s=args.timeout, caffe_version=args.caffe_version)
+                         seed=args.seed, timeout_s=args.timeout, caffe_version=args.caffe_version,
+                         training=not args.no_training, lr=args.lr, training_rtol=args.training_rtol)
         results.append(r)
         if not r["ok"]:
             for t, tr in r.get("targets", {}).items():
@@ -437,6 +438,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--partial", action="store_true",
                    help="write the targets that can be emitted and report the others (default: all or nothing)")
     p.add_argument("--caffe-version", choices=["1.0", "master"], default="1.0", help=CAFFE_VERSION_HELP)
+    p.add_argument("--final-softmax", choices=["separate", "inside"], default="separate",
+                   help="separate (default): the Python models return logits and the file's probabilities() applies "
+                        "the output softmax; inside: the models return probabilities")
+    p.add_argument("--flat", action="store_true",
+                   help="write every layer out in the model (default: a class or function per block, a loop per run "
+                        "of equal blocks)")
     p.set_defaults(func=cmd_codegen)
 
     p = sub.add_parser("verify", help="emit, build and run every target; compare shapes and outputs")
@@ -444,6 +451,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--targets", default="all")
     p.add_argument("--work-dir", default="results/verify/work")
     p.add_argument("--no-equivalence", action="store_true", help="skip the same-weights output comparison")
+    p.add_argument("--no-training", action="store_true",
+                   help="skip the training check (one SGD step from the same weights in every framework)")
+    p.add_argument("--lr", type=float, default=0.01, help="learning rate of the training check's SGD step")
+    p.add_argument("--training-rtol", type=float, default=0.1,
+                   help="updated weights agree within atol + this x the largest update lr x gradient in the model")
     p.add_argument("--atol", type=float, default=1e-4, help="absolute tolerance of the cross-framework comparison")
     p.add_argument("--rtol", type=float, default=1e-5,
                    help="tolerance relative to each output's largest magnitude (float32 rounding grows with it)")

@@ -12,6 +12,9 @@ rule verify:
     params:
         targets=config["verify"]["targets"],
         equivalence=config["verify"]["equivalence"],
+        training=config["verify"].get("training", True),
+        training_lr=config["verify"].get("training_lr", 0.01),
+        training_rtol=config["verify"].get("training_rtol", 0.1),
         atol=config["verify"]["atol"],
         rtol=config["verify"]["rtol"],
         seed=config["verify"]["seed"],
@@ -21,8 +24,8 @@ rule verify:
         f"{LOG_DIR}/verify/{{graph}}.log",
     threads: 1
     resources:
-        # minutes: one timeout per framework plus the equivalence check
-        runtime=lambda wc: 1 + int(config["verify"]["timeout_s"] * (len(config["verify"]["targets"]) + 1) / 60),
+        # minutes: one timeout per framework, plus the logits / training twin runs
+        runtime=lambda wc: 1 + int(config["verify"]["timeout_s"] * (2 * len(config["verify"]["targets"]) + 1) / 60),
         mem_mb=config["verify"]["mem_mb"],
     script:
         "../scripts/verify.py"

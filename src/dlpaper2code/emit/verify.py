@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .codegen import RUNNABLE, TARGETS, expand_targets, node_contexts, write_code
+from .codegen import RUNNABLE, TARGETS, expand_targets, node_contexts, without_output_softmax, write_code
 from ..core.errors import EmitError, GraphError
 from ..core.graph import Graph, load_graph
 from .weights import canonical_weights, random_inputs
@@ -131,11 +131,13 @@ def _check_train_val(path: Path, contexts: list[dict], caffe_version: str) -> st
 
 
 def _run_target(target: str, code: Path, graph_json: Path, inputs: Path, weights: Path | None,
-                out: Path, timeout_s: float) -> dict:
+                out: Path, timeout_s: float, train: dict | None = None) -> dict:
     cmd = [sys.executable, "-m", "dlpaper2code.emit.runner", "--target", target, "--code", str(code),
            "--graph", str(graph_json), "--inputs", str(inputs), "--out", str(out)]
     if weights is not None:
         cmd += ["--weights", str(weights)]
+    if train is not None:       # also one SGD step (runner.train_step): {"targets", "lr", "out"}
+        cmd += ["--train-out", str(train["out"]), "--train-targets", str(train["targets"]), "--lr", repr(train["lr"])]
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, env=_env())
@@ -150,7 +152,8 @@ def _run_target(target: str, code: Path, graph_json: Path, inputs: Path, weights
         return {"emitted": True, "built": False, "shape_ok": False, "error": report.get("error"),
                 "traceback": report.get("traceback"), "seconds": seconds}
     return {"emitted": True, "built": True, "output_shapes": report["output_shapes"],
-            "build_s": round(report["build_s"], 3), "forward_s": round(report["forward_s"], 3), "seconds": seconds}
+            "build_s": round(report["build_s"], 3), "forward_s": round(report["forward_s"], 3), "seconds": seconds,
+            **({"train": report["train"]} if "train" in report else {})}
 
 
 def compare_outputs(ref: list[np.ndarray], outs: list[np.ndarray], atol: float = 1e-4,
@@ -180,47 +183,173 @@ def compare_outputs(ref: list[np.ndarray], outs: list[np.ndarray], atol: float =
 
 
 def logits_twin(graph: Graph) -> Graph | None:
-    """The graph with its output softmax removed (a Dense's ``activation: softmax`` dropped, or a
-    Softmax output layer taken away so its input is the output), or None when no output ends in a
-    softmax.  Outputs are compared on it: with untrained weights a softmax saturates to exact 0s
-    and 1s in every framework and would hide any difference in what comes before it."""
+    """The graph with its output softmax removed (:func:`codegen.without_output_softmax`), or None
+    when no output ends in a softmax.  Outputs are compared on it: with untrained weights a softmax
+    saturates to exact 0s and 1s in every framework and would hide any difference before it."""
+    twin, _ = without_output_softmax(graph)
+    if twin is not None:
+        twin.name = f"{graph.name}_logits"
+    return twin
+
+
+def graph_document(graph: Graph) -> dict:
+    """The document the framework runners load: the graph as written (block uses kept, so the
+    runner finds a layer inside its block's class) when it uses blocks, else the expanded graph."""
+    if graph.block_uses and graph.source_doc:
+        return {**graph.to_dict(expanded=False), "name": graph.name}
+    return graph.to_dict()
+
+
+def training_twin(graph: Graph) -> Graph | None:
+    """The graph with dropout off (every Dropout's rate and MultiHeadAttention's dropout 0), same
+    name and so the same canonical weights, or None when it has no dropout.  The training check
+    runs on it: dropout draws different masks in every framework."""
     from ..core.graph import parse_graph
 
     doc = graph.to_dict()
-    outs = set(graph.outputs)
     changed = False
-    drop = set()
     for layer in doc["layers"]:
-        if layer["layer_name"] not in outs:
-            continue
         params = layer.get("layer_params") or {}
-        if params.get("activation") == "softmax":
-            layer["layer_params"] = {k: v for k, v in params.items() if k != "activation"}
+        key = {"Dropout": "rate", "MultiHeadAttention": "dropout"}.get(layer["layer_type"])
+        if key and params.get(key, graph_default(layer["layer_type"], key)):
+            layer["layer_params"] = {**params, key: 0.0}
             changed = True
-        elif (layer["layer_type"] == "Softmax" or (layer["layer_type"] == "Activation"
-                                                    and params.get("function") == "softmax")) \
-                and len(layer.get("from_layers") or []) == 1:
-            drop.add(layer["layer_name"])
-    if drop:
-        into = {l["layer_name"]: l["from_layers"][0] for l in doc["layers"] if l["layer_name"] in drop}
-        doc["layers"] = [l for l in doc["layers"] if l["layer_name"] not in drop]
-        if doc.get("outputs"):
-            doc["outputs"] = [into.get(o, o) for o in doc["outputs"]]
-        changed = True
     if not changed:
         return None
-    doc["name"] = f"{graph.name}_logits"
     try:
-        return parse_graph(doc, source=f"{graph.name} without its output softmax")
+        return parse_graph(doc, source=f"{graph.name} without dropout")
     except GraphError:
         return None
 
 
+def graph_default(ltype: str, param: str):
+    """A layer parameter's default in the vocabulary (config/layers.yaml)."""
+    from ..core.vocab import load_vocabulary
+
+    spec = load_vocabulary().layers[ltype].params.get(param)
+    return getattr(spec, "default", None)
+
+
+def training_targets(graph: Graph, seed: int = 0, batch: int = 2) -> list[np.ndarray]:
+    """The loss's fixed targets, one standard-normal array per output (canonical layout)."""
+    rng = np.random.default_rng([seed, 16])
+    return [rng.standard_normal((batch, *graph.shapes[o].shape)).astype(np.float32) for o in graph.outputs]
+
+
+TRAINING_LOSS = "sum over outputs of mean((output - target)^2), targets N(0, 1) fixed by the seed"
+
+
+TRAINING_RTOL = 0.1
+
+
+def compare_training(ref: dict[str, np.ndarray], other: dict[str, np.ndarray], before: dict[str, np.ndarray],
+                     atol: float = 1e-4, rtol: float = 1e-5, update_rtol: float = TRAINING_RTOL) -> dict:
+    """Two frameworks' results of one SGD step (runner.train_step: "loss", "weight/<key>") from the
+    same weights `before`, judged by the rule of :func:`compare_outputs`, ``atol + rtol * scale``:
+
+    - the loss, scale its magnitude;
+    - every moved BatchNorm statistic, scale the tensor's largest magnitude in `ref`;
+    - every updated weight, scale the largest update |lr * gradient| anywhere in the model and
+      `update_rtol` for rtol: a weight is its old value (equal everywhere) plus the update, so only
+      the gradients can differ, and in float32 they differ by more than the forward pass does: a
+      ReLU or max-pool decision flipped by rounding sends one term elsewhere, and a BatchNorm
+      gradient is a small difference of large sums.  In PyTorch alone, the float32 step differs
+      from the float64 one by 1.9 % of the largest update for ResNet-50 and 2.7 % for
+      Inception-v3 (between frameworks: 2.3 % and 3.8 %); TRAINING_RTOL is 10 %.
+
+    ``max_rel_diff`` is the worst weight difference over the weight tensor's own magnitude,
+    ``update_rel_diff`` over the largest update; the step must move the weights (``max_update``
+    > 0), and the statistics where there are any."""
+    from .weights import NON_TRAINABLE
+
+    loss_ref, loss = float(ref["loss"]), float(other["loss"])
+    loss_diff = abs(loss_ref - loss) if np.isfinite(loss_ref) and np.isfinite(loss) else float("inf")
+    out = {"loss_abs_diff": loss_diff, "loss_rel_diff": loss_diff / abs(loss_ref) if loss_ref else loss_diff,
+           "loss_ok": loss_diff <= atol + rtol * abs(loss_ref)}
+    keys = sorted(k[len("weight/"):] for k in ref if k.startswith("weight/"))
+    missing = sorted(set(before) - set(keys)) + sorted(k for k in keys if f"weight/{k}" not in other)
+    groups = {"weights": [k for k in keys if k.split("/")[-1] not in NON_TRAINABLE],
+              "statistics": [k for k in keys if k.split("/")[-1] in NON_TRAINABLE]}
+    for group, names in groups.items():
+        worst_abs = worst_rel = max_update = 0.0
+        worst_key, ok = None, True
+        for k in names:
+            if f"weight/{k}" not in other:
+                continue
+            a, b = ref[f"weight/{k}"], other[f"weight/{k}"]
+            c = compare_outputs([a], [b], atol, rtol)
+            # weights: only the shape here, their differences are judged against the largest update below
+            ok = ok and (c["ok"] if group == "statistics" else a.shape == b.shape)
+            gauge = "max_abs_diff" if group == "weights" else "max_rel_diff"
+            if worst_key is None or c[gauge] > (worst_abs if group == "weights" else worst_rel):
+                worst_key = k
+            worst_abs, worst_rel = max(worst_abs, c["max_abs_diff"]), max(worst_rel, c["max_rel_diff"])
+            step = np.abs(a.astype(np.float64) - before[k]) if k in before else np.zeros(0)
+            max_update = max(max_update, float(step.max()) if step.size else 0.0)
+        prefix = "" if group == "weights" else "statistics_"
+        if group == "weights":
+            ok = ok and np.isfinite(worst_abs) and worst_abs <= atol + update_rtol * max_update
+        out.update({f"{prefix}max_abs_diff": worst_abs, f"{prefix}max_rel_diff": worst_rel,
+                    f"{prefix}worst": worst_key, f"{prefix}ok": ok, f"{prefix}max_update": max_update,
+                    f"{prefix}update_rel_diff": (worst_abs / max_update if max_update > 0
+                                                 else (0.0 if worst_abs == 0 else float("inf")))})
+    out["missing"] = missing[:10]
+    # the step must move the weights, and the statistics where there are any (training mode on)
+    moved = out["max_update"] > 0 and (out["statistics_max_update"] > 0 or not groups["statistics"])
+    out["ok"] = out["loss_ok"] and out["ok"] and out["statistics_ok"] and not missing and moved
+    return out
+
+
+def _training_report(trained: dict, before: dict[str, np.ndarray], lr: float, atol: float, rtol: float,
+                     on: str, update_rtol: float = TRAINING_RTOL) -> dict:
+    """The training check's result over frameworks: `trained` maps a target to the npz its
+    runner wrote, or to {"error": ...} when its step failed."""
+    errors = {t: v["error"] for t, v in trained.items() if isinstance(v, dict)}
+    done = {t: Path(v) for t, v in trained.items() if not isinstance(v, dict)}
+    report: dict = {"on": on, "loss_fn": TRAINING_LOSS, "optimizer": f"SGD lr {lr:g}, no momentum, no weight decay",
+                    "lr": lr, "atol": atol, "rtol": rtol, "update_rtol": update_rtol, "loss": {}, "ok": False}
+    if errors:
+        report["errors"] = errors
+    if not done:
+        return report
+    load = lambda p: dict(np.load(p))  # noqa: E731
+    ref_name = next(iter(done))
+    ref = load(done[ref_name])
+    report["reference"] = ref_name
+    report["loss"][ref_name] = float(ref["loss"])
+    pairs = {}
+    for t, path in done.items():
+        if t == ref_name:
+            continue
+        other = load(path)
+        report["loss"][t] = float(other["loss"])
+        pairs[f"{ref_name}_vs_{t}"] = compare_training(ref, other, before, atol, rtol, update_rtol)
+        del other
+    for field in ("loss_abs_diff", "loss_rel_diff", "max_abs_diff", "max_rel_diff", "worst", "statistics_max_abs_diff",
+                  "statistics_max_rel_diff", "statistics_worst", "update_rel_diff", "statistics_update_rel_diff"):
+        report[field] = {k: c[field] for k, c in pairs.items()}
+    report["max_update"] = max((c["max_update"] for c in pairs.values()), default=0.0)
+    report["statistics_max_update"] = max((c["statistics_max_update"] for c in pairs.values()), default=0.0)
+    missing = sorted({m for c in pairs.values() for m in c["missing"]})
+    if missing:
+        report["missing"] = missing
+    report["ok"] = bool(pairs) and not errors and all(c["ok"] for c in pairs.values())
+    for path in done.values():
+        path.unlink(missing_ok=True)
+    return report
+
+
 def verify_graph(graph_path: str | Path, targets: list[str] | str = "all", work_dir: str | Path | None = None,
                  equivalence: bool = True, atol: float = 1e-4, seed: int = 0, timeout_s: float = 600,
-                 rtol: float = 1e-5, caffe_version: str = "1.0") -> dict:
+                 rtol: float = 1e-5, caffe_version: str = "1.0", training: bool = True, lr: float = 0.01,
+                 training_rtol: float = TRAINING_RTOL) -> dict:
     """Emit, build and run every target for one graph; returns a JSON-ready report.  ``caffe_version``
-    '1.0' (BVLC Caffe's last release) or 'master' is what the Caffe code must load in."""
+    '1.0' (BVLC Caffe's last release) or 'master' is what the Caffe code must load in.  With
+    ``training`` every runnable framework also takes one SGD step (learning rate `lr`) from the same
+    weights and batch, and the losses, updated weights and BatchNorm statistics must agree
+    (``result["training"]``, :func:`compare_training`; updated weights within atol + training_rtol x
+    the largest update); it runs on the graph without its output
+    softmax and without dropout, in the same processes as the forward check where it can."""
     from .codegen import emit_options
 
     graph_path = Path(graph_path)
@@ -238,7 +367,7 @@ def verify_graph(graph_path: str | Path, targets: list[str] | str = "all", work_
     work = Path(work_dir) if work_dir else Path("results/verify/work") / graph.name
     work.mkdir(parents=True, exist_ok=True)
     graph_json = work / "graph.json"
-    graph_json.write_text(json.dumps(graph.to_dict(), indent=1))
+    graph_json.write_text(json.dumps(graph_document(graph), indent=1))
 
     files: dict[str, dict[str, Path]] = {}
     for t in targets:
@@ -251,17 +380,31 @@ def verify_graph(graph_path: str | Path, targets: list[str] | str = "all", work_
 
     runnable = [t for t in targets if t in RUNNABLE and t in files]
     outputs: dict[str, list[np.ndarray]] = {}
+    # the training check's graph: the logits twin and/or dropout off; None = the graph itself,
+    # trained in the main runs.  The logits twin, when there is one, is run as that graph.
+    lt = logits_twin(graph) if equivalence or training else None
+    train_graph = (training_twin(lt or graph) or lt) if training else None
+    twin = (train_graph or lt) if lt is not None else None
+    trained: dict = {}
+    train_main = training and train_graph is None and len(runnable) >= 2
     if runnable:
         inputs_path = work / "inputs.npz"
         np.savez(inputs_path, **{f"input_{i}": a for i, a in enumerate(random_inputs(graph, seed=seed))})
         weights_path = None
-        if equivalence:
+        if train_main:
+            np.savez(work / "train_targets.npz", **{f"target_{i}": a for i, a in enumerate(training_targets(graph, seed))})
+        if equivalence or train_main:
             weights_path = work / "weights.npz"
             np.savez(weights_path, **canonical_weights(graph, seed=seed))
         for t in runnable:
             code = next(p for name, p in files[t].items() if name.endswith(".py"))
             out_path = work / f"outputs_{t}.npz"
-            report = _run_target(t, code, graph_json, inputs_path, weights_path, out_path, timeout_s)
+            train = ({"targets": work / "train_targets.npz", "lr": lr, "out": work / f"train_{t}.npz"}
+                     if train_main else None)
+            report = _run_target(t, code, graph_json, inputs_path, weights_path, out_path, timeout_s, train)
+            if train is not None and report.get("built"):
+                trained[t] = train["out"] if report.get("train", {}).get("ok") else \
+                    {"error": report.get("train", {}).get("error", "no training result")}
             if report.get("built"):
                 report["shape_ok"] = report["output_shapes"] == expected
                 if not report["shape_ok"]:
@@ -277,10 +420,10 @@ def verify_graph(graph_path: str | Path, targets: list[str] | str = "all", work_
 
     if equivalence and len(outputs) >= 2:
         compared = "outputs"
-        twin = logits_twin(graph)
         if twin is not None:
             # the same weights (a softmax has none) through the graph without its output softmax
-            logits = _run_twin(twin, list(outputs), work, seed, timeout_s)
+            # (and, for the training check run in the same processes, without dropout: the same in inference)
+            logits = _run_twin(twin, list(outputs), work, seed, timeout_s, lr if twin is train_graph else None, trained)
             if len(logits) == len(outputs):
                 outputs, compared = logits, "logits (the output softmax removed: untrained weights saturate it)"
             else:
@@ -293,23 +436,35 @@ def verify_graph(graph_path: str | Path, targets: list[str] | str = "all", work_
                                  "max_abs_diff": {k: c["max_abs_diff"] for k, c in pairs.items()},
                                  "max_rel_diff": {k: c["max_rel_diff"] for k, c in pairs.items()},
                                  "ok": all(c["ok"] for c in pairs.values()), "atol": atol, "rtol": rtol}
+    if training and train_graph is not None and not trained and len(outputs) >= 2:
+        _run_twin(train_graph, list(outputs), work, seed, timeout_s, lr, trained, folder="train")
+    if training and len(trained) >= 2:
+        before = canonical_weights(train_graph or graph, seed=seed)
+        on = ("the graph" if train_graph is None else
+              "the graph " + " and ".join(w for w, yes in (("without its output softmax", lt is not None),
+                                                           ("without dropout", train_graph is not lt)) if yes))
+        result["training"] = _training_report(trained, before, lr, atol, rtol, on, training_rtol)
     # a target that refuses by design (its template declares the layer inexpressible, with the reason)
     # does not fail the graph, as long as some framework builds it
     checked = [r for r in result["targets"].values() if not r.get("refused")]
     result["refused"] = sorted(t for t, r in result["targets"].items() if r.get("refused"))
     result["ok"] = bool(checked) and all(r.get("built") and r.get("shape_ok") and r.get("netspec_ok", True)
                                          and r.get("train_val_ok", True) for r in checked) and len(result["targets"]) == len(targets) \
-        and result.get("equivalence", {}).get("ok", True)
+        and result.get("equivalence", {}).get("ok", True) and result.get("training", {}).get("ok", True)
     return result
 
 
-def _run_twin(twin: Graph, targets: list[str], work: Path, seed: int, timeout_s: float) -> dict:
+def _run_twin(twin: Graph, targets: list[str], work: Path, seed: int, timeout_s: float,
+              lr: float | None = None, trained: dict | None = None, folder: str = "logits") -> dict:
     """Emit and run `twin` (:func:`logits_twin`) in each target with the canonical weights:
-    target -> its outputs (targets that fail are left out)."""
-    tw = work / "logits"
+    target -> its outputs (targets that fail are left out).  With `lr` each run also takes the
+    training step; `trained` gets target -> its results' npz (or {"error": ...})."""
+    tw = work / folder
     tw.mkdir(parents=True, exist_ok=True)
+    if lr is not None:
+        np.savez(tw / "train_targets.npz", **{f"target_{i}": a for i, a in enumerate(training_targets(twin, seed))})
     graph_json = tw / "graph.json"
-    graph_json.write_text(json.dumps(twin.to_dict(), indent=1))
+    graph_json.write_text(json.dumps(graph_document(twin), indent=1))
     inputs_path, weights_path = tw / "inputs.npz", tw / "weights.npz"
     np.savez(inputs_path, **{f"input_{i}": a for i, a in enumerate(random_inputs(twin, seed=seed))})
     np.savez(weights_path, **canonical_weights(twin, seed=seed))
@@ -321,7 +476,11 @@ def _run_twin(twin: Graph, targets: list[str], work: Path, seed: int, timeout_s:
             continue
         code = next(p for p in files if p.suffix == ".py")
         out_path = tw / f"outputs_{t}.npz"
-        report = _run_target(t, code, graph_json, inputs_path, weights_path, out_path, timeout_s)
+        train = {"targets": tw / "train_targets.npz", "lr": lr, "out": tw / f"train_{t}.npz"} if lr is not None else None
+        report = _run_target(t, code, graph_json, inputs_path, weights_path, out_path, timeout_s, train)
+        if train is not None and trained is not None:
+            trained[t] = train["out"] if report.get("train", {}).get("ok") else \
+                {"error": report.get("train", {}).get("error") or report.get("error") or "no training result"}
         if report.get("built") and out_path.is_file():
             with np.load(out_path) as data:
                 got[t] = [data[f"output_{i}"] for i in range(len(data.files))]
@@ -348,13 +507,22 @@ def summarize(results: list[dict]) -> dict:
                                                   default=0.0)
         metrics["equivalence_max_rel_diff"] = max((max(e.get("max_rel_diff", {}).values(), default=0.0) for e in eq),
                                                   default=0.0)
+    tr = [r["training"] for r in results if "training" in r]
+    if tr:
+        worst = lambda field: max((max(t.get(field, {}).values(), default=0.0) for t in tr), default=0.0)  # noqa: E731
+        metrics["training_ok"] = sum(1 for t in tr if t["ok"])
+        metrics["training_loss_max_rel_diff"] = worst("loss_rel_diff")
+        metrics["training_max_abs_diff"] = worst("max_abs_diff")
+        metrics["training_max_rel_diff"] = worst("max_rel_diff")
+        metrics["training_update_max_rel_diff"] = worst("update_rel_diff")
+        metrics["training_statistics_max_rel_diff"] = worst("statistics_max_rel_diff")
     return metrics
 
 
 def format_report(results: list[dict]) -> str:
     """A Markdown table: graph x target -> built / shapes / agreement."""
-    head = "| graph | layers | " + " | ".join(TARGETS) + " | max abs / rel diff | ok |"
-    lines = [head, "|" + "---|" * (len(TARGETS) + 4)]
+    head = "| graph | layers | " + " | ".join(TARGETS) + " | max abs / rel diff | training: loss / weights rel diff | ok |"
+    lines = [head, "|" + "---|" * (len(TARGETS) + 5)]
     for r in results:
         cells = []
         for t in TARGETS:
@@ -370,5 +538,10 @@ def format_report(results: list[dict]) -> str:
         eq = r.get("equivalence")
         diff = (f"{max(eq['max_abs_diff'].values()):.1e} / {max(eq.get('max_rel_diff', {}).values(), default=0.0):.1e}"
                 if eq and eq["max_abs_diff"] else "-")
-        lines.append(f"| {r['graph']} | {r.get('layers', '-')} | " + " | ".join(cells) + f" | {diff} | {'yes' if r.get('ok') else 'NO'} |")
+        tr = r.get("training")
+        train = "-" if not tr else (
+            f"{max(tr.get('loss_rel_diff', {}).values(), default=0.0):.1e} / {max(tr.get('max_rel_diff', {}).values(), default=0.0):.1e}"
+            + ("" if tr["ok"] else " FAIL" + (": " + "; ".join(f"{t}: {e}" for t, e in tr["errors"].items())
+                                              .replace("|", "/").replace("\n", " ")[:120] if tr.get("errors") else "")))
+        lines.append(f"| {r['graph']} | {r.get('layers', '-')} | " + " | ".join(cells) + f" | {diff} | {train} | {'yes' if r.get('ok') else 'NO'} |")
     return "\n".join(lines) + "\n"

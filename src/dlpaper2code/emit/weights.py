@@ -197,3 +197,96 @@ def target_weights(graph: Graph, target: str, canon: dict[str, np.ndarray]) -> d
                 params[pname] = arr
         out[key] = params
     return out
+
+
+
+def _mapped_shape(spec: dict, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape :func:`_apply_ops` gives a canonical array of `shape` (one `from` name)."""
+    if "index" in spec:
+        shape = shape[1:]
+    if spec.get("depthwise"):
+        kh, kw, c, m = shape
+        shape = (kh, kw, c * m, 1)
+    if "flatten" in spec:
+        shape = {"all": (math.prod(shape),), "leading": (math.prod(shape[:-1]), shape[-1]),
+                 "trailing": (shape[0], math.prod(shape[1:]))}[spec["flatten"]]
+    if "transpose" in spec:
+        shape = tuple(shape[a] for a in spec["transpose"])
+    return tuple(shape)
+
+
+def _invert_ops(spec: dict, arr: np.ndarray, shapes: dict[str, tuple[int, ...]],
+                perm: np.ndarray | None) -> list[tuple[str, int | None, np.ndarray]]:
+    """The canonical pieces one target parameter holds: (weight name, index along the first axis or
+    None for the whole array, array); :func:`_apply_ops` undone step by step, in reverse."""
+    if "zeros_like" in spec:
+        return []
+    if isinstance(spec["from"], list):
+        sizes = [_mapped_shape(spec, shapes[name])[0] for name in spec["from"]]
+        parts = np.split(arr, np.cumsum(sizes)[:-1], axis=0)
+        return [piece for name, part in zip(spec["from"], parts)
+                for piece in _invert_ops({**spec, "from": name}, part, shapes, perm)]
+    shape = shapes[spec["from"]]
+    if "transpose" in spec:
+        arr = arr.transpose(np.argsort(spec["transpose"]))
+    if spec.get("row_perm") and perm is not None:
+        arr = arr[np.argsort(perm)]
+    inner = shape[1:] if "index" in spec else shape
+    if spec.get("depthwise") or "flatten" in spec:
+        arr = arr.reshape(inner)
+    if "gates" in spec:
+        axis = spec.get("gate_axis", 0)
+        blocks = np.split(arr, len(spec["gates"]), axis=axis)
+        original = [None] * len(blocks)
+        for j, g in enumerate(spec["gates"]):
+            original[g] = blocks[j]
+        arr = np.concatenate(original, axis=axis)
+    return [(spec["from"], spec.get("index"), np.ascontiguousarray(arr))]
+
+
+def canonical_from_target(graph: Graph, target: str, params: dict[str, dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """The inverse of :func:`target_weights`: a target's parameters {layer id: {parameter: array}}
+    (for Keras the get_weights() order '0', '1', ...) back in the canonical layout,
+    '<layer id>/<weight name>' -> array.  Each transform of the template's ``weights:`` is undone
+    (transpose, row permutation, flatten, depthwise reshape, gate order, index, stacked ``from``);
+    a ``zeros_like`` parameter has no canonical source and is skipped (PyTorch's frozen recurrent
+    bias).  A canonical weight that no target parameter holds entirely is an error."""
+    spec = load_target(target)
+    perms = feature_permutations(graph) if spec.layout == "channels_first" else {}
+    out: dict[str, np.ndarray] = {}
+    for ctx in node_contexts(graph):
+        mapping = (spec.layer(ctx["type"]) or {}).get("weights")
+        if not mapping or not ctx["weights"]:
+            continue
+        key = ctx["id"]
+        shapes = {w["name"]: tuple(w["shape"]) for w in ctx["weights"]}
+        got = params.get(key, {})
+        if isinstance(mapping, list):          # keras: the order of get_weights()
+            names = [w for w in mapping if w in shapes]
+            if len(got) != len(names):
+                raise KeyError(f"{target} layer {key} has {len(got)} weights, the canonical layout {len(names)}")
+            pieces = [(w, None, np.asarray(got[str(i)])) for i, w in enumerate(names)]
+        else:
+            perm = perms.get(ctx["node"].inputs[0]) if ctx["node"].inputs else None
+            pieces = []
+            for pname, op in mapping.items():
+                if pname not in got or ("when" in op and not evaluate_expr(op["when"], ctx)):
+                    continue
+                pieces += _invert_ops(op, np.asarray(got[pname]), shapes, perm)
+        rows: dict[str, set] = {}
+        for name, index, arr in pieces:
+            if name not in shapes:
+                continue
+            full = f"{key}/{name}"
+            if index is None:
+                if arr.shape != shapes[name]:
+                    raise ValueError(f"{full}: {target} gives shape {arr.shape}, canonical {shapes[name]}")
+                out[full] = arr.astype(np.float32, copy=False)
+                rows[name] = set(range(shapes[name][0])) if shapes[name] else {None}
+            else:
+                out.setdefault(full, np.zeros(shapes[name], dtype=np.float32))[index] = arr
+                rows.setdefault(name, set()).add(index)
+        for name, shape in shapes.items():
+            if rows.get(name) != (set(range(shape[0])) if shape else {None}):
+                raise KeyError(f"{target} parameters do not hold all of {key}/{name}")
+    return out
