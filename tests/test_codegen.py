@@ -1,6 +1,7 @@
 """Code emission: templates, clear errors for what a target cannot express, atomic writes."""
 import ast
 import json
+import re
 
 import pytest
 
@@ -9,6 +10,7 @@ from dlpaper2code.emit.codegen import TARGETS, emit, identifier, load_target, wr
 from dlpaper2code.core.errors import EmitError
 from dlpaper2code.core.graph import load_graph, parse_graph
 from dlpaper2code.core.vocab import load_vocabulary
+from dlpaper2code.emit.structure import find_uses
 
 from conftest import EXTRA, ZOO
 
@@ -35,8 +37,14 @@ def test_python_targets_emit_valid_readable_code(path):
             continue
         emitted += 1
         ast.parse(text, filename=name)
-        for node in graph.nodes:           # one line per layer, named after the graph
-            if node.type != "Input":
+        inner = {n: u for u in find_uses(graph) for n in u.nodes}
+        for node in graph.nodes:           # one line per layer, named after the graph (inside a block: its own name)
+            if node.type == "Input":
+                continue
+            if node.name in inner:
+                local = identifier(node.name[len(inner[node.name].name) + 1:])
+                assert re.search(rf"\b{local}(_\d+)? = ", text), (target, node.name)
+            else:
                 assert f"{identifier(node.name)} = " in text, (target, node.name)
         assert max(len(line) for line in text.splitlines()) < 250
     assert emitted >= 2

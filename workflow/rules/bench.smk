@@ -41,3 +41,21 @@ rule bench_simulate:
         mem_mb=3000,
     script:
         "../scripts/bench_simulate.py"
+
+
+rule bench_loc:
+    input:
+        code=code_for("bench_loc.py"),
+        graphs=["config/zoo/reference/resnet50.json", "config/zoo/mobilenet_v2.json", "config/zoo/vgg16.json"],
+    output:
+        f"{METRICS_DIR}/loc.json",
+    params:
+        torchvision_src=config["bench"].get("torchvision_src", ""),
+    log:
+        f"{LOG_DIR}/bench/loc.log",
+    threads: 1
+    resources:
+        runtime=10,
+        mem_mb=2000,
+    script:
+        "../scripts/bench_loc.py"

@@ -10,6 +10,8 @@ rule codegen:
     params:
         targets=config["codegen"]["targets"],
         caffe_version=config["codegen"]["caffe_version"],
+        final_softmax=config["codegen"]["final_softmax"],
+        blocks=config["codegen"]["blocks"],
     log:
         f"{LOG_DIR}/codegen/{{graph}}.log",
     threads: 1

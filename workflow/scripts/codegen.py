@@ -22,7 +22,9 @@ with logged(snakemake) as log:
     with atomic_dir(snakemake.output[0]) as tmp:
         for target in targets:
             try:
-                with emit_options(caffe_version=str(snakemake.params.caffe_version)):
+                with emit_options(caffe_version=str(snakemake.params.caffe_version),
+                                  final_softmax=str(snakemake.params.final_softmax),
+                                  blocks=bool(snakemake.params.blocks)):
                     written = write_code(graph, [target], str(tmp))
             except EmitError as exc:
                 if not exc.declared:

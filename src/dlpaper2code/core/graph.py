@@ -63,6 +63,8 @@ class Graph:
     outputs: list[str]
     description: str = ""
     source_doc: dict = field(default_factory=dict)
+    # each top-level use of a named block: use name -> {type, params, inputs, input_names, output, description}
+    block_uses: dict = field(default_factory=dict)
 
     def node(self, name: str) -> Node:
         return self._index[name]
@@ -174,11 +176,12 @@ def _substitute(value: Any, params: dict) -> Any:
 
 def _expand(raw_nodes: list[dict], blocks: dict, vocab: Vocabulary, issues: list[GraphIssue],
             prefix: str = "", rename: dict[str, str] | None = None, depth: int = 0,
-            block_of: str | None = None) -> tuple[list[dict], dict[str, str]]:
+            block_of: str | None = None, uses: dict | None = None) -> tuple[list[dict], dict[str, str]]:
     """Replace every use of a block with its layers.
 
     Returns the flat raw nodes and a map from each block use's name to the
-    name of its output layer (so later layers can consume the block).
+    name of its output layer (so later layers can consume the block).  Each
+    top-level use is recorded in ``uses`` (the emitters write a class per block).
     """
     rename = dict(rename or {})
     out: list[dict] = []
@@ -230,6 +233,11 @@ def _expand(raw_nodes: list[dict], blocks: dict, vocab: Vocabulary, issues: list
             issues.append(GraphIssue("block", f"block '{ltype}' output '{block_output}' is not one of its layers", name))
             continue
         rename[raw["layer_name"]] = inner_map[block_output]
+        if uses is not None and block_of is None:
+            uses[name] = {"type": ltype, "params": params, "inputs": list(from_layers),
+                          "input_names": list(block["inputs"]), "output": inner_map[block_output],
+                          "defaults": dict(block.get("params") or {}),
+                          "description": str(block.get("description") or "").strip()}
     return out, rename
 
 
@@ -248,10 +256,13 @@ def parse_graph(doc: Any, vocab: Vocabulary | None = None, source: str | None = 
     name = graph_doc.get("name") or default_name
     blocks = {**library_blocks(), **(graph_doc.get("blocks") or {})}
 
-    raw_nodes, top_map = _expand(graph_doc["layers"], blocks, vocab, issues)
+    uses: dict = {}
+    raw_nodes, top_map = _expand(graph_doc["layers"], blocks, vocab, issues, uses=uses)
     # a layer may consume a block used further down the document
     for raw in raw_nodes:
         raw["from_layers"] = [top_map.get(f, f) for f in raw.get("from_layers", [])]
+    for use in uses.values():
+        use["inputs"] = [top_map.get(f, f) for f in use["inputs"]]
     if len(raw_nodes) > MAX_LAYERS:
         raise GraphError([GraphIssue("block", f"graph has {len(raw_nodes)} layers after expansion; the limit is {MAX_LAYERS}")],
                          source=source)
@@ -329,7 +340,7 @@ def parse_graph(doc: Any, vocab: Vocabulary | None = None, source: str | None = 
     if issues:
         raise GraphError(issues, source=source)
     return Graph(name=name, nodes=order, shapes=shapes, outputs=outputs,
-                 description=graph_doc.get("description", ""), source_doc=graph_doc)
+                 description=graph_doc.get("description", ""), source_doc=graph_doc, block_uses=uses)
 
 
 def _dedupe(issues: list[GraphIssue]) -> list[GraphIssue]:

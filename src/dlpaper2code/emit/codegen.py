@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import copy
 import functools
 import keyword
 import os
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,11 +25,13 @@ import yaml
 
 from ..core import paths
 from ..core.atomic import atomic_write_text
-from ..core.errors import EmitError
+from ..core.errors import EmitError, GraphError
 from ..core.expr import ENV
 from ..core.graph import Graph
 from ..core.shapes import caffe_pool_out, ceil_extra, pool_out, same_padding
 from ..core.vocab import load_vocabulary
+from . import structure
+from .structure import build_structure
 
 TARGETS = ("pytorch", "keras", "tensorflow", "caffe")
 RUNNABLE = ("pytorch", "keras", "tensorflow")    # frameworks installed and run here
@@ -90,7 +94,11 @@ ENV.globals.update(pool_out=pool_out, caffe_pool_out=caffe_pool_out)
 
 # Emission options (``emit_options``): caffe_version "1.0" (BVLC Caffe 1.0's schema and layers, the default)
 # or "master" (also round_mode, Clip and Swish, added to BVLC master in 2018).
-EMIT_DEFAULTS = {"caffe_version": "1.0"}
+# final_softmax "separate" (the default): the Python models return logits and the file's probabilities()
+# applies the paper's output softmax; "inside" keeps it in the model.
+# blocks True (the default): a named or repeated block becomes a class / function (emit.structure); False
+# writes every layer out in the model itself.
+EMIT_DEFAULTS = {"caffe_version": "1.0", "final_softmax": "separate", "blocks": True}
 _OPTIONS: contextvars.ContextVar = contextvars.ContextVar("emit_options", default=EMIT_DEFAULTS)
 
 
@@ -102,6 +110,8 @@ def emit_options(**options):
         raise ValueError(f"unknown emit option(s) {sorted(unknown)}; known: {sorted(EMIT_DEFAULTS)}")
     if options.get("caffe_version", "1.0") not in ("1.0", "master"):
         raise ValueError(f"caffe_version must be '1.0' or 'master', not {options['caffe_version']!r}")
+    if options.get("final_softmax", "separate") not in ("separate", "inside"):
+        raise ValueError(f"final_softmax must be 'separate' or 'inside', not {options['final_softmax']!r}")
     token = _OPTIONS.set({**_OPTIONS.get(), **{k: v for k, v in options.items() if v is not None}})
     try:
         yield
@@ -184,11 +194,14 @@ def padding_info(p: dict, in_shape: tuple, kernel_key: str, dilation_key: str | 
         sides.append((0, 0))
     (t, b), (l, r) = sides
     mode = pad if isinstance(pad, str) else "explicit"
+    # explicit amounts that are exactly what 'same' pads (3x3 with 1, stride 1): written padding='same'
+    same_exact = mode == "explicit" and all(side == same_padding(size, k, s, d) for side, size, k, s, d
+                                            in zip(sides, spatial, ks, ss, ds))
     # ceil_mode pooling: the extra bottom/right padding (xb, xr) a floor-rounding pooling needs to match it
     xb, xr = ([ceil_extra(size, k, s, a) for size, k, s, a in zip(spatial, ks, ss, (t, l))]
               if p.get("ceil_mode") else (0, 0))
     return {"mode": mode, "t": t, "b": b, "l": l, "r": r, "sym": t == b and l == r,
-            "zero": t == b == l == r == 0, "xb": xb, "xr": xr}
+            "zero": t == b == l == r == 0, "xb": xb, "xr": xr, "same_exact": same_exact}
 
 
 _KERNEL_KEYS = {"Conv2D": ("kernel_size", "dilation_rate"), "DepthwiseConv2D": ("kernel_size", None),
@@ -206,7 +219,8 @@ def weight_specs(vocab, ltype: str, ctx: dict) -> list[dict]:
     return out
 
 
-def node_contexts(graph: Graph) -> list[dict]:
+def node_identifiers(graph: Graph) -> dict[str, str]:
+    """Each node's identifier in code (unique; node names with '/' or digits first made legal)."""
     idents: dict[str, str] = {}
     used: set[str] = set()
     for n in graph.nodes:
@@ -216,6 +230,14 @@ def node_contexts(graph: Graph) -> list[dict]:
             ident, k = f"{base}_{k}", k + 1
         used.add(ident)
         idents[n.name] = ident
+    return idents
+
+
+def node_contexts(graph: Graph, refs: dict[str, str] | None = None) -> list[dict]:
+    """Per node, the context its templates render in.  ``refs`` renames the variables that hold
+    some nodes' outputs (a block's output is held by the block call's variable)."""
+    idents = node_identifiers(graph)
+    refs = refs or {}
     vocab = load_vocabulary()
     token_inputs = [idents[n.name] for n in graph.inputs if n.params["dtype"] == "int64"]
     out = []
@@ -226,7 +248,9 @@ def node_contexts(graph: Graph) -> list[dict]:
         out_info = graph.shapes[n.name]
         ctx = {
             "node": n, "id": idents[n.name], "name": n.name, "type": n.type, "p": n.params,
-            "ins": [idents[i] for i in n.inputs], "x": idents[n.inputs[0]] if n.inputs else None,
+            "ins": [refs.get(i, idents[i]) for i in n.inputs],
+            "x": refs.get(n.inputs[0], idents[n.inputs[0]]) if n.inputs else None,
+            "ref": refs.get(n.name, idents[n.name]),
             "in_shape": first.shape, "in_shapes": [i.shape for i in ins], "in_kind": first.kind,
             "in_channels": first.shape[-1], "in_features": first.shape[-1],
             "out_shape": out_info.shape, "out_kind": out_info.kind, "out_size": out_info.size,
@@ -255,19 +279,30 @@ def _fail(target: str, ctx: dict | None, message: str, declared: bool = False) -
     return EmitError(target, ctx["name"] if ctx else None, message, declared)
 
 
-def _render_ctor(spec: dict, ctx: dict) -> str:
-    parts = [_py(evaluate_expr(a, ctx)) for a in spec.get("args", [])]
+def ctor_parts(spec: dict, ctx: dict) -> tuple[str, list[dict]]:
+    """A constructor's class and its argument slots: key (None when positional), value, text, and
+    the default text that lets the argument be left out."""
+    slots = [{"key": None, "value": v, "text": _py(v), "default": None}
+             for v in (evaluate_expr(a, ctx) for a in spec.get("args", []))]
     defaults = spec.get("omit", {})
     for key, expr in (spec.get("kwargs") or {}).items():
         value = evaluate_expr(expr, ctx)
         if value is None:
             continue
         text = value if key in spec.get("raw", []) else _py(value)
-        if key in defaults and text == defaults[key]:
-            continue
-        parts.append(f"{key}={text}")
+        slots.append({"key": key, "value": value, "text": text, "default": defaults.get(key)})
     cls = evaluate_expr(spec["class_expr"], ctx) if "class_expr" in spec else spec["class"]
+    return cls, slots
+
+
+def ctor_text(cls: str, slots: list[dict]) -> str:
+    parts = [s["text"] if s["key"] is None else f"{s['key']}={s['text']}" for s in slots
+             if s["key"] is None or s["default"] is None or s["text"] != s["default"]]
     return f"{cls}({', '.join(parts)})"
+
+
+def _render_ctor(spec: dict, ctx: dict) -> str:
+    return ctor_text(*ctor_parts(spec, ctx))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -302,10 +337,10 @@ def _activation(target: Target, ctx: dict):
     return act
 
 
-def layer_plan(graph: Graph, target: Target) -> list[dict]:
+def layer_plan(graph: Graph, target: Target, refs: dict[str, str] | None = None) -> list[dict]:
     """Per node: its context plus the rendered constructor and statements."""
     plans = []
-    for ctx in node_contexts(graph):
+    for ctx in node_contexts(graph, refs):
         spec = target.layer(ctx["type"])
         if spec is None:
             raise _fail(target.name, ctx, f"layer type {ctx['type']} has no mapping in the {target.name} template")
@@ -317,18 +352,23 @@ def layer_plan(graph: Graph, target: Target) -> list[dict]:
         for req in spec.get("requires", []):
             if not evaluate_expr(req["test"], ctx):
                 raise _fail(target.name, ctx, ENV.from_string(req["message"]).render(**ctx), True)
-        if "ctor" in spec:
-            ctx["ctor"] = _render_ctor(spec["ctor"], ctx)
-        if "_pre" in spec:
-            ctx["pre"] = spec["_pre"].render(**ctx).strip()
-        if "_init" in spec:
-            ctx["init"] = spec["_init"].render(**ctx).strip()
-        if "_apply" in spec:
-            ctx["apply"] = spec["_apply"].render(**ctx).strip()
+        render_statements(spec, ctx)
         if "caffe" in spec:
             ctx["caffe_layers"] = _caffe_layers(spec["caffe"], ctx, target)
         plans.append(ctx)
     return plans
+
+
+def render_statements(spec: dict, ctx: dict, ctor: str | None = None) -> dict:
+    """Render a layer's constructor (unless given) and its pre / init / apply statements into ctx."""
+    if ctor is not None:
+        ctx["ctor"] = ctor
+    elif "ctor" in spec:
+        ctx["ctor"] = _render_ctor(spec["ctor"], ctx)
+    for key in ("pre", "init", "apply"):
+        if "_" + key in spec:
+            ctx[key] = spec["_" + key].render(**ctx).strip()
+    return ctx
 
 
 def _caffe_layers(items: list[dict], ctx: dict, target: Target | None) -> list[dict]:
@@ -364,7 +404,14 @@ def _caffe_layers(items: list[dict], ctx: dict, target: Target | None) -> list[d
 def emit(graph: Graph, target_name: str) -> dict[str, str]:
     """Render every file of one target; returns {filename: text}."""
     target = load_target(target_name)
-    plans = layer_plan(graph, target)
+    heads: list[str] = []
+    if target_name in RUNNABLE and _OPTIONS.get()["final_softmax"] == "separate":
+        twin, heads = without_output_softmax(graph)
+        if twin is not None:
+            twin.name = graph.name
+            graph = twin
+    structure = build_structure(graph, target) if target.spec.get("blocks") and _OPTIONS.get()["blocks"] else None
+    plans = structure["plans"] if structure else layer_plan(graph, target)
     by_name = {c["name"]: c for c in plans}
     inputs = [c for c in plans if c["type"] == "Input"]
     outputs = [by_name[o] for o in graph.outputs]
@@ -372,11 +419,53 @@ def emit(graph: Graph, target_name: str) -> dict[str, str]:
         "graph": graph, "nodes": plans, "inputs": inputs, "outputs": outputs,
         "class_name": class_name(graph.name), "model_name": identifier(graph.name),
         "helpers": _helpers(target, plans), "layout": target.layout,
+        "softmax_outputs": [{"ref": by_name[o]["ref"], "name": o, "image": graph.shapes[o].kind == "image"}
+                            for o in heads],
+        "classes": structure["classes"] if structure else [],
+        "items": structure["items"] if structure else [{"kind": "node", "n": c} for c in plans],
     }
     files = {}
     for f in target.files:
         files[f["name"]] = f["_compiled"].render(filename=f["name"], **context).rstrip() + "\n"
     return files
+
+
+def without_output_softmax(graph: Graph) -> tuple[Graph | None, list[str]]:
+    """The graph with its output softmax taken out (a Dense's ``activation: softmax`` dropped, or a
+    Softmax output layer removed so its input is the output) and the outputs that had one; (None,
+    []) when no output ends in a softmax.  The block uses of the graph as written are kept."""
+    from ..core.graph import parse_graph
+
+    doc = copy.deepcopy(graph.to_dict(expanded=False)) if graph.source_doc else graph.to_dict()
+    doc.setdefault("name", graph.name)
+    outs = set(graph.outputs)
+    heads: list[str] = []
+    drop: dict[str, str] = {}
+    for layer in doc["layers"]:
+        if layer["layer_name"] not in outs:
+            continue
+        params = layer.get("layer_params") or {}
+        if params.get("activation") == "softmax":
+            layer["layer_params"] = {k: v for k, v in params.items() if k != "activation"}
+            heads.append(layer["layer_name"])
+        elif (layer["layer_type"] == "Softmax" or (layer["layer_type"] == "Activation"
+                                                    and params.get("function") == "softmax")) \
+                and len(layer.get("from_layers") or []) == 1:
+            drop[layer["layer_name"]] = layer["from_layers"][0]
+    if drop:
+        doc["layers"] = [l for l in doc["layers"] if l["layer_name"] not in drop]
+        if doc.get("outputs"):
+            doc["outputs"] = [drop.get(o, o) for o in doc["outputs"]]
+        else:       # keep the other outputs where they were: name them all
+            doc["outputs"] = [drop.get(o, o) for o in graph.outputs]
+        heads += list(drop.values())
+    if not heads:
+        return None, []
+    try:
+        twin = parse_graph(doc, source=f"{graph.name} without its output softmax")
+    except GraphError:
+        return None, []
+    return twin, [h for h in twin.outputs if h in heads]
 
 
 def _helpers(target: Target, plans: list[dict]) -> list[str]:
@@ -454,3 +543,15 @@ def write_code(graph: Graph, targets: str | list[str], out_dir: str | os.PathLik
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return written
+
+
+def layer_paths(graph: Graph, target_name: str) -> dict:
+    """Node id -> {prefix, local, name}: where the target's code keeps each layer written inside a
+    block (attribute path with loop indices, block-local name, Keras layer name)."""
+    target = load_target(target_name)
+    if not target.spec.get("blocks") or not _OPTIONS.get()["blocks"]:
+        return {}
+    return build_structure(graph, target)["paths"]
+
+
+structure.KIT = sys.modules[__name__]        # the block writer renders layers with this module's functions
