@@ -78,6 +78,47 @@ def cmd_codegen(args) -> int:
     return 1 if failures else 0
 
 
+def _import_options(args) -> dict:
+    opts = {}
+    if getattr(args, "input_shape", None):
+        try:
+            opts["input_shape"] = [int(x) for x in args.input_shape.replace("x", ",").split(",") if x.strip()]
+        except ValueError:
+            raise SystemExit(f"error: --input-shape wants integers like 224,224,3, not {args.input_shape!r}")
+    return opts
+
+
+def cmd_import(args) -> int:
+    """Import a Keras, Caffe, ONNX or PyTorch model into a graph (and its weights)."""
+    import numpy as np
+
+    from .core.graph import parse_graph
+    from .formats import ImportFailure, import_model
+
+    try:
+        imported = import_model(args.model, args.fmt, **_import_options(args))
+        graph = parse_graph(imported.doc, source=args.model)
+    except ImportFailure as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except GraphError as exc:
+        print(f"error: the imported graph does not validate: {exc}", file=sys.stderr)
+        return 1
+    atomic_write_text(Path(args.output), json.dumps(imported.doc, indent=1) + "\n")
+    print(f"{args.output}: {len(graph.nodes)} layers from {imported.format} ({args.model})")
+    if args.weights:
+        if imported.weights is None:
+            print(f"note: {args.model} holds no weights; {args.weights} not written", file=sys.stderr)
+        else:
+            with atomic_path(Path(args.weights)) as tmp:
+                with open(tmp, "wb") as fh:
+                    np.savez(fh, **imported.weights)
+            print(f"{args.weights}: {len(imported.weights)} weight arrays (canonical layout)")
+    for note in imported.notes:
+        print(f"note: {note}")
+    return 0
+
+
 def cmd_verify(args) -> int:
     from .emit.verify import format_report, summarize, verify_graph
 
@@ -445,6 +486,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write every layer out in the model (default: a class or function per block, a loop per run "
                         "of equal blocks)")
     p.set_defaults(func=cmd_codegen)
+
+    p = sub.add_parser("import", help="import a Keras, Caffe, ONNX or PyTorch model into a graph JSON (and weights)")
+    p.add_argument("model", help="the model file (.keras, .json from model.to_json(), .prototxt, .onnx) or, for "
+                                 "PyTorch, module.path:Class or file.py:Class")
+    p.add_argument("--output", "-o", required=True, help="the graph JSON to write")
+    p.add_argument("--from", dest="fmt", default=None, help="the format, when the file name does not say it")
+    p.add_argument("--weights", default=None, help="also write the model's weights here (.npz, canonical layout)")
+    p.add_argument("--input-shape", default=None,
+                   help="PyTorch: the example input's per-sample shape, channels last (e.g. 224,224,3)")
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("verify", help="emit, build and run every target; compare shapes and outputs")
     p.add_argument("graphs", nargs="+")
