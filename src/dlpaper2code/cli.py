@@ -119,6 +119,65 @@ def cmd_import(args) -> int:
     return 0
 
 
+def cmd_convert(args) -> int:
+    """Import a model, emit it for one target and check the emitted model against the source's outputs."""
+    from .formats import ImportFailure
+    from .formats.convert import convert
+
+    try:
+        report = convert(args.model, args.to, args.output, args.fmt, verify=not args.no_verify, atol=args.atol,
+                         rtol=args.rtol, **_import_options(args))
+    except ImportFailure as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except (GraphError, EmitError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for note in report.get("notes", []):
+        print(f"note: {note}")
+    line = f"{args.output}: {report['layers']} layers from {report['format']} -> {args.to}"
+    if "max_abs_diff" in report:
+        line += (f"; against {report['reference']}: max abs diff {report['max_abs_diff']:.3g}, "
+                 f"rel {report['max_rel_diff']:.3g} ({'ok' if report['ok'] else 'FAIL'})")
+    elif report.get("compared"):
+        line += f"; {report['compared']} ({'ok' if report['ok'] else 'FAIL'})"
+    print(line)
+    if report.get("error"):
+        print(f"error: {report['error']}", file=sys.stderr)
+    return 0 if report["ok"] else 1
+
+
+def cmd_mex(args) -> int:
+    """Describe a graph (and its paper report) in the MEX vocabulary; validate it with SHACL."""
+    from .formats import mex
+
+    try:
+        doc = json.loads(Path(args.graph).read_text(encoding="utf-8"))
+        report = json.loads(Path(args.report).read_text(encoding="utf-8")) if args.report else None
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    params = {"targets": list(args.target)} if args.target else {}
+    if args.caffe_version:
+        params["caffe_version"] = args.caffe_version
+    g = mex.describe(doc, report, tool_params=params or None, graph_path=args.graph,
+                     name=(report or {}).get("name") or Path(args.graph).stem)
+    text = mex.serialize(g, args.format)
+    if args.output:
+        atomic_write_text(Path(args.output), text)
+    else:
+        sys.stdout.write(text)
+    v = mex.validate(g)
+    where = args.output or "stdout"
+    if v.conforms:
+        print(f"{where}: {len(g)} triples, SHACL valid ({mex.SHAPES_PATH.name})", file=sys.stderr)
+        return 0
+    print(f"{where}: {len(g)} triples, SHACL: {len(v.messages)} violation(s)", file=sys.stderr)
+    for m in v.messages:
+        print(f"  {m}", file=sys.stderr)
+    return 1
+
+
 def cmd_verify(args) -> int:
     from .emit.verify import format_report, summarize, verify_graph
 
@@ -496,6 +555,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input-shape", default=None,
                    help="PyTorch: the example input's per-sample shape, channels last (e.g. 224,224,3)")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("convert", help="import a model, emit it for another framework and compare it with the source's outputs")
+    p.add_argument("model", help="the model file (as for import)")
+    p.add_argument("--to", required=True, help="the target: pytorch, keras, tensorflow, caffe or onnx")
+    p.add_argument("--output", "-o", required=True, help="the folder to write (graph.json, weights.npz, code/, report.json)")
+    p.add_argument("--from", dest="fmt", default=None, help="the format, when the file name does not say it")
+    p.add_argument("--input-shape", default=None, help="PyTorch: the example input's per-sample shape, channels last")
+    p.add_argument("--no-verify", action="store_true", help="only import and emit")
+    p.add_argument("--atol", type=float, default=1e-4)
+    p.add_argument("--rtol", type=float, default=1e-5)
+    p.set_defaults(func=cmd_convert)
+
+    p = sub.add_parser("mex", help="describe a graph (and its paper) in the MEX vocabulary (RDF), SHACL-validated")
+    p.add_argument("graph", help="the graph JSON (any graph; results/papers/<paper>/graph.json for a paper)")
+    p.add_argument("--output", "-o", default=None, help="the file to write (default: stdout)")
+    p.add_argument("--format", choices=["turtle", "json-ld"], default="turtle")
+    p.add_argument("--report", default=None, help="the paper's report.json (the paper, pages, sources, measures)")
+    p.add_argument("--target", action="append", default=None, help="a framework target (tool parameter; repeat)")
+    p.add_argument("--caffe-version", default=None, help="the Caffe version (tool parameter)")
+    p.set_defaults(func=cmd_mex)
 
     p = sub.add_parser("verify", help="emit, build and run every target; compare shapes and outputs")
     p.add_argument("graphs", nargs="+")

@@ -53,6 +53,9 @@ def detect_format(path: str | Path, fmt: str | None = None) -> str:
     for suffix in sorted(EXTENSIONS, key=len, reverse=True):
         if name.endswith(suffix):
             return EXTENSIONS[suffix]
+    sniffed = sniff_json(path) if name.endswith(".json") else None
+    if sniffed:
+        return sniffed
     raise ImportFailure(path, "cannot tell the format from the file name; give --from "
                               f"({', '.join(sorted(IMPORTERS)) or 'none known'})")
 
@@ -67,3 +70,34 @@ def import_model(path: str | Path, fmt: str | None = None, **options) -> Importe
     result = getattr(module, func)(path, **options)
     result.format = fmt
     return result
+
+
+def sniff_json(path: str | Path) -> str | None:
+    """The format of a ``.json`` model file by its content: a Keras ``model.to_json()`` document
+    ({"class_name": ..., "config": {"layers": ...}}) is "keras"; anything else (a graph) None."""
+    import json
+
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if isinstance(doc, dict) and isinstance(doc.get("config"), dict) and "class_name" in doc \
+            and "layers" in doc["config"] and "keras" in IMPORTERS:
+        return "keras"
+    return None
+
+
+# Keras 3: .keras files; model.to_json() documents by content (sniff_json) or --from keras
+IMPORTERS["keras"] = "keras_import:import_keras"
+EXTENSIONS[".keras"] = "keras"
+
+# Caffe: a prototxt (deploy or train_val), weights from a .caffemodel next to it or weights=
+IMPORTERS["caffe"] = "caffe_import:import_caffe"
+EXTENSIONS[".prototxt"] = "caffe"
+
+# PyTorch: "module.path:Class" or "file.py:Class" (no suffix; --from pytorch), input_shape channels last
+IMPORTERS["pytorch"] = "torch_import:import_torch"
+
+# ONNX (opset 13+): constant shapes folded, Conv/BatchNorm/Gemm/LayerNorm patterns as vocabulary layers
+IMPORTERS["onnx"] = "onnx_import:import_onnx"
+EXTENSIONS[".onnx"] = "onnx"
