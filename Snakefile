@@ -25,6 +25,7 @@ include: "workflow/rules/figclass.smk"
 include: "workflow/rules/bench.smk"
 include: "workflow/rules/bench_read.smk"
 include: "workflow/rules/realpapers.smk"
+include: "workflow/rules/mex.smk"
 
 
 rule all:
@@ -40,3 +41,4 @@ rule all:
         rules.figclass_summary.output,
         rules.figclass_train.output,
         rules.realpapers.output,
+        rules.mex_summary.output,

@@ -135,7 +135,7 @@ def test_paper_page_shows_figures_tables_code_confidence_and_mex_slot(client):
     assert "Figure 1: The network." in html and "/papers/alpha/files/figures/fig_p1_1.png" in html
     assert "conv3-8" in html                               # the table's cells
     assert "Extraction confidence" in html and "0.90" in html
-    assert "Experiment description (MEX)" in html and "Not available yet" in html
+    assert "Experiment description (MEX)" in html and 'id="mex-class"' in html   # described at import
     assert "nn.Conv2d(1, 8" in html                        # PyTorch code of the current version
     assert "model.prototxt" in html and "model_keras.py" in html
     assert client.get("/papers/alpha/files/figures/fig_p1_1.png").headers["content-type"] == "image/png"
@@ -360,3 +360,27 @@ def test_main_cli_has_the_web_commands(tmp_path, papers, capsys):
     assert "imported 2 paper(s)" in capsys.readouterr().out
     args = build_parser().parse_args(["serve", "--port", "8124"])
     assert args.port == 8124 and args.func.__name__ == "cmd_serve"
+
+
+def test_mex_on_the_paper_page_and_downloads(client):
+    from rdflib import Graph
+
+    body = client.get("/api/papers/alpha").json()
+    m = body["mex"]
+    assert m["algorithm"]["class"] == "CNN" and m["shacl"]["conforms"] is True
+    assert m["tool"]["name"] == "dlpaper2code" and "targets" in m["tool"]["parameters"]
+    assert any(h["name"] == "filters" for l in m["algorithm"]["layers"] for h in l["hyperparameters"])
+    page = client.get("/papers/alpha").text
+    assert 'id="mex-class"' in page and "CNN" in page and "/api/papers/alpha/mex.ttl" in page
+    r = client.get("/api/papers/alpha/mex.ttl")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/turtle")
+    g = Graph().parse(data=r.text, format="turtle")
+    r2 = client.get("/api/papers/alpha/mex.jsonld")
+    assert r2.status_code == 200 and r2.headers["content-type"].startswith("application/ld+json")
+    from rdflib.compare import isomorphic
+    assert isomorphic(g, Graph().parse(data=r2.text, format="json-ld"))
+    # errors are 404s with a reason, never 500
+    assert client.get("/api/papers/alpha/mex.xml").status_code == 404
+    assert client.get("/api/papers/nope/mex.ttl").status_code == 404
+    assert client.get("/api/papers/alpha/mex.ttl?version=99").status_code == 404
+    assert client.get("/api/papers/beta/mex.ttl").status_code == 200       # the hostile title is only a literal

@@ -261,6 +261,13 @@ def test_rate_a_design(server, page):
     expect(page.locator("#rating-value")).to_have_text("3.00")
     page.reload()
     expect(page.locator("#rating-count")).to_have_text("2")
+    # the MEX description: the algorithm class, the layers on demand, the Turtle download
+    expect(page.locator("#mex-class")).to_contain_text("CNN")
+    page.click("#mex-layers summary")
+    expect(page.locator("#mex-layers")).to_contain_text("filters")
+    with page.expect_download() as dl:
+        page.click("#mex-ttl")
+    assert dl.value.suggested_filename == "delta_mex.ttl"
     page.goto(server + "/")
     expect(page.locator("tr.paper-row")).to_have_count(4)
     shot(page, "catalog", full=True)

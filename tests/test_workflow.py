@@ -97,7 +97,8 @@ def test_dvc_yaml_stages_cover_the_workflow():
                                    "results/metrics/simulate.json", "results/metrics/simulate_bench.json",
                                    "results/metrics/read.json", "results/metrics/papers.json",
                                    "results/metrics/read_bench.json", "results/metrics/figclass.json",
-                                   "results/metrics/realpapers.json", "results/metrics/loc.json"}
+                                   "results/metrics/realpapers.json", "results/metrics/loc.json",
+                                   "results/metrics/mex.json"}
     assert doc["plots"] == ["results/plots/read_accuracy.png", "results/plots/figclass"]
     assert "results/simulated" in stages["simulate"]["outs"]
     assert {"simulate.models_per_depth", "simulate.seed", "simulate.styles", "render"} <= set(stages["simulate"]["params"])
@@ -337,6 +338,19 @@ STANDIN = {
                     "truth": truth is not None}
         def summarize_papers(rows):
             return {"papers": len(rows), "with_truth": sum(r["truth"] for r in rows)}
+    """,
+    "formats/__init__.py": "",
+    "formats/mex.py": """
+        import json, pathlib
+        class V:
+            conforms, messages = True, []
+        def write(doc, out_base, report=None, **kw):
+            base = pathlib.Path(out_base)
+            for ext in (".ttl", ".jsonld"):
+                base.with_suffix(ext).write_text(kw["tool_params"]["caffe_version"])
+            base.with_suffix(".json").write_text(json.dumps({"algorithm": {"class": "CNN", "layers": []},
+                                                             "shacl": {"conforms": True, "messages": []}}))
+            return [], V()
     """,
     "figclass/__init__.py": "",
     "figclass/generate.py": """

@@ -18,6 +18,7 @@ from sqlalchemy import delete, select
 
 from ..emit.codegen import TARGETS
 from ..core.graph import parse_graph
+from ..formats import mex
 from .db import Asset, Database, Paper, Version
 from .service import graph_diff
 
@@ -82,6 +83,22 @@ def confidence(report: dict, primary: dict | None) -> tuple[float | None, dict]:
         value *= share
         detail["targets_emitted"] = f"{sum(1 for c in code.values() if c.get('ok'))}/{len(code)}"
     return round(value, 3), detail
+
+
+def _mex_digest(folder: Path, report: dict, graph_doc, title: str) -> dict | list | None:
+    """The MEX digest (formats.mex.summary): the mex stage's ``mex.json`` (in the folder or in
+    results/mex/<paper>/), else described here from the graph and report; None without a graph."""
+    for cand in (folder / "mex.json", folder.parent.parent / "mex" / folder.name / "mex.json"):
+        data = _read_json(cand)
+        if isinstance(data, (dict, list)):
+            return data
+    if not isinstance(graph_doc, dict):
+        return None
+    try:
+        g = mex.describe(graph_doc, report, name=folder.name, title=title)
+        return mex.summary(g, mex.validate(g))
+    except Exception:  # a description that cannot be made leaves the slot empty, never the import
+        return None
 
 
 def import_paper_dir(db: Database, folder: str | Path, slug: str | None = None) -> str:
@@ -154,8 +171,7 @@ def import_paper_dir(db: Database, folder: str | Path, slug: str | None = None) 
         paper.figure_styles = styles
         paper.figures, paper.tables = figures, tables
         paper.report = report
-        mex = _read_json(folder / "mex.json")      # the MEX description, once the pipeline writes one
-        paper.mex = mex if isinstance(mex, (dict, list)) else None
+        paper.mex = _mex_digest(folder, report, graph_doc, title)
         s.flush()
         s.execute(delete(Asset).where(Asset.paper_id == paper.id))
         for path, data in assets:

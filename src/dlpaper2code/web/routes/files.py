@@ -81,3 +81,31 @@ def download_graph(slug: str, number: int, db: DbDep):
         v = get_version(s, paper, number)
         return Response(json.dumps(v.graph, indent=1) + "\n", media_type="application/json",
                         headers={"Content-Disposition": f'attachment; filename="{paper.slug}_v{number}.json"'})
+
+
+MEX_MEDIA = {"ttl": ("turtle", "text/turtle; charset=utf-8"), "jsonld": ("json-ld", "application/ld+json")}
+
+
+@router.get("/api/papers/{slug}/mex.{ext}")
+def download_mex(slug: str, ext: str, db: DbDep, version: int | None = None):
+    """The paper's MEX description (formats.mex) as Turtle (mex.ttl) or JSON-LD (mex.jsonld),
+    described on request from a version's graph (default: the latest) and the paper's report."""
+    from ...formats import mex
+
+    if ext not in MEX_MEDIA:
+        raise BadRequest(404, f"no MEX format '.{ext}'; there are mex.ttl and mex.jsonld")
+    fmt, media = MEX_MEDIA[ext]
+    with db.session() as s:
+        paper = get_paper(db, s, slug)
+        v = get_version(s, paper, version)
+        if v is None:
+            raise BadRequest(404, f"paper '{slug}' has no design to describe in MEX")
+        try:
+            title = paper.title if paper.title != paper.slug else None
+            g = mex.describe(v.graph, paper.report or {}, name=paper.slug, title=title)
+            text = mex.serialize(g, fmt)
+        except Exception as exc:  # never a 500: say what could not be described
+            raise BadRequest(422, f"version {v.number} of '{slug}' cannot be described in MEX: {exc}")
+        return Response(text, media_type=media,
+                        headers={"Content-Disposition": f'attachment; filename="{paper.slug}_mex.{ext}"',
+                                 "X-Content-Type-Options": "nosniff"})
