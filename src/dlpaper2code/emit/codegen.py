@@ -6,6 +6,12 @@ syntax (Jinja2 expressions and templates), assertions on parameter values,
 the weight layout used by the equivalence check, and the file templates.
 A layer or parameter the target cannot express raises :class:`EmitError`
 naming it; nothing is ever emitted silently wrong or partial.
+
+One target is a program, not a template: ``onnx`` (:data:`EXPORTS`) writes the binary
+``model.onnx`` through ``emit.onnx_export`` (the PyTorch code emitted, built with the canonical
+weights of seed 0 and exported with ``torch.onnx.export``).  :func:`emit` special-cases it and
+returns bytes for it; ``all`` means the four code targets of :data:`TARGETS` (the editor, the
+paper pipeline and the benchmarks show those), so ONNX is asked for by name.
 """
 from __future__ import annotations
 
@@ -35,6 +41,7 @@ from .structure import build_structure
 
 TARGETS = ("pytorch", "keras", "tensorflow", "caffe")
 RUNNABLE = ("pytorch", "keras", "tensorflow")    # frameworks installed and run here
+EXPORTS = ("onnx",)     # targets written by a program (emit.onnx_export), named explicitly: not in "all"
 
 
 # ------------------------------------------------------------ jinja helpers
@@ -402,7 +409,11 @@ def _caffe_layers(items: list[dict], ctx: dict, target: Target | None) -> list[d
 
 
 def emit(graph: Graph, target_name: str) -> dict[str, str]:
-    """Render every file of one target; returns {filename: text}."""
+    """Render every file of one target; returns {filename: text} ({filename: bytes} for onnx)."""
+    if target_name == "onnx":
+        from .onnx_export import emit_onnx
+
+        return emit_onnx(graph)
     target = load_target(target_name)
     heads: list[str] = []
     if target_name in RUNNABLE and _OPTIONS.get()["final_softmax"] == "separate":
@@ -483,8 +494,8 @@ def expand_targets(targets: str | list[str]) -> list[str]:
     out: list[str] = []
     for t in targets:
         for name in (TARGETS if t == "all" else [t]):
-            if name not in TARGETS:
-                raise ValueError(f"unknown target '{name}'; choose from {', '.join(TARGETS)} or all")
+            if name not in TARGETS + EXPORTS:
+                raise ValueError(f"unknown target '{name}'; choose from {', '.join(TARGETS + EXPORTS)} or all")
             if name not in out:
                 out.append(name)
     return out
@@ -509,7 +520,7 @@ def write_code(graph: Graph, targets: str | list[str], out_dir: str | os.PathLik
     import tempfile
 
     out_dir = Path(out_dir)
-    rendered: dict[str, str] = {}
+    rendered: dict[str, str | bytes] = {}
     for t in expand_targets(targets):
         try:
             rendered.update(emit(graph, t))
@@ -524,7 +535,10 @@ def write_code(graph: Graph, targets: str | list[str], out_dir: str | os.PathLik
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
     try:
         for name, text in rendered.items():
-            (tmp / name).write_text(text, encoding="utf-8")
+            if isinstance(text, bytes):         # model.onnx
+                (tmp / name).write_bytes(text)
+            else:
+                (tmp / name).write_text(text, encoding="utf-8")
         out_dir.mkdir(exist_ok=True)
         old = []
         try:

@@ -50,6 +50,24 @@ def tf_variable(model, layer_id: str, wname: str, paths: dict | None = None):
     return getattr(model, f"{layer_id}_{wname}")
 
 
+def load_pytorch_weights(model, graph, canon: dict[str, np.ndarray], paths: dict | None = None) -> None:
+    """Canonical weights into an emitted PyTorch model (``weights.target_weights`` re-lays them)."""
+    import torch
+
+    from .weights import target_weights
+
+    state = model.state_dict()
+    for layer, params in target_weights(graph, "pytorch", canon).items():
+        for pname, arr in params.items():
+            key = torch_param_key(layer, pname, paths)
+            if key not in state:
+                raise KeyError(f"PyTorch model has no parameter {key}")
+            if tuple(state[key].shape) != arr.shape:
+                raise ValueError(f"{key}: model shape {tuple(state[key].shape)} != weights {arr.shape}")
+            state[key] = torch.from_numpy(arr)
+    model.load_state_dict(state)
+
+
 def _import(path: Path):
     spec = importlib.util.spec_from_file_location(f"generated_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
@@ -66,6 +84,19 @@ def run(target: str, code: Path, graph_path: Path, inputs_path: Path, weights_pa
     from .weights import feature_permutations, from_channels_first, target_weights, to_channels_first
 
     graph = load_graph(graph_path)
+    if target == "onnx":        # exported again with the weights, run in onnxruntime (emit.onnx_export)
+        from .onnx_export import run_onnx
+
+        with np.load(inputs_path) as data:
+            inputs = [data[f"input_{i}"] for i in range(len(data.files))]
+        canon = None
+        if weights_path is not None:
+            with np.load(weights_path) as data:
+                canon = {k: data[k] for k in data.files}
+        outputs, stats = run_onnx(code, graph, inputs, canon)
+        if train is not None:
+            stats["train"] = {"ok": False, "error": "ONNX models are not trained here (onnxruntime runs inference)"}
+        return outputs, stats
     paths = layer_paths(graph, target) if target in ("pytorch", "keras", "tensorflow") else {}
     stats: dict = {}
     t0 = time.perf_counter()
@@ -87,17 +118,7 @@ def run(target: str, code: Path, graph_path: Path, inputs_path: Path, weights_pa
 
         torch.set_num_threads(1)
         if canon is not None:
-            per_layer = target_weights(graph, target, canon)
-            state = model.state_dict()
-            for layer, params in per_layer.items():
-                for pname, arr in params.items():
-                    key = torch_param_key(layer, pname, paths)
-                    if key not in state:
-                        raise KeyError(f"PyTorch model has no parameter {key}")
-                    if tuple(state[key].shape) != arr.shape:
-                        raise ValueError(f"{key}: model shape {tuple(state[key].shape)} != weights {arr.shape}")
-                    state[key] = torch.from_numpy(arr)
-            model.load_state_dict(state)
+            load_pytorch_weights(model, graph, canon, paths)
         model.eval()
         tensors = [torch.from_numpy(to_channels_first(a, k)) for a, k in zip(inputs, kinds)]
         with torch.no_grad():

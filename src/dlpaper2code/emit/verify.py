@@ -12,6 +12,8 @@ that output in the reference framework (:func:`compare_outputs`).  float32
 rounding grows with the size of the numbers summed, so a ResNet whose logits
 reach 5e4 differs by 8e-2 between frameworks (1.7e-6 of its scale) and is right;
 the report gives each comparison's worst absolute and relative difference.
+ONNX (``--targets ...,onnx``) is run in onnxruntime (``emit.onnx_export.run_onnx``: exported
+again holding the canonical weights) and compared like the others; it takes no training step.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .codegen import RUNNABLE, TARGETS, expand_targets, node_contexts, without_output_softmax, write_code
+from .codegen import EXPORTS, RUNNABLE, TARGETS, expand_targets, node_contexts, without_output_softmax, write_code
 from ..core.errors import EmitError, GraphError
 from ..core.graph import Graph, load_graph
 from .weights import canonical_weights, random_inputs
@@ -378,7 +380,8 @@ def verify_graph(graph_path: str | Path, targets: list[str] | str = "all", work_
             result["targets"][t] = {"emitted": False, "built": False, "shape_ok": False, "error": str(exc),
                                     "refused": exc.declared}
 
-    runnable = [t for t in targets if t in RUNNABLE and t in files]
+    runnable = [t for t in targets if t in RUNNABLE + EXPORTS and t in files]
+    trainable = [t for t in runnable if t in RUNNABLE]      # ONNX runs inference only
     outputs: dict[str, list[np.ndarray]] = {}
     # the training check's graph: the logits twin and/or dropout off; None = the graph itself,
     # trained in the main runs.  The logits twin, when there is one, is run as that graph.
@@ -386,7 +389,7 @@ def verify_graph(graph_path: str | Path, targets: list[str] | str = "all", work_
     train_graph = (training_twin(lt or graph) or lt) if training else None
     twin = (train_graph or lt) if lt is not None else None
     trained: dict = {}
-    train_main = training and train_graph is None and len(runnable) >= 2
+    train_main = training and train_graph is None and len(trainable) >= 2
     if runnable:
         inputs_path = work / "inputs.npz"
         np.savez(inputs_path, **{f"input_{i}": a for i, a in enumerate(random_inputs(graph, seed=seed))})
@@ -397,10 +400,10 @@ def verify_graph(graph_path: str | Path, targets: list[str] | str = "all", work_
             weights_path = work / "weights.npz"
             np.savez(weights_path, **canonical_weights(graph, seed=seed))
         for t in runnable:
-            code = next(p for name, p in files[t].items() if name.endswith(".py"))
+            code = next(p for name, p in files[t].items() if name.endswith((".py", ".onnx")))
             out_path = work / f"outputs_{t}.npz"
             train = ({"targets": work / "train_targets.npz", "lr": lr, "out": work / f"train_{t}.npz"}
-                     if train_main else None)
+                     if train_main and t in trainable else None)
             report = _run_target(t, code, graph_json, inputs_path, weights_path, out_path, timeout_s, train)
             if train is not None and report.get("built"):
                 trained[t] = train["out"] if report.get("train", {}).get("ok") else \
@@ -437,7 +440,7 @@ def verify_graph(graph_path: str | Path, targets: list[str] | str = "all", work_
                                  "max_rel_diff": {k: c["max_rel_diff"] for k, c in pairs.items()},
                                  "ok": all(c["ok"] for c in pairs.values()), "atol": atol, "rtol": rtol}
     if training and train_graph is not None and not trained and len(outputs) >= 2:
-        _run_twin(train_graph, list(outputs), work, seed, timeout_s, lr, trained, folder="train")
+        _run_twin(train_graph, [t for t in outputs if t in RUNNABLE], work, seed, timeout_s, lr, trained, folder="train")
     if training and len(trained) >= 2:
         before = canonical_weights(train_graph or graph, seed=seed)
         on = ("the graph" if train_graph is None else
@@ -474,9 +477,10 @@ def _run_twin(twin: Graph, targets: list[str], work: Path, seed: int, timeout_s:
             files = write_code(twin, [t], tw / t)
         except EmitError:
             continue
-        code = next(p for p in files if p.suffix == ".py")
+        code = next(p for p in files if p.suffix in (".py", ".onnx"))
         out_path = tw / f"outputs_{t}.npz"
-        train = {"targets": tw / "train_targets.npz", "lr": lr, "out": tw / f"train_{t}.npz"} if lr is not None else None
+        train = ({"targets": tw / "train_targets.npz", "lr": lr, "out": tw / f"train_{t}.npz"}
+                 if lr is not None and t in RUNNABLE else None)
         report = _run_target(t, code, graph_json, inputs_path, weights_path, out_path, timeout_s, train)
         if train is not None and trained is not None:
             trained[t] = train["out"] if report.get("train", {}).get("ok") else \
@@ -492,7 +496,7 @@ def _run_twin(twin: Graph, targets: list[str], work: Path, seed: int, timeout_s:
 def summarize(results: list[dict]) -> dict:
     """Flat metrics over many graphs (for DVC)."""
     metrics: dict = {"graphs": len(results), "graphs_ok": sum(1 for r in results if r.get("ok"))}
-    for t in TARGETS:
+    for t in TARGETS + EXPORTS:
         rows = [r["targets"][t] for r in results if t in r.get("targets", {})]
         if not rows:
             continue
@@ -521,11 +525,12 @@ def summarize(results: list[dict]) -> dict:
 
 def format_report(results: list[dict]) -> str:
     """A Markdown table: graph x target -> built / shapes / agreement."""
-    head = "| graph | layers | " + " | ".join(TARGETS) + " | max abs / rel diff | training: loss / weights rel diff | ok |"
-    lines = [head, "|" + "---|" * (len(TARGETS) + 5)]
+    shown = TARGETS + tuple(t for t in EXPORTS if any(t in r.get("targets", {}) for r in results))
+    head = "| graph | layers | " + " | ".join(shown) + " | max abs / rel diff | training: loss / weights rel diff | ok |"
+    lines = [head, "|" + "---|" * (len(shown) + 5)]
     for r in results:
         cells = []
-        for t in TARGETS:
+        for t in shown:
             tr = r.get("targets", {}).get(t)
             if tr is None:
                 cells.append("-")
