@@ -11,7 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
 LINT = Path(sys.executable).with_name("lint-imports")
-LAYERS = ["core", "emit", "render", "simulate", "read", "paper", "figclass", "eval", "web", "workflow"]
+LAYERS = ["core", "emit", "formats", "render", "simulate", "read", "paper", "figclass", "eval", "web", "workflow"]
 
 
 def _lint(src: Path) -> subprocess.CompletedProcess:

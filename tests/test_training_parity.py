@@ -15,7 +15,7 @@ import pytest
 from dlpaper2code.core.graph import load_graph, parse_graph
 from dlpaper2code.emit import codegen
 from dlpaper2code.emit.codegen import write_code
-from dlpaper2code.emit.verify import (_env, _run_target, compare_training, format_report, summarize,
+from dlpaper2code.emit.verify import (_env, run_target, compare_training, format_report, summarize,
                                       training_twin, verify_graph)
 from dlpaper2code.emit.weights import (canonical_from_target, canonical_weights, parameter_counts,
                                        target_weights)
@@ -306,7 +306,7 @@ def test_a_different_learning_rate_is_caught(tmp_path):
     steps = {}
     for lr in (0.01, 0.0115):
         out = tmp_path / f"train_{lr}.npz"
-        report = _run_target("tensorflow", tmp_path / "tf" / "model_tensorflow.py", tmp_path / "graph.json",
+        report = run_target("tensorflow", tmp_path / "tf" / "model_tensorflow.py", tmp_path / "graph.json",
                              tmp_path / "inputs.npz", tmp_path / "weights.npz", tmp_path / "out.npz", 300,
                              {"targets": tmp_path / "targets.npz", "lr": lr, "out": out})
         assert report["built"] and report["train"]["ok"], report

@@ -9,3 +9,5 @@ pyCaffe NetSpec shim).
 
 May import: :mod:`dlpaper2code.core`.
 """
+
+from . import onnx_export  # noqa: E402,F401  registers the onnx target with codegen

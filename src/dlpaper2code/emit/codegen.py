@@ -41,7 +41,10 @@ from .structure import build_structure
 
 TARGETS = ("pytorch", "keras", "tensorflow", "caffe")
 RUNNABLE = ("pytorch", "keras", "tensorflow")    # frameworks installed and run here
-EXPORTS = ("onnx",)     # targets written by a program (emit.onnx_export), named explicitly: not in "all"
+EXPORTS = ("onnx",)
+# target -> the function that writes it (graph -> {filename: bytes}); emit.onnx_export registers itself
+# (the emit package loads it), so this module does not import the exporter that imports it
+PROGRAMS: dict = {}     # targets written by a program (emit.onnx_export), named explicitly: not in "all"
 
 
 # ------------------------------------------------------------ jinja helpers
@@ -410,10 +413,11 @@ def _caffe_layers(items: list[dict], ctx: dict, target: Target | None) -> list[d
 
 def emit(graph: Graph, target_name: str) -> dict[str, str]:
     """Render every file of one target; returns {filename: text} ({filename: bytes} for onnx)."""
-    if target_name == "onnx":
-        from .onnx_export import emit_onnx
-
-        return emit_onnx(graph)
+    if target_name in EXPORTS:
+        if target_name not in PROGRAMS:
+            raise ValueError(f"target '{target_name}' is written by a program that is not loaded "
+                             f"(import dlpaper2code.emit.onnx_export)")
+        return PROGRAMS[target_name](graph)
     target = load_target(target_name)
     heads: list[str] = []
     if target_name in RUNNABLE and _OPTIONS.get()["final_softmax"] == "separate":

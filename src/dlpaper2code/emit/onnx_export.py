@@ -43,8 +43,7 @@ def torch_model(graph: Graph, weights: dict[str, np.ndarray] | None = None, seed
     """The emitted PyTorch model of `graph`, in eval mode, holding `weights` (canonical layout;
     default: ``canonical_weights(graph, seed)``)."""
     from .codegen import emit, layer_paths
-    from .runner import load_pytorch_weights
-    from .weights import canonical_weights
+    from .weights import canonical_weights, load_pytorch_weights
 
     files = emit(graph, "pytorch")
     name, text = next((n, t) for n, t in files.items() if n.endswith(".py"))
@@ -145,3 +144,12 @@ if __name__ == "__main__":      # python -m dlpaper2code.emit.onnx_export graph.
     from ..core.graph import load_graph
 
     Path(sys.argv[2]).write_bytes(export_onnx(load_graph(sys.argv[1])))
+
+
+def _register() -> None:
+    from . import codegen
+
+    codegen.PROGRAMS["onnx"] = emit_onnx
+
+
+_register()

@@ -132,7 +132,7 @@ def _check_train_val(path: Path, contexts: list[dict], caffe_version: str) -> st
     return None
 
 
-def _run_target(target: str, code: Path, graph_json: Path, inputs: Path, weights: Path | None,
+def run_target(target: str, code: Path, graph_json: Path, inputs: Path, weights: Path | None,
                 out: Path, timeout_s: float, train: dict | None = None) -> dict:
     cmd = [sys.executable, "-m", "dlpaper2code.emit.runner", "--target", target, "--code", str(code),
            "--graph", str(graph_json), "--inputs", str(inputs), "--out", str(out)]
@@ -404,7 +404,7 @@ def verify_graph(graph_path: str | Path, targets: list[str] | str = "all", work_
             out_path = work / f"outputs_{t}.npz"
             train = ({"targets": work / "train_targets.npz", "lr": lr, "out": work / f"train_{t}.npz"}
                      if train_main and t in trainable else None)
-            report = _run_target(t, code, graph_json, inputs_path, weights_path, out_path, timeout_s, train)
+            report = run_target(t, code, graph_json, inputs_path, weights_path, out_path, timeout_s, train)
             if train is not None and report.get("built"):
                 trained[t] = train["out"] if report.get("train", {}).get("ok") else \
                     {"error": report.get("train", {}).get("error", "no training result")}
@@ -481,7 +481,7 @@ def _run_twin(twin: Graph, targets: list[str], work: Path, seed: int, timeout_s:
         out_path = tw / f"outputs_{t}.npz"
         train = ({"targets": tw / "train_targets.npz", "lr": lr, "out": tw / f"train_{t}.npz"}
                  if lr is not None and t in RUNNABLE else None)
-        report = _run_target(t, code, graph_json, inputs_path, weights_path, out_path, timeout_s, train)
+        report = run_target(t, code, graph_json, inputs_path, weights_path, out_path, timeout_s, train)
         if train is not None and trained is not None:
             trained[t] = train["out"] if report.get("train", {}).get("ok") else \
                 {"error": report.get("train", {}).get("error") or report.get("error") or "no training result"}

@@ -290,3 +290,47 @@ def canonical_from_target(graph: Graph, target: str, params: dict[str, dict[str,
             if rows.get(name) != (set(range(shape[0])) if shape else {None}):
                 raise KeyError(f"{target} parameters do not hold all of {key}/{name}")
     return out
+
+
+# ------------------------------------------------ where a layer's weights live
+def torch_param_key(layer_id: str, pname: str, paths: dict | None = None) -> str:
+    """The state_dict key of a layer's parameter: ``<layer>.<param>``, or for a layer inside a block
+    ``<block attribute>[.<index in a loop>].<block-local name>.<param>`` (see ``structure.layer_paths``)."""
+    if paths and layer_id in paths:
+        where = paths[layer_id]
+        return ".".join(str(p) for p in (*where["prefix"], where["local"], pname))
+    return f"{layer_id}.{pname}"
+
+
+def keras_layer(model, layer_id: str, paths: dict | None = None):
+    """A Keras layer by its graph identifier; inside a block function it is named ``<use>_<layer>``."""
+    if paths and layer_id in paths:
+        return model.get_layer(paths[layer_id]["name"])
+    return model.get_layer(layer_id)
+
+
+def tf_variable(model, layer_id: str, wname: str, paths: dict | None = None):
+    """The tf.Variable of a layer's weight: ``model.<layer>_<weight>``, or inside a block
+    ``model.<block>[<index>].<local>_<weight>``."""
+    if paths and layer_id in paths:
+        obj = model
+        for step in paths[layer_id]["prefix"]:
+            obj = obj[step] if isinstance(step, int) else getattr(obj, step)
+        return getattr(obj, f"{paths[layer_id]['local']}_{wname}")
+    return getattr(model, f"{layer_id}_{wname}")
+
+
+def load_pytorch_weights(model, graph, canon: dict[str, np.ndarray], paths: dict | None = None) -> None:
+    """Canonical weights into an emitted PyTorch model (``weights.target_weights`` re-lays them)."""
+    import torch
+
+    state = model.state_dict()
+    for layer, params in target_weights(graph, "pytorch", canon).items():
+        for pname, arr in params.items():
+            key = torch_param_key(layer, pname, paths)
+            if key not in state:
+                raise KeyError(f"PyTorch model has no parameter {key}")
+            if tuple(state[key].shape) != arr.shape:
+                raise ValueError(f"{key}: model shape {tuple(state[key].shape)} != weights {arr.shape}")
+            state[key] = torch.from_numpy(arr)
+    model.load_state_dict(state)

@@ -9,6 +9,8 @@ canonical channels-last layout of ``emit.weights`` (keyed ``<layer id>/<weight n
 :data:`IMPORTERS` maps a format name to ``"module:function"``; :data:`EXTENSIONS` maps file
 suffixes to a format.  An operator with no vocabulary entry is an :class:`ImportFailure` naming the
 file, the node and the operator, never a silent gap.
+
+May import: :mod:`dlpaper2code.core` and :mod:`dlpaper2code.emit` (weights, code, verification).
 """
 from __future__ import annotations
 

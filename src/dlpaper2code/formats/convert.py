@@ -74,7 +74,7 @@ def run_targets(graph, weights: dict[str, np.ndarray], inputs: list[np.ndarray],
     `inputs`: target -> {"report": ..., "outputs": [...] or None, "error": ...}."""
     from ..core.errors import EmitError
     from ..emit.codegen import write_code
-    from ..emit.verify import _run_target, graph_document
+    from ..emit.verify import run_target, graph_document
 
     work.mkdir(parents=True, exist_ok=True)
     graph_json = work / "graph.json"
@@ -98,7 +98,7 @@ def run_targets(graph, weights: dict[str, np.ndarray], inputs: list[np.ndarray],
             results[t] = {"emitted": True, "error": "nothing runnable emitted"}
             continue
         out_path = work / f"outputs_{t}.npz"
-        report = _run_target(t, code, graph_json, inputs_path, weights_path, out_path, timeout_s)
+        report = run_target(t, code, graph_json, inputs_path, weights_path, out_path, timeout_s)
         entry = {k: v for k, v in report.items() if k != "traceback"}
         entry["seconds"] = round(time.perf_counter() - t0, 2)
         if report.get("built") and out_path.is_file():
