@@ -317,6 +317,7 @@ def test_upload_runs_the_paper_route_in_the_background(client, tmp_path):
         time.sleep(0.2)
     assert j["status"] == "done", j
     assert j["progress"] == 1.0 and j["paper"] == "my-paper"
+    assert client.get("/api/papers/my-paper").json()["title"] == truth["title"]     # not the temporary name
     assert any(s == "running" for s, _ in seen)
     p = client.get("/api/papers/my-paper").json()
     assert p["latest_version"] == 1 and p["frameworks"]
@@ -335,8 +336,69 @@ def test_an_unreadable_pdf_makes_a_failed_job_with_the_reason(client):
         time.sleep(0.1)
     assert j["status"] == "failed" and j["progress"] == 1.0
     assert "could not read this PDF" in j["message"]
-    assert client.get("/api/papers/broken").json()["status"] == "failed"     # recorded in the catalog
+    # no catalog entry with a broken link, and no server path in the message: the file's own name
+    assert j["paper"] is None and client.get("/api/papers/broken").status_code == 404
+    assert "broken.pdf" in j["message"] and "/tmp" not in j["message"] and "uploads" not in j["message"]
+    assert "tmp" not in j["message"].replace("broken.pdf", "")
+    page = client.get(f"/jobs/{job}").text
+    assert "Open the paper" not in page and "/tmp" not in page
     assert client.get("/api/jobs/99999").status_code == 404
+
+
+def _wait_job(client, job, seconds=120):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        j = client.get(f"/api/jobs/{job}").json()
+        if j["status"] in ("done", "failed"):
+            return j
+        time.sleep(0.1)
+    raise AssertionError(f"job {job} did not finish: {j}")
+
+
+def test_an_upload_gets_the_papers_real_title_and_says_no_model_found(client, tmp_path):
+    from test_paper_metadata import make_pdf
+
+    pdf = make_pdf(tmp_path / "x.pdf", stamp="arXiv:1512.03385v1 [cs.CV] 10 Dec 2015")
+    r = client.post("/api/upload", files={"pdf": ("resnet.pdf", pdf.read_bytes(), "application/pdf")})
+    j = _wait_job(client, r.json()["job"])
+    assert j["status"] == "done" and j["paper"] == "resnet", j
+    assert j["message"].startswith("no model found") and "model recovered" not in j["message"]
+    p = client.get("/api/papers/resnet").json()
+    assert p["title"] == "Deep Residual Learning for Image Recognition"
+    html = client.get("/papers/resnet").text
+    assert "Kaiming He" in html and "arXiv:1512.03385v1" in html
+    for q in ("residual learning", "xiangyu", "1512.03385"):
+        slugs = [x["slug"] for x in client.get("/api/papers", params={"q": q}).json()["papers"]]
+        assert slugs == ["resnet"], (q, slugs)
+
+
+def test_a_job_with_only_invalid_candidates_says_no_model_found(client, tmp_path, monkeypatch):
+    import dlpaper2code.paper.pipeline as pipeline
+
+    def fake(pdf, out, options=None, **kw):
+        folder = make_paper_dir(out.parent, out.name, title="Broken net")
+        report = json.loads((folder / "report.json").read_text())
+        report["graphs"][0].update(valid=False, issues=["layer 'fc': units must be positive"])
+        report["primary_valid"] = False
+        (folder / "report.json").write_text(json.dumps(report))
+        return report
+
+    monkeypatch.setattr(pipeline, "process_paper", fake)
+    r = client.post("/api/upload", files={"pdf": ("net.pdf", b"%PDF-1.4\n%%EOF", "application/pdf")})
+    j = _wait_job(client, r.json()["job"])
+    assert j["status"] == "done" and j["message"].startswith("no model found"), j
+    assert "tab_p1_1" in j["message"] and "units must be positive" in j["message"]
+
+    def boom(pdf, out, options=None, **kw):
+        raise RuntimeError(f"cannot open {pdf} under {out}")
+
+    monkeypatch.setattr(pipeline, "process_paper", boom)
+    r = client.post("/api/upload", files={"pdf": ("boom.pdf", b"%PDF-1.4\n%%EOF", "application/pdf")})
+    j = _wait_job(client, r.json()["job"])
+    assert j["status"] == "failed" and j["paper"] is None
+    assert "RuntimeError" in j["message"] and "boom.pdf" in j["message"], j
+    assert "/" not in j["message"].replace("boom.pdf", "") and "Traceback" not in j["message"]
+    assert client.get("/api/papers/boom").status_code == 404
 
 
 def test_cli_import_and_parser(tmp_path, papers, capsys):

@@ -251,6 +251,7 @@ def _process(run: _PaperRun) -> None:
     """The route, step by step (a bad PDF stops it with a PaperError); ``report.seconds`` times
     the extraction, tables, figures and graphs-and-code stages."""
     _open_pdf(run)
+    _read_metadata(run)
     with _timed(run, "extract"):
         _read_pages(run)
         _find_tables_and_figures(run)
@@ -283,6 +284,16 @@ def _open_pdf(run: _PaperRun) -> None:
     run.paper = paper
     run.steps["open"] = {"ok": True, "pages": paper.n_pages, "bytes": paper.n_bytes, "encrypted": paper.encrypted,
                          "note": "encrypted with an owner password only: read without one" if paper.encrypted else ""}
+
+
+def _read_metadata(run: _PaperRun) -> None:
+    """``report.metadata``: title, authors and arXiv id (:func:`.metadata.read_metadata`: the
+    document info, else page 1); ``report.title`` is the title when one was found."""
+    from .metadata import read_metadata
+
+    meta = run.report["metadata"] = read_metadata(run.pdf, password=run.paper.password if run.paper else "")
+    if meta.get("title"):
+        run.report["title"] = meta["title"]
 
 
 # ------------------------------------------------------------------ 2. read the pages

@@ -52,6 +52,10 @@ class Paper(Base):
     def refresh_search_text(self) -> None:
         parts = [self.slug or "", self.title or "", " ".join(self.layer_types or [])]
         parts += [x.get("caption", "") for x in (self.figures or []) + (self.tables or [])]
+        meta = (self.report or {}).get("metadata") if isinstance(self.report, dict) else None
+        if isinstance(meta, dict):   # the authors and arXiv id read from the PDF (paper.metadata)
+            parts += [str(a) for a in meta.get("authors") or [] if isinstance(a, str)]
+            parts += [str(meta.get("arxiv_id") or "")]
         self.search_text = " ".join(parts).lower()
 
     @property

@@ -101,6 +101,21 @@ def _mex_digest(folder: Path, report: dict, graph_doc, title: str) -> dict | lis
         return None
 
 
+def paper_metadata(report: dict) -> dict:
+    """The report's ``metadata`` (title, authors, arXiv id); for a report written before the route
+    read them, read from its PDF when that is still there ({} otherwise)."""
+    meta = report.get("metadata")
+    if isinstance(meta, dict):
+        return meta
+    pdf = Path(str(report.get("pdf") or ""))
+    if report.get("status") != "failed" and pdf.suffix.lower() == ".pdf" and pdf.is_file():
+        from ..paper.metadata import read_metadata
+
+        report["metadata"] = read_metadata(pdf)
+        return report["metadata"]
+    return {}
+
+
 def import_paper_dir(db: Database, folder: str | Path, slug: str | None = None) -> str:
     """Import one output folder; returns the paper's slug."""
     folder = Path(folder)
@@ -109,7 +124,8 @@ def import_paper_dir(db: Database, folder: str | Path, slug: str | None = None) 
         raise ImportError_(f"{folder}: no readable report.json (not a paper route output folder)")
     truth = _truth(report, folder)
     slug = slugify(slug or folder.name)
-    title = str(report.get("title") or truth.get("title") or report.get("name") or folder.name)
+    meta = paper_metadata(report)
+    title = str(report.get("title") or truth.get("title") or meta.get("title") or report.get("name") or folder.name)
 
     fig_doc = _read_json(folder / "figures" / "figures.json") or {}
     truth_figs = {f.get("number"): f for f in truth.get("figures", []) if isinstance(f, dict)}

@@ -10,6 +10,10 @@ every upload is read with.
 """
 from __future__ import annotations
 
+import json
+import logging
+import re
+import shutil
 import threading
 import time
 import traceback
@@ -18,12 +22,44 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .db import Database, Job, utcnow
+from ..paper.metadata import arxiv_id_from_name
 from .importer import import_paper_dir, slugify
 
 if TYPE_CHECKING:
     from ..paper.options import PaperOptions
 
 SECONDS_PER_PAGE = 0.6
+log = logging.getLogger(__name__)
+# an absolute POSIX path of two or more parts (/tmp/x/y.pdf, /work/data/uploads/tmp1.pdf), or a Windows one
+_ABS_PATH = re.compile(r"(?<![\w.:/])(?:/[^\s/:'\"()<>,;]+){2,}/?|[A-Za-z]:\\[^\s'\"<>,;]+")
+
+
+def public_message(message: str, filename: str, paths=()) -> str:
+    """``message`` with every server path replaced by ``filename`` (the known ``paths`` first,
+    then anything that looks like an absolute path)."""
+    text = str(message)
+    for p in sorted({str(p) for p in paths if str(p) not in ("", ".")}, key=len, reverse=True):
+        text = re.sub(re.escape(p) + r"[^\s'\"()<>,;:]*", lambda _m: filename, text)
+    return _ABS_PATH.sub(lambda _m: filename, text)
+
+
+def job_outcome(report: dict) -> str:
+    """What a finished job found: "model recovered" only with a valid primary graph; otherwise
+    "no model found", with the candidate graphs that failed validation and their first issue."""
+    if report.get("primary_valid") or (report.get("status") == "ok" and any(
+            g.get("valid") and g.get("name") == report.get("primary_graph") for g in report.get("graphs") or [])):
+        return "model recovered"
+    failed = [g for g in report.get("graphs") or [] if isinstance(g, dict) and not g.get("valid")]
+    if not failed:
+        return "no model found: " + str(report.get("message") or "no architecture table or diagram was recognised")
+    parts = []
+    for g in failed[:5]:
+        issues = [str(i) for i in g.get("issues") or []]
+        parts.append(f"{g.get('name')} (from {g.get('from')}, {g.get('layers', '?')} layers): "
+                     + (issues[0] if issues else "did not validate"))
+    more = f"; and {len(failed) - 5} more" if len(failed) > 5 else ""
+    return (f"no model found: {len(failed)} candidate graph(s) failed validation - "
+            + "; ".join(parts) + more + ". Open the paper to see them.")
 
 
 class JobRunner:
@@ -88,17 +124,32 @@ class JobRunner:
             finally:
                 done.set()
                 ticker.join()
+            if report.get("status") == "failed":   # no catalog entry (it would have nothing to show)
+                shutil.rmtree(out, ignore_errors=True)
+                self._update(job_id, status="failed", stage="done", progress=1.0, paper_slug=None,
+                             message=self._public(f"the paper route could not read this PDF: {report.get('message', '')}",
+                                                  pdf, filename))
+                return
+            if isinstance(report.get("metadata"), dict) and not report["metadata"].get("arxiv_id"):
+                arxiv = arxiv_id_from_name(filename)   # the upload is stored under a temporary name
+                if arxiv:
+                    report["metadata"].update(arxiv_id=arxiv)
+                    report["metadata"].setdefault("source", {})["arxiv_id"] = "file name"
+                    (out / "report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n",
+                                                     encoding="utf-8")
             self._update(job_id, stage="adding it to the catalog", progress=0.95)
             import_paper_dir(self.db, out, slug=slug)
-            if report.get("status") == "failed":
-                self._update(job_id, status="failed", stage="done", progress=1.0, paper_slug=slug,
-                             message=f"the paper route could not read this PDF: {report.get('message', '')}")
-            else:
-                msg = "model recovered" if report.get("status") == "ok" else (report.get("message") or report.get("status"))
-                self._update(job_id, status="done", stage="done", progress=1.0, paper_slug=slug, message=str(msg))
-        except Exception as exc:  # recorded on the job; the server goes on
-            self._update(job_id, status="failed", stage="error", progress=1.0,
-                         message=f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}")
+            self._update(job_id, status="done", stage="done", progress=1.0, paper_slug=slug,
+                         message=self._public(job_outcome(report), pdf, filename))
+        except Exception as exc:  # recorded on the job (the traceback in the server log); the server goes on
+            log.error("upload job %s (%s) failed:\n%s", job_id, filename, traceback.format_exc())
+            self._update(job_id, status="failed", stage="error", progress=1.0, paper_slug=None,
+                         message=self._public(f"{type(exc).__name__}: {exc}", pdf, filename))
+
+    def _public(self, message: str, pdf: Path, filename: str) -> str:
+        """A message for the user: the server's paths (the temporary upload, the data folder,
+        any other absolute path) become the uploaded file's name."""
+        return public_message(message, filename, [pdf, self.data_dir, pdf.name])
 
     def shutdown(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
