@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,18 @@ _PADDING_WORDS = ("valid", "same")
 def _key(name: str) -> str:
     """Normalise a name for lookup: case, spaces, dashes and underscores ignored."""
     return re.sub(r"[\s_\-]+", "", str(name)).lower()
+
+
+def _non_finite(value: Any) -> bool:
+    """True when a parameter value holds NaN or an infinity (no target language can spell them
+    as a literal the same way; the emitted code would fail or differ)."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, (list, tuple)):
+        return any(_non_finite(v) for v in value)
+    if isinstance(value, dict):
+        return any(_non_finite(v) for v in value.values())
+    return False
 
 
 def _param_key(name: str) -> str:
@@ -188,15 +201,23 @@ class Vocabulary:
                     out[pname] = None          # an optional parameter left unset (e.g. max_length: the input's)
                     continue
                 ok, coerced, why = self._coerce(ps, value)
+                if ok and _non_finite(coerced):
+                    ok, why = False, "not a finite number (NaN and infinity are refused)"
                 if ok:
                     out[pname] = coerced
                 else:
                     issues.append(GraphIssue("bad_param", f"parameter '{pname}' = {value!r}: {why}", node))
             elif key in component_map:
+                if _non_finite(value):
+                    issues.append(GraphIssue("bad_param", f"parameter '{rkey}' = {value!r}: not a finite number "
+                                             "(NaN and infinity are refused)", node))
+                    continue
                 pname, idx = component_map[key]
                 pending_components.setdefault(pname, {})[idx] = value
             elif key in self.common:
                 ok, coerced, why = self._coerce(self.common[key], value)
+                if ok and _non_finite(coerced):
+                    ok, why = False, "not a finite number (NaN and infinity are refused)"
                 if ok:
                     out[key] = coerced
                 else:
@@ -215,6 +236,8 @@ class Vocabulary:
                 issues.append(GraphIssue("bad_param", f"parameter '{pname}' needs both its row and column values", node))
                 continue
             ok, coerced, why = self._coerce(spec.params[pname], [parts[0], parts[1]])
+            if ok and _non_finite(coerced):
+                ok, why = False, "not a finite number (NaN and infinity are refused)"
             if ok:
                 out[pname] = coerced
             else:

@@ -129,11 +129,37 @@ def emit_options(**options):
         _OPTIONS.reset(token)
 
 
+# Names a layer's identifier must not take, in any target: the names the templates use (modules,
+# helpers, parameters, the builtins they call), soft keywords, and the attributes of nn.Module and
+# tf.Module (``self.forward = nn.Linear(...)`` hides the method; ``self.training`` is a flag;
+# ``self.name`` is read-only on tf.Module).  The Keras target is functional: its layers are locals
+# and name strings.  Leading underscores (dunders, the templates' private helpers) are avoided by
+# ``identifier`` itself.
+RESERVED_NAMES = frozenset("""
+    self F nn torch tf keras layers ops np sys os math training seed name block
+    all any bool dict float id int isinstance len list map max min print range reversed round set
+    slice str sum super tuple type zip enumerate getattr setattr object abs
+    match case type _
+    T_destination add_module apply bfloat16 buffers call_super_init children compile cpu cuda double
+    dump_patches eval extra_repr forward get_buffer get_extra_state get_parameter get_submodule half
+    ipu load_state_dict modules mtia named_buffers named_children named_modules named_parameters
+    parameters register_backward_hook register_buffer register_forward_hook register_forward_pre_hook
+    register_full_backward_hook register_full_backward_pre_hook register_load_state_dict_post_hook
+    register_load_state_dict_pre_hook register_module register_parameter register_state_dict_post_hook
+    register_state_dict_pre_hook requires_grad_ set_extra_state set_submodule share_memory state_dict
+    to to_empty train xpu zero_grad
+    name_scope non_trainable_variables submodules trainable_variables variables with_name_scope
+""".split())
+
+
 def identifier(name: str) -> str:
+    """A node name as a Python identifier that is safe in every target's code: legal, not a
+    keyword, no leading underscore (no dunder), not one of ``RESERVED_NAMES``."""
     ident = re.sub(r"\W", "_", name)
-    if not ident or ident[0].isdigit():
-        ident = "l_" + ident
-    if keyword.iskeyword(ident) or ident in ("self", "F", "nn", "torch", "tf", "keras", "layers", "np", "training"):
+    if not ident or ident[0].isdigit() or ident[0] == "_":
+        ident = "l" + ident if ident.startswith("_") else "l_" + ident
+    if (keyword.iskeyword(ident) or keyword.issoftkeyword(ident) or ident in RESERVED_NAMES
+            or ident.startswith("register_")):
         ident += "_"
     return ident
 

@@ -3,6 +3,8 @@ for 404 (no route, no static file), and ``register_error_handlers`` to install t
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from .service import BadRequest
@@ -32,6 +34,34 @@ async def not_found(request: Request, exc):
     return JSONResponse({"detail": message}, status_code=404)
 
 
+async def invalid_request(request: Request, exc: RequestValidationError):
+    """A query or path value of the wrong type (``?version=abc``): a page for a browser,
+    FastAPI's JSON (422) for the API."""
+    if wants_html(request):
+        where = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'request'}: {e.get('msg', 'invalid')}"
+                          for e in exc.errors())
+        return _error_page(request, 400, f"the request is not valid: {where}")
+    return await request_validation_exception_handler(request, exc)
+
+
+async def number_out_of_range(request: Request, exc: OverflowError):
+    """A version, job or download number larger than the database can hold: no such thing (404)."""
+    message = f"nothing at {request.url.path}: a number in the request is out of range"
+    if wants_html(request):
+        return _error_page(request, 404, message)
+    return JSONResponse({"detail": message}, status_code=404)
+
+
+async def too_deep(request: Request, exc: RecursionError):
+    message = "the request nests data too deeply to be read"
+    if wants_html(request):
+        return _error_page(request, 400, message)
+    return JSONResponse({"detail": message}, status_code=400)
+
+
 def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(BadRequest, bad_request)
     app.add_exception_handler(404, not_found)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(OverflowError, number_out_of_range)
+    app.add_exception_handler(RecursionError, too_deep)

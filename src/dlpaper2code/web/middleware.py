@@ -37,6 +37,12 @@ class BodyTooLarge(Exception):
     pass
 
 
+def _wants_html(scope, headers: dict) -> bool:
+    """A browser route (not /api/) asked by a browser (Accept: text/html): errors as a page."""
+    return (not scope["path"].startswith("/api/")
+            and "text/html" in headers.get(b"accept", b"").decode("latin-1"))
+
+
 class BodyLimitMiddleware:
     """Refuse request bodies above a limit (413) without reading them: by Content-Length
     when given, else by counting the streamed chunks."""
@@ -50,8 +56,9 @@ class BodyLimitMiddleware:
         limit = self.upload if scope["path"].rstrip("/") in ("/upload", "/api/upload") else self.default
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
+        html = _wants_html(scope, headers)
         if length is not None and length.isdigit() and int(length) > limit:
-            return await self._refuse(send, int(length), limit)
+            return await self._refuse(send, int(length), limit, html)
         seen = 0
         started = False
 
@@ -74,12 +81,18 @@ class BodyLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await self._refuse(send, seen, limit)
+                await self._refuse(send, seen, limit, html)
 
     @staticmethod
-    async def _refuse(send, size: int, limit: int):
-        body = json.dumps({"detail": f"the request body is larger than the limit of {limit:,} bytes "
-                                     f"({size:,} bytes or more sent)"}).encode()
+    async def _refuse(send, size: int, limit: int, html: bool = False):
+        message = f"the request body is larger than the limit of {limit:,} bytes ({size:,} bytes or more sent)"
+        if html:        # a browser's form post (an upload): a page, not raw JSON
+            body = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>413 - dlpaper2code</title>'
+                    f'</head><body><main><h1>413</h1><p class="error-message">{message}</p>'
+                    f'<p><a href="/">Back to the catalog</a></p></main></body></html>').encode()
+            ctype = b"text/html; charset=utf-8"
+        else:
+            body, ctype = json.dumps({"detail": message}).encode(), b"application/json"
         await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+                    "headers": [(b"content-type", ctype), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})

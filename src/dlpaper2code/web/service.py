@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import re
 import time
 from typing import Any
 
@@ -16,6 +17,7 @@ from ..core.vocab import load_vocabulary
 
 MAX_GRAPH_BYTES = 512 * 1024      # request bodies carrying a graph
 MAX_GRAPH_LAYERS = 1000           # layers written in the document (before block expansion)
+MAX_JSON_DEPTH = 64               # nesting of arrays/objects in a request body (a graph needs about 6)
 FILE_LANG = {".py": "python", ".prototxt": "protobuf"}
 
 
@@ -32,12 +34,37 @@ def parse_json_body(body: bytes, what: str = "request body", limit: int = MAX_GR
         raise BadRequest(413, f"the {what} is {len(body):,} bytes; the limit is {limit:,} bytes")
     if not body.strip():
         raise BadRequest(400, f"the {what} is empty; send a JSON object")
+    deepest = _bracket_depth(body)
+    if deepest > MAX_JSON_DEPTH:
+        raise BadRequest(400, f"the {what} nests arrays or objects {deepest:,} levels deep; "
+                              f"the limit is {MAX_JSON_DEPTH}")
     try:
         return json.loads(body)
     except UnicodeDecodeError:
         raise BadRequest(400, f"the {what} is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise BadRequest(400, f"the {what} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except RecursionError:
+        raise BadRequest(400, f"the {what} nests arrays or objects too deeply; the limit is {MAX_JSON_DEPTH}") from None
+
+
+_BRACKETS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _bracket_depth(body: bytes) -> int:
+    """The deepest nesting of [ and { in a JSON text (strings skipped), found without recursion,
+    so a body of 100,000 '[' is refused before the parser recurses into it."""
+    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
+        return 0
+    depth = deepest = 0
+    for m in _BRACKETS.finditer(body):
+        c = m.group()
+        if c in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in (b"]", b"}"):
+            depth -= 1
+    return deepest
 
 
 def check_graph_doc(doc: Any) -> dict:
