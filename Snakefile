@@ -35,6 +35,7 @@ rule all:
         rules.verify_summary.output,
         rules.bench_codegen.output,
         rules.bench_simulate.output,
+        rules.bench_loc.output,
         rules.simulate_summary.output,
         rules.read_summary.output,
         rules.paper_summary.output,

@@ -176,6 +176,7 @@ def _cli(*args, cwd):
                           cwd=cwd, env=env, timeout=600)
 
 
+@pytest.mark.slow      # 45 s: three frameworks through the CLI; convert is covered fast by the test above
 def test_cli_import_and_convert(tmp_path):
     model = sequential_model()
     model.save(tmp_path / "s.keras")

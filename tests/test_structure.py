@@ -205,7 +205,7 @@ def _table_rows(reps=3) -> dict:
     return {"schema_version": 1, "name": "table_net", "layers": layers}
 
 
-def test_the_repetitions_of_a_table_row_become_one_block_and_a_loop(tmp_path):
+def test_the_repetitions_of_a_table_row_become_one_block_and_a_loop():
     graph = parse_graph(_table_rows())
     uses = find_uses(graph)
     assert [len(u.nodes) for u in uses] == [4, 4, 4]
@@ -213,6 +213,10 @@ def test_the_repetitions_of_a_table_row_become_one_block_and_a_loop(tmp_path):
     assert code.count("class ResnetBasicBlock(nn.Module)") == 1
     assert "nn.Sequential(*[ResnetBasicBlock(16) for _ in range(3)])" in code
     assert "self.conv1 = nn.Conv2d(in_channels, in_channels, kernel_size=(3, 3), padding=(1, 1))" in code
+
+
+@pytest.mark.slow
+def test_the_table_row_block_runs_the_same_network_in_every_framework(tmp_path):
     import json
 
     path = tmp_path / "table_net.json"
