@@ -256,6 +256,12 @@ STANDIN = {
         def bench_codegen(depth, repeats, seed):
             return {"depth": depth, "seconds_per_graph": 0.001}
     """,
+    "eval/loc_bench.py": """
+        def run(torchvision=None):
+            return {"graphs": {}}
+        def table(result):
+            return ""
+    """,
     "simulate/__init__.py": "",
     "simulate/dataset.py": """
         import pathlib

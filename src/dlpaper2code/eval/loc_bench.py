@@ -132,6 +132,8 @@ def run(torchvision: Path | None = None) -> dict:
     result: dict = {"graphs": {}}
     refs = reference_counts(torchvision)
     for net, path in GRAPHS.items():
+        if not Path(path).is_file():          # a trimmed zoo (tests' workflow copies): left out, not failed
+            continue
         result["graphs"][net] = {"graph": path, "blocks": emitted_counts(path, True),
                                  "flat": emitted_counts(path, False), "references": refs.get(net, {})}
     return result
