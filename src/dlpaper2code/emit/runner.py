@@ -25,6 +25,17 @@ import numpy as np
 from .weights import keras_layer, load_pytorch_weights, tf_variable, torch_param_key  # noqa: F401 (used below; public here too)
 
 
+def _load_arrays(inputs_path: Path, weights_path: Path | None) -> tuple[list[np.ndarray], dict | None]:
+    """The inputs (input_0, input_1, ... in order) and the canonical weights (None when not given)."""
+    with np.load(inputs_path) as data:
+        inputs = [data[f"input_{i}"] for i in range(len(data.files))]
+    canon = None
+    if weights_path is not None:
+        with np.load(weights_path) as data:
+            canon = {k: data[k] for k in data.files}
+    return inputs, canon
+
+
 def _import(path: Path):
     spec = importlib.util.spec_from_file_location(f"generated_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
@@ -44,12 +55,7 @@ def run(target: str, code: Path, graph_path: Path, inputs_path: Path, weights_pa
     if target == "onnx":        # exported again with the weights, run in onnxruntime (emit.onnx_export)
         from .onnx_export import run_onnx
 
-        with np.load(inputs_path) as data:
-            inputs = [data[f"input_{i}"] for i in range(len(data.files))]
-        canon = None
-        if weights_path is not None:
-            with np.load(weights_path) as data:
-                canon = {k: data[k] for k in data.files}
+        inputs, canon = _load_arrays(inputs_path, weights_path)
         outputs, stats = run_onnx(code, graph, inputs, canon)
         if train is not None:
             stats["train"] = {"ok": False, "error": "ONNX models are not trained here (onnxruntime runs inference)"}
@@ -60,12 +66,7 @@ def run(target: str, code: Path, graph_path: Path, inputs_path: Path, weights_pa
     module = _import(code)
     model = module.build_model()
     stats["build_s"] = time.perf_counter() - t0
-    with np.load(inputs_path) as data:
-        inputs = [data[f"input_{i}"] for i in range(len(data.files))]
-    canon = None
-    if weights_path is not None:
-        with np.load(weights_path) as data:
-            canon = {k: data[k] for k in data.files}
+    inputs, canon = _load_arrays(inputs_path, weights_path)
     kinds = [graph.shapes[n.name].kind for n in graph.inputs]
     out_kinds = [graph.shapes[o].kind for o in graph.outputs]
 
