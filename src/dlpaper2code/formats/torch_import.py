@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import math
 import operator
 import sys
 from pathlib import Path
@@ -489,11 +488,6 @@ class _Importer:
         if not isinstance(m, nn.MaxPool2d) or _pair(m.padding) != [0, 0]:
             self.fail(node, "padding with -inf is imported only before a MaxPool2d")
         ks, st = _pair(m.kernel_size), _pair(m.stride if m.stride else m.kernel_size)
-        h, w, _c = self.index[x]["layer_params"]["shape"] if self.index[x]["layer_type"] == "Input" else (None,) * 3
-        shape = None
-        for n in node.all_input_nodes:
-            shape = self.shape(n)
-        hw = shape[2:] if shape else None
         # the shape before padding: the output of the node that was padded
         pre = [n for n in self.gm.graph.nodes if self.val.get(n.name) == x]
         pre_shape = self.shape(pre[-1]) if pre else None
