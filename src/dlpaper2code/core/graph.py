@@ -140,6 +140,35 @@ def load_graph(path: str | Path, vocab: Vocabulary | None = None) -> Graph:
     return parse_graph(doc, vocab=vocab, source=str(path), default_name=default_name)
 
 
+# What each "pattern" of graph.schema.json asks for, in words (a message never shows the regex)
+PATTERN_WORDS = {
+    "^[^\\s\"'<>`]+$": "is not a valid name: a name has no spaces, quotes, < > or `",
+    "^[A-Za-z][A-Za-z0-9_\\-]*$": "is not a valid graph name: use letters, digits, _ and -, starting with a letter",
+}
+
+
+def _schema_message(err) -> str:
+    if err.validator == "pattern":
+        words = PATTERN_WORDS.get(str(err.validator_value), "does not have the form this field needs")
+        return f"{err.instance!r} {words}"
+    if err.validator == "minLength" and err.instance == "":
+        return "is empty"
+    return err.message
+
+
+def _schema_node(doc: Any, path: list) -> str | None:
+    """The layer a schema problem is in (``layers/<k>/...``), so the editor can mark it."""
+    layers = doc.get("layers") if isinstance(doc, dict) else doc if isinstance(doc, list) else None
+    if isinstance(doc, dict) and path[:1] == ["layers"]:
+        path = path[1:]
+    elif not isinstance(doc, list):
+        return None
+    if not path or not isinstance(path[0], int) or not isinstance(layers, list) or path[0] >= len(layers):
+        return None
+    name = layers[path[0]].get("layer_name") if isinstance(layers[path[0]], dict) else None
+    return name if isinstance(name, str) and name else None
+
+
 def _schema_issues(doc: Any) -> list[GraphIssue]:
     issues = []
     for err in sorted(_validator().iter_errors(doc), key=lambda e: list(e.absolute_path)):
@@ -149,7 +178,8 @@ def _schema_issues(doc: Any) -> list[GraphIssue]:
         if err.context:
             best = min(err.context, key=lambda e: (len(list(e.absolute_path)) * -1, str(e.message)))
             where = "/".join(str(p) for p in best.absolute_path) or where
-        issues.append(GraphIssue("syntax", f"{where}: {best.message}"))
+        issues.append(GraphIssue("syntax", f"{where}: {_schema_message(best)}",
+                                 _schema_node(doc, list(best.absolute_path))))
     return issues[:20]
 
 
@@ -296,18 +326,21 @@ def parse_graph(doc: Any, vocab: Vocabulary | None = None, source: str | None = 
                           raw.get("_block"), raw.get("meta", {})))
 
     names = {n.name for n in nodes} | {r["layer_name"] for r in raw_nodes}
+    component, cycles = _cycles(nodes)
+    for cycle in cycles:
+        issues.append(GraphIssue("cycle", "the graph has a cycle: " + " -> ".join(cycle), cycle[0]))
     for n in nodes:
         lo, hi = vocab.layers[n.type].arity
+        # an input that closes a cycle is reported as the cycle, not as one input too many
+        outside = [i for i in n.inputs if component.get(i) is None or component.get(i) != component.get(n.name)]
         if n.type != "Input" and not n.inputs:
             issues.append(GraphIssue("missing_input", f"{n.type} layer has no from_layers", n.name))
-        elif not lo <= len(n.inputs) <= hi:
+        elif not lo <= len(n.inputs) <= hi and not (len(outside) < len(n.inputs) and lo <= len(outside) <= hi):
             want = f"{lo}" if lo == hi else f"{lo} to {hi}"
             issues.append(GraphIssue("arity", f"{n.type} takes {want} input(s), got {len(n.inputs)}", n.name))
         for i in n.inputs:
             if i not in names:
                 issues.append(GraphIssue("dangling_input", f"from_layers names '{i}', which is not a layer of this graph", n.name))
-        if n.name in n.inputs:
-            issues.append(GraphIssue("cycle", "layer takes its own output as input", n.name))
     if nodes and not any(n.type == "Input" for n in nodes):
         issues.append(GraphIssue("no_input", "the graph has no Input layer (add one with layer_params.shape)"))
     if issues:
@@ -352,6 +385,88 @@ def _dedupe(issues: list[GraphIssue]) -> list[GraphIssue]:
     return out
 
 
+def _cycles(nodes: list[Node]) -> tuple[dict[str, int], list[list[str]]]:
+    """The strongly connected components that hold a cycle (Tarjan's algorithm, without
+    recursion): each such node's component number, and one loop per component in data-flow
+    order, starting and ending at its first layer in document order (``a -> b -> a``)."""
+    index = {n.name: n for n in nodes}
+    position = {n.name: k for k, n in enumerate(nodes)}
+    consumers: dict[str, list[str]] = {n.name: [] for n in nodes}
+    for n in nodes:
+        for i in dict.fromkeys(n.inputs):
+            if i in consumers:
+                consumers[i].append(n.name)
+    low: dict[str, int] = {}
+    order: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    comps: list[list[str]] = []
+    for root in consumers:
+        if root in order:
+            continue
+        work = [(root, iter(consumers[root]))]
+        order[root] = low[root] = len(order)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            v, it = work[-1]
+            w = next(it, None)
+            if w is not None:
+                if w not in order:
+                    order[w] = low[w] = len(order)
+                    stack.append(w)
+                    on_stack.add(w)
+                    work.append((w, iter(consumers[w])))
+                elif w in on_stack:
+                    low[v] = min(low[v], order[w])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[v])
+            if low[v] == order[v]:
+                comp = []
+                while True:
+                    w = stack.pop()
+                    on_stack.discard(w)
+                    comp.append(w)
+                    if w == v:
+                        break
+                if len(comp) > 1 or v in index[v].inputs:
+                    comps.append(comp)
+    component: dict[str, int] = {}
+    loops = []
+    for k, comp in enumerate(sorted(comps, key=lambda c: min(position[x] for x in c))):
+        members = set(comp)
+        for x in comp:
+            component[x] = k
+        start = min(comp, key=position.__getitem__)
+        # breadth-first along consumers inside the component: the shortest way back to start
+        prev: dict[str, str] = {}
+        frontier, found = [start], None
+        while frontier and found is None:
+            nxt = []
+            for v in frontier:
+                for w in consumers[v]:
+                    if w not in members:
+                        continue
+                    if w == start:
+                        found = v
+                        break
+                    if w not in prev:
+                        prev[w] = v
+                        nxt.append(w)
+                if found is not None:
+                    break
+            frontier = nxt
+        path = [start]
+        v = found
+        while v is not None and v != start:
+            path.append(v)
+            v = prev.get(v)
+        loops.append([start] + list(reversed(path[1:])) + [start])
+    return component, loops
+
+
 def _toposort(nodes: list[Node], issues: list[GraphIssue]) -> list[Node]:
     """Kahn's algorithm, stable in document order; reports the nodes on a cycle."""
     index = {n.name: n for n in nodes}
@@ -374,7 +489,7 @@ def _toposort(nodes: list[Node], issues: list[GraphIssue]) -> list[Node]:
     if len(order) != len(nodes):
         stuck = [n.name for n in nodes if indegree[n.name] > 0]
         cycle = _find_cycle(index, stuck)
-        issues.append(GraphIssue("cycle", "the connections form a cycle: " + " -> ".join(cycle), cycle[0]))
+        issues.append(GraphIssue("cycle", "the graph has a cycle: " + " -> ".join(cycle), cycle[0]))
     return order
 
 

@@ -189,6 +189,7 @@ class Vocabulary:
                 for cname in names:
                     component_map[_param_key(cname)] = (pname, idx)
 
+        failed: set[str] = set()         # given but refused: reported once, not again as missing
         for rkey, value in (raw or {}).items():
             key = _param_key(rkey)
             if key in spec.alias_map:
@@ -206,9 +207,11 @@ class Vocabulary:
                 if ok:
                     out[pname] = coerced
                 else:
+                    failed.add(pname)
                     issues.append(GraphIssue("bad_param", f"parameter '{pname}' = {value!r}: {why}", node))
             elif key in component_map:
                 if _non_finite(value):
+                    failed.add(component_map[key][0])
                     issues.append(GraphIssue("bad_param", f"parameter '{rkey}' = {value!r}: not a finite number "
                                              "(NaN and infinity are refused)", node))
                     continue
@@ -233,6 +236,7 @@ class Vocabulary:
             if pname in out:
                 continue
             if set(parts) != {0, 1}:
+                failed.add(pname)
                 issues.append(GraphIssue("bad_param", f"parameter '{pname}' needs both its row and column values", node))
                 continue
             ok, coerced, why = self._coerce(spec.params[pname], [parts[0], parts[1]])
@@ -241,10 +245,11 @@ class Vocabulary:
             if ok:
                 out[pname] = coerced
             else:
+                failed.add(pname)
                 issues.append(GraphIssue("bad_param", f"parameter '{pname}' = {[parts[0], parts[1]]}: {why}", node))
 
         for pname, ps in spec.params.items():
-            if pname in out:
+            if pname in out or pname in failed:
                 continue
             if ps.required:
                 issues.append(GraphIssue("missing_param", f"{ltype} needs parameter '{pname}'", node))
