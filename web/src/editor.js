@@ -453,7 +453,8 @@ export async function initEditor() {
     const resp = await fetch(`/api/papers/${encodeURIComponent(state.paper)}/versions`, { method: "POST",
       headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
     const data = await resp.json();
-    if (resp.status === 201) {
+    if (resp.ok && data.unchanged) showSave("info", el("span", { id: "save-unchanged", text: data.detail }));
+    else if (resp.status === 201) {
       state.base = data.number;
       $("base-version").textContent = String(state.base);
       showSave("ok", `Saved as version ${data.number}${data.valid ? "" : " (it does not validate yet)"}. `,
@@ -486,4 +487,9 @@ export async function initEditor() {
   window.editor = { cy, toDoc, loadDoc, latencies, state, eh, toggleConnect, get result() { return state.lastResult; } };
   if (boot.graph) loadDoc(boot.graph, { layout: "auto" });
   else { statusText.textContent = "empty: drag layers from the palette"; changed("init"); }
+  if (boot.message && $("save-message")) $("save-message").value = boot.message;
+  if (boot.candidate) {
+    showSave("info", el("span", { id: "candidate-note", text: `Candidate graph ${boot.candidate} of the extraction: ` +
+      (boot.version ? `saving it makes a new version on top of version ${boot.version}.` : "saving it makes the paper's first version.") }));
+  }
 }

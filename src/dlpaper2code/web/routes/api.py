@@ -77,6 +77,24 @@ def api_version(slug: str, number: int, db: DbDep):
         return version_dict(get_version(s, paper, number), with_graph=True)
 
 
+def _design(doc: dict) -> dict:
+    """A graph as far as a version is concerned: without the layers' canvas positions
+    (meta.position), with the empty parameters and inputs the editor writes."""
+    layers = []
+    for layer in doc.get("layers") or []:
+        layer = {**layer, "layer_params": layer.get("layer_params") or {}, "from_layers": layer.get("from_layers") or []}
+        meta = {k: v for k, v in (layer.get("meta") or {}).items() if k != "position"}
+        layer.pop("meta", None)
+        if meta:
+            layer["meta"] = meta
+        layers.append(layer)
+    return {**doc, "layers": layers}
+
+
+def _same_design(old: dict, new: dict) -> bool:
+    return isinstance(old, dict) and _design(old) == _design(new)
+
+
 @router.post("/api/papers/{slug}/versions")
 async def api_save(slug: str, request: Request, db: DbDep):
     body = parse_json_body(await request.body(), "save request")
@@ -92,6 +110,7 @@ async def api_save(slug: str, request: Request, db: DbDep):
     result = generate(graph, [])       # validation only; an invalid graph may be saved, marked invalid
     layer_types = result.get("layer_types") if result["ok"] else None
     conflict, refused = None, False
+    unchanged = None            # the base version's number when the graph is the same as it
     try:
         with db.write_session() as s, s.begin():
             paper = get_paper(db, s, slug)
@@ -100,6 +119,8 @@ async def api_save(slug: str, request: Request, db: DbDep):
             if base != latest_n:
                 refused = True
                 conflict = version_dict(latest, with_graph=True) if latest else None
+            elif latest is not None and _same_design(latest.graph, graph):
+                unchanged = latest_n
             else:
                 v = Version(paper_id=paper.id, number=latest_n + 1, parent=base, graph=graph, author=author,
                             message=message, diff=graph_diff(latest.graph if latest else None, graph),
@@ -108,12 +129,17 @@ async def api_save(slug: str, request: Request, db: DbDep):
                 if layer_types is not None:
                     paper.layer_types = layer_types
                     paper.refresh_search_text()
+                    if paper.status != "ok":      # e.g. no_model: a person drew the model
+                        paper.status, paper.message = "ok", ""
                 s.flush()
                 number = v.number
     except IntegrityError:      # another save took this number between our read and write
         with db.session() as s:
             latest = get_version(s, get_paper(db, s, slug), None)
             conflict, refused = version_dict(latest, with_graph=True), True
+    if unchanged is not None:
+        return JSONResponse({"unchanged": True, "number": unchanged,
+                             "detail": f"nothing changed since version {unchanged}; nothing saved"})
     if refused:
         with db.session() as s:
             paper = get_paper(db, s, slug)

@@ -2,6 +2,7 @@
 upload form and its POST (also answered as ``/api/upload``, in JSON), and an upload job's page."""
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import defer
 
 from ..catalog import facets, filters, get_paper, get_version, query_papers, version_dict
-from ..db import Job, Paper, Version
+from ..db import Asset, Job, Paper, Version
 from ..deps import CodeCacheDep, DbDep, JobsDep, SettingsDep, TemplatesDep
 from ..service import BadRequest
 
@@ -47,15 +48,42 @@ def paper_page(request: Request, slug: str, db: DbDep, templates: TemplatesDep, 
                            "issues": (result or {}).get("issues", [])}})
 
 
+def candidate_graph(s, paper: Paper, name: str) -> dict:
+    """The graph of the paper's candidate ``name`` (report.graphs; its file graphs/<name>.json
+    was imported as an asset), valid or not; 404 when the paper has no such candidate."""
+    entry = next((g for g in (paper.report or {}).get("graphs") or []
+                  if isinstance(g, dict) and g.get("name") == name), None)
+    asset = s.scalars(select(Asset).where(Asset.paper_id == paper.id, Asset.path == f"graphs/{name}.json")).first() \
+        if entry is not None else None
+    if asset is None:
+        raise BadRequest(404, f"paper '{paper.slug}' has no candidate graph named '{name}'")
+    try:
+        doc = json.loads(asset.data)
+    except ValueError:
+        raise BadRequest(404, f"the graph file of candidate '{name}' cannot be read") from None
+    if isinstance(doc, list):
+        doc = {"layers": doc}
+    if not isinstance(doc, dict) or not isinstance(doc.get("layers"), list):
+        raise BadRequest(404, f"the graph file of candidate '{name}' holds no layers")
+    return doc
+
+
 @router.get("/papers/{slug}/edit", response_class=HTMLResponse)
-def edit_page(request: Request, slug: str, db: DbDep, templates: TemplatesDep, version: int | None = None):
+def edit_page(request: Request, slug: str, db: DbDep, templates: TemplatesDep, version: int | None = None,
+              candidate: str | None = None):
+    """The editor on a version of the paper's design, or (``?candidate=<name>``) on one of the
+    extraction's candidate graphs, valid or not; a save goes on top of the latest version."""
     with db.session() as s:
         paper = get_paper(db, s, slug)
-        current = get_version(s, paper, version)
-        return templates.TemplateResponse(request, "editor.html", {
-            "paper": paper, "boot": {"paper": paper.slug, "title": paper.title,
-                                     "version": current.number if current else 0,
-                                     "graph": current.graph if current else None}})
+        boot = {"paper": paper.slug, "title": paper.title}
+        if candidate is not None:
+            latest = get_version(s, paper, None)
+            boot.update(version=latest.number if latest else 0, graph=candidate_graph(s, paper, candidate),
+                        candidate=candidate, message=f"fixed candidate {candidate}")
+        else:
+            current = get_version(s, paper, version)
+            boot.update(version=current.number if current else 0, graph=current.graph if current else None)
+        return templates.TemplateResponse(request, "editor.html", {"paper": paper, "boot": boot})
 
 
 @router.get("/editor", response_class=HTMLResponse)
