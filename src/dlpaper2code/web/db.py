@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from sqlalchemy import (JSON, Column, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text,
-                        UniqueConstraint, create_engine, event, select)
+from sqlalchemy import (JSON, Column, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text,
+                        UniqueConstraint, create_engine, event, inspect, select)
 from sqlalchemy.orm import DeclarativeBase, Session, relationship, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -42,12 +42,15 @@ class Paper(Base):
     report = Column(JSON, nullable=False, default=dict)
     mex = Column(JSON, nullable=True)                           # the MEX description, once it exists
     search_text = Column(Text, nullable=False, default="")      # lower-case title, captions, layer types
+    authors = Column(JSON, nullable=False, default=list)        # ["Alice Smith", ...] from report.metadata
+    arxiv_id = Column(String(64), nullable=False, default="")   # "1512.03385" ("" when unknown)
     rating_count = Column(Integer, nullable=False, default=0)
     rating_sum = Column(Integer, nullable=False, default=0)
     created = Column(DateTime, nullable=False, default=utcnow)
     versions = relationship("Version", back_populates="paper", order_by="Version.number",
                             cascade="all, delete-orphan")
     assets = relationship("Asset", back_populates="paper", cascade="all, delete-orphan")
+    tags = relationship("PaperTag", cascade="all, delete-orphan", passive_deletes=True)
 
     def refresh_search_text(self) -> None:
         parts = [self.slug or "", self.title or "", " ".join(self.layer_types or [])]
@@ -61,6 +64,73 @@ class Paper(Base):
     @property
     def rating(self) -> float | None:
         return round(self.rating_sum / self.rating_count, 2) if self.rating_count else None
+
+    @property
+    def authors_short(self) -> str:
+        return short_authors(self.authors)
+
+    def sync_tags(self) -> None:
+        """Make ``tags`` (the rows the catalog filters on) match frameworks, layer types and figure
+        styles: rows no longer wanted are removed, missing ones added (done before every flush)."""
+        want = paper_tags(self.frameworks, self.layer_types, self.figure_styles)
+        have = {(t.kind, t.value): t for t in self.tags}
+        for key, tag in have.items():
+            if key not in want:
+                self.tags.remove(tag)
+        for kind, value in sorted(want - have.keys()):
+            self.tags.append(PaperTag(kind=kind, value=value))
+
+
+TAG_KINDS = {"framework": "frameworks", "layer": "layer_types", "style": "figure_styles"}
+
+
+def paper_tags(frameworks, layer_types, figure_styles) -> set[tuple[str, str]]:
+    """The (kind, value) tag rows of a paper with these frameworks, layer types and figure styles."""
+    out = set()
+    for kind, values in (("framework", frameworks), ("layer", layer_types), ("style", figure_styles)):
+        for v in values or []:
+            if isinstance(v, str) and v.strip():
+                out.add((kind, v.strip()[:200]))
+    return out
+
+
+def short_authors(authors, limit: int = 2) -> str:
+    """``["Alice Smith", "Bob Jones", "Carol White"]`` -> ``"A. Smith, B. Jones et al."``."""
+    names = [a.strip() for a in (authors or []) if isinstance(a, str) and a.strip()]
+    out = []
+    for name in names[:limit]:
+        parts = name.replace(",", " ").split()
+        if len(parts) > 1:
+            out.append(" ".join(f"{p[0]}." for p in parts[:-1] if p[0].isalpha()) + " " + parts[-1])
+        else:
+            out.append(name)
+    text = ", ".join(o.strip() for o in out)
+    return text + (" et al." if len(names) > limit else "")
+
+
+class PaperTag(Base):
+    """One framework, layer type or figure style of a paper: the catalog's filters are
+    ``paper.id IN (SELECT paper_id FROM paper_tag WHERE kind = .. AND value = ..)`` and its menus
+    ``SELECT DISTINCT kind, value``. Kept in step with the paper's lists by :func:`_sync_paper_tags`."""
+    __tablename__ = "paper_tag"
+    __table_args__ = (UniqueConstraint("paper_id", "kind", "value", name="uq_paper_tag"),
+                      Index("ix_paper_tag_kind_value", "kind", "value", "paper_id"))
+    id = Column(Integer, primary_key=True)
+    paper_id = Column(Integer, ForeignKey("paper.id", ondelete="CASCADE"), nullable=False)
+    kind = Column(String(16), nullable=False)      # framework | layer | style
+    value = Column(String(200), nullable=False)
+
+
+@event.listens_for(Session, "before_flush")
+def _sync_paper_tags(session, _context, _instances) -> None:  # noqa: ANN001
+    """Every new paper, and every paper whose frameworks, layer types or figure styles were
+    assigned, gets its tag rows brought in line before the flush writes it."""
+    for obj in list(session.new) + list(session.dirty):
+        if not isinstance(obj, Paper):
+            continue
+        state = inspect(obj)
+        if obj in session.new or any(state.attrs[a].history.has_changes() for a in TAG_KINDS.values()):
+            obj.sync_tags()
 
 
 class Version(Base):

@@ -133,7 +133,12 @@ def import_paper_dir(db: Database, folder: str | Path, slug: str | None = None) 
     fig_notes = {str(f.get("figure")): f for f in report.get("figures", []) if isinstance(f, dict)}
     tab_notes = {str(t.get("table")): t for t in report.get("tables", []) if isinstance(t, dict)}
     for fig in fig_doc.get("figures", []):
-        style = fig.get("style") or (fig.get("classification") or {}).get("style")
+        # the figure classifier's verdict is in report.json's figure entry (figures.json is written
+        # before the classifier runs and has no style); older or hand-made folders carry it in figures.json
+        note = fig_notes.get(str(fig.get("id")), {})
+        style = fig.get("style") or (fig.get("classification") or {}).get("style") or \
+            (note.get("classification") or {}).get("style")
+        style = str(style) if style else None
         style_source = "classifier" if style else None
         tf = truth_figs.get(fig.get("number"))
         if not style and tf and tf.get("kind") == "architecture" and tf.get("style"):
@@ -141,7 +146,7 @@ def import_paper_dir(db: Database, folder: str | Path, slug: str | None = None) 
         figures.append({"id": str(fig.get("id")), "caption": str(fig.get("caption") or ""),
                         "page": fig.get("page"), "png": f"figures/{fig['png']}" if fig.get("png") else None,
                         "style": style, "style_source": style_source,
-                        "note": str(fig_notes.get(str(fig.get("id")), {}).get("why") or "")})
+                        "note": str(note.get("why") or "")})
         if style and style not in styles:
             styles.append(style)
     tab_doc = _read_json(folder / "tables" / "tables.json") or {}
@@ -183,7 +188,8 @@ def import_paper_dir(db: Database, folder: str | Path, slug: str | None = None) 
         paper.status = str(report.get("status") or "ok")
         paper.message = str(report.get("message") or "")
         paper.confidence, paper.confidence_detail = conf, detail
-        paper.frameworks = [t for t in TARGETS if t in frameworks]
+        paper.authors = [str(a) for a in meta.get("authors") or [] if isinstance(a, str)]
+        paper.arxiv_id = str(meta.get("arxiv_id") or "")[:64]
         paper.figure_styles = styles
         paper.figures, paper.tables = figures, tables
         paper.report = report
@@ -194,6 +200,10 @@ def import_paper_dir(db: Database, folder: str | Path, slug: str | None = None) 
             mime = mimetypes.guess_type(path)[0] or "application/octet-stream"
             s.add(Asset(paper_id=paper.id, path=path, mime=mime, data=data))
         has_versions = s.scalars(select(Version.id).where(Version.paper_id == paper.id)).first() is not None
+        edited = s.scalars(select(Version.id).where(Version.paper_id == paper.id,
+                                                    Version.author != "extraction")).first() is not None
+        if not edited:   # once people saved a design, its code targets are those of the saved design
+            paper.frameworks = [t for t in TARGETS if t in frameworks]
         if isinstance(graph_doc, dict) and not has_versions:
             s.add(Version(paper_id=paper.id, number=1, parent=None, graph=graph_doc, author="extraction",
                           message=f"extracted from {primary.get('from')} {primary_name}",

@@ -10,7 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 
 from ...emit.codegen import TARGETS
-from ..catalog import clean_author, filters, get_paper, get_version, paper_summary, query_papers, version_dict
+from ..catalog import (clean_author, filters, get_paper, get_version, page_number, paper_summary, search_papers,
+                       version_dict)
 from ..db import Job, Paper, Rating, Version
 from ..deps import DbDep
 from ..service import (MAX_GRAPH_BYTES, BadRequest, check_graph_doc, generate, graph_diff, merge_graphs,
@@ -45,8 +46,12 @@ async def api_generate(request: Request):
 
 @router.get("/api/papers")
 def api_papers(request: Request, db: DbDep):
+    """The papers matching the catalog's filters, 50 a page (``page``, from 1)."""
+    page = page_number(request.query_params.get("page"))
     with db.session() as s:
-        return {"papers": [paper_summary(p) for p in query_papers(s, filters(request.query_params))]}
+        res = search_papers(s, filters(request.query_params), page)
+        return {"papers": [paper_summary(p) for p in res["papers"]],
+                **{k: res[k] for k in ("total", "page", "pages", "per_page")}}
 
 
 @router.get("/api/papers/{slug}")
@@ -107,8 +112,11 @@ async def api_save(slug: str, request: Request, db: DbDep):
     graph = check_graph_doc(body["graph"])
     author = clean_author(body.get("author"))
     message = str(body.get("message") or "")[:1000]
-    result = generate(graph, [])       # validation only; an invalid graph may be saved, marked invalid
+    # validation, and the code of every target (the catalog's Code column and framework filter);
+    # an invalid graph may be saved, marked invalid
+    result = generate(graph, list(TARGETS))
     layer_types = result.get("layer_types") if result["ok"] else None
+    frameworks = [t for t in TARGETS if (result.get("code") or {}).get(t, {}).get("ok")]
     conflict, refused = None, False
     unchanged = None            # the base version's number when the graph is the same as it
     try:
@@ -126,8 +134,8 @@ async def api_save(slug: str, request: Request, db: DbDep):
                             message=message, diff=graph_diff(latest.graph if latest else None, graph),
                             valid=int(result["ok"]))
                 s.add(v)
-                if layer_types is not None:
-                    paper.layer_types = layer_types
+                if layer_types is not None:   # (the paper's tag rows follow: db._sync_paper_tags)
+                    paper.layer_types, paper.frameworks = layer_types, frameworks
                     paper.refresh_search_text()
                     if paper.status != "ok":      # e.g. no_model: a person drew the model
                         paper.status, paper.message = "ok", ""

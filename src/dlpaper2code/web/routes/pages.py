@@ -6,13 +6,14 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import defer
 
-from ..catalog import facets, filters, get_paper, get_version, query_papers, version_dict
+from ..catalog import facets, filters, get_paper, get_version, page_number, search_papers, version_dict
 from ..db import Asset, Job, Paper, Version
 from ..deps import CodeCacheDep, DbDep, JobsDep, SettingsDep, TemplatesDep
 from ..service import BadRequest
@@ -23,10 +24,13 @@ router = APIRouter()
 @router.get("/", response_class=HTMLResponse)
 def catalog(request: Request, db: DbDep, templates: TemplatesDep):
     f = filters(request.query_params)
+    page = page_number(request.query_params.get("page"))
     with db.session() as s:
-        papers = query_papers(s, f)
+        res = search_papers(s, f, page)
+        links = {name: f"/?{urlencode({**f, 'page': n})}" for name, n in
+                 (("previous", res["page"] - 1), ("next", res["page"] + 1)) if 1 <= n <= res["pages"]}
         return templates.TemplateResponse(request, "catalog.html", {
-            "papers": papers, "filters": f, "facets": facets(s),
+            "papers": res["papers"], "result": res, "links": links, "filters": f, "facets": facets(s),
             "total": s.scalar(select(func.count(Paper.id)))})
 
 
