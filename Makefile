@@ -8,7 +8,8 @@ SHELL := /bin/bash
 MAKEFLAGS += --no-print-directory
 
 # System packages (Debian) the project needs; extend as required.
-APT_PACKAGES ?= graphviz tesseract-ocr fonts-dejavu-core fonts-liberation gsfonts fonts-freefont-ttf poppler-utils qpdf chromium
+# postgresql: the web tests and load test also run on a throwaway server (dlpaper2code.web.pgserver)
+APT_PACKAGES ?= graphviz tesseract-ocr fonts-dejavu-core fonts-liberation gsfonts fonts-freefont-ttf poppler-utils qpdf chromium postgresql
 PYTHON ?= python3
 VENV ?= .venv
 CORES ?= $(shell nproc 2>/dev/null || echo 1)

@@ -41,3 +41,34 @@ def drawn_page(path, draw, size=(612.0, 792.0)):
     (page,) = read_layout(open_paper(path))
     return page
 
+
+# ---------------------------------------------------------------- PostgreSQL (the web tests run on it too)
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One throwaway PostgreSQL server for the session (dlpaper2code.web.pgserver). Missing
+    binaries or driver FAIL the tests that need it, with what to install: never a skip."""
+    from dlpaper2code.web.pgserver import PostgresServer, PostgresServerError
+
+    try:
+        server = PostgresServer("dlpaper2code_tests").start()
+    except PostgresServerError as exc:
+        pytest.fail(f"PostgreSQL for the web tests: {exc}", pytrace=False)
+    try:
+        server.connect().close()      # the driver is there too
+    except PostgresServerError as exc:
+        server.stop()
+        pytest.fail(f"PostgreSQL for the web tests: {exc}", pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server) -> str:
+    """The SQLAlchemy URL of a new, empty database (CREATE DATABASE t_<n>) on the session's server."""
+    return postgres_server.create_database()
+
+
+@pytest.fixture
+def fresh_postgres_url(postgres_server) -> str:
+    """The same as ``postgres_url``: a new empty database per use."""
+    return postgres_server.create_database()

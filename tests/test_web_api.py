@@ -1,16 +1,18 @@
-"""The web app's HTTP API and pages, on a real SQLite file per test (FastAPI TestClient)."""
+"""The web app's HTTP API and pages (FastAPI TestClient), each test on both databases: a real SQLite
+file and an empty database on a throwaway PostgreSQL server (conftest.postgres_url)."""
 from __future__ import annotations
 
 import concurrent.futures as cf
 import copy
 import io
 import json
-import sqlite3
 import time
 import zipfile
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from dlpaper2code.web.app import create_app
 from dlpaper2code.web.db import Database
@@ -32,52 +34,82 @@ def papers(tmp_path):
     return root
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """An empty database: a new SQLite file, or a new database on the session's PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'web.sqlite'}"
+    return request.getfixturevalue("postgres_url")
+
+
 @pytest.fixture
-def client(tmp_path, papers):
-    url = f"sqlite:///{tmp_path / 'web.sqlite'}"
+def engine(db_url):
+    e = create_engine(db_url)
+    yield e
+    e.dispose()
+
+
+@pytest.fixture
+def client(tmp_path, papers, db_url):
+    url = db_url
     db = Database(url)
     done, problems = import_papers(db, papers)
     assert sorted(done) == ["alpha", "beta"] and not problems
     app = create_app(url, tmp_path / "data")
     with TestClient(app) as c:
         yield c
+    for d in (db, app.state.db):          # give the connections back (PostgreSQL counts them)
+        d.engine.dispose()
+        d.write_engine.dispose()
 
 
-def test_migrations_build_the_schema_and_are_idempotent(tmp_path):
-    path = tmp_path / "m.sqlite"
-    Database(f"sqlite:///{path}")
-    Database(f"sqlite:///{path}")    # a second upgrade is a no-op
-    con = sqlite3.connect(path)
-    tables = {r[0] for r in con.execute("select name from sqlite_master where type='table'")}
+def _head() -> str:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from dlpaper2code.web.db import MIGRATIONS
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def test_migrations_build_the_schema_and_are_idempotent(db_url, engine):
+    Database(db_url).engine.dispose()
+    Database(db_url).engine.dispose()    # a second upgrade is a no-op
+    tables = set(inspect(engine).get_table_names())
     assert {"paper", "version", "rating", "asset", "job", "alembic_version"} <= tables
-    assert con.execute("select version_num from alembic_version").fetchall() == [("0002",)]
-    with pytest.raises(sqlite3.IntegrityError):   # the rating range is enforced by the schema
-        con.execute("insert into paper (slug,title,source,status,message,confidence_detail,frameworks,layer_types,"
-                    "figure_styles,figures,tables,report,created) values ('p','','','ok','','{}','[]','[]','[]','[]','[]','{}','2026-01-01')")
-        con.execute("insert into rating (paper_id,value,author,created) values (1,9,'x','2026-01-01')")
+    with engine.connect() as con:
+        assert con.execute(text("select version_num from alembic_version")).all() == [(_head(),)]
+    with engine.begin() as con:
+        con.execute(text("insert into paper (slug,title,source,status,message,confidence_detail,frameworks,layer_types,"
+                         "figure_styles,figures,tables,report,created) values "
+                         "('p','','','ok','','{}','[]','[]','[]','[]','[]','{}','2026-01-01')"))
+    with pytest.raises(IntegrityError), engine.begin() as con:   # the rating range is enforced by the schema
+        con.execute(text("insert into rating (paper_id,value,author,created) "
+                         "select id, 9, 'x', '2026-01-01' from paper where slug='p'"))
 
 
-def test_upgrade_from_the_first_schema_keeps_data(tmp_path, papers):
+def test_upgrade_from_the_first_schema_keeps_data(db_url, engine):
     from alembic import command
     from alembic.config import Config
 
     from dlpaper2code.web.db import MIGRATIONS
 
-    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.set_main_option("sqlalchemy.url", url)
+    cfg.set_main_option("sqlalchemy.url", db_url)
     command.upgrade(cfg, "0001")
-    con = sqlite3.connect(tmp_path / "old.sqlite")
-    con.execute("insert into paper (slug,title,source,status,message,confidence_detail,frameworks,layer_types,"
-                "figure_styles,figures,tables,report,created) values ('old','Old Net','','ok','','{}','[]','[\"LSTM\"]',"
-                "'[]','[{\"caption\": \"Figure 1: Recurrent\"}]','[]','{}','2026-01-01')")
-    con.commit()
-    Database(url)                                 # upgrades to head
-    row = con.execute("select search_text from paper where slug='old'").fetchone()
-    assert row == ("old old net lstm figure 1: recurrent",)
+    with engine.begin() as con:
+        con.execute(text("insert into paper (slug,title,source,status,message,confidence_detail,frameworks,layer_types,"
+                         "figure_styles,figures,tables,report,created) values ('old','Old Net','','ok','','{}','[]',"
+                         "'[\"LSTM\"]','[]','[{\"caption\": \"Figure 1: Recurrent\"}]','[]','{}','2026-01-01')"))
+    Database(db_url).engine.dispose()             # upgrades to head
+    with engine.connect() as con:
+        row = con.execute(text("select search_text from paper where slug='old'")).one()
+    assert tuple(row) == ("old old net lstm figure 1: recurrent",)
     command.downgrade(cfg, "0001")
-    assert "search_text" not in [r[1] for r in con.execute("pragma table_info(paper)")]
+    assert "search_text" not in [c["name"] for c in inspect(engine).get_columns("paper")]
 
 
 def test_import_fills_catalog_and_reimport_keeps_versions(tmp_path, papers, client):
@@ -401,14 +433,15 @@ def test_a_job_with_only_invalid_candidates_says_no_model_found(client, tmp_path
     assert client.get("/api/papers/boom").status_code == 404
 
 
-def test_cli_import_and_parser(tmp_path, papers, capsys):
+def test_cli_import_and_parser(tmp_path, papers, capsys, db_url):
     import argparse
 
     from dlpaper2code.web.cli import add_parser, main
 
-    assert main(["import-papers", str(papers), "--db", str(tmp_path / "cli.sqlite")]) == 0
+    db = str(tmp_path / "cli.sqlite") if db_url.startswith("sqlite") else db_url    # a path, or a URL
+    assert main(["import-papers", str(papers), "--db", db]) == 0
     assert "imported 2 paper(s)" in capsys.readouterr().out
-    assert main(["import-papers", str(tmp_path / "nowhere"), "--db", str(tmp_path / "cli.sqlite")]) == 1
+    assert main(["import-papers", str(tmp_path / "nowhere"), "--db", db]) == 1
     parser = argparse.ArgumentParser()
     add_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["serve", "--port", "8123", "--db", "x.sqlite"])
@@ -446,3 +479,20 @@ def test_mex_on_the_paper_page_and_downloads(client):
     assert client.get("/api/papers/nope/mex.ttl").status_code == 404
     assert client.get("/api/papers/alpha/mex.ttl?version=99").status_code == 404
     assert client.get("/api/papers/beta/mex.ttl").status_code == 200       # the hostile title is only a literal
+
+
+def test_nul_characters_in_urls_and_bodies_are_never_a_500(client):
+    """PostgreSQL's text holds no NUL (psycopg refuses the query): the engine takes them out of
+    string parameters there (db.make_engine), SQLite keeps them; either way a 2xx or a 404."""
+    assert client.get("/api/papers", params={"q": "al\x00pha"}).status_code == 200
+    assert client.get("/api/papers", params={"layer": "Conv\x002D", "framework": "\x00"}).status_code == 200
+    assert client.get("/api/papers/no%00pe").status_code == 404
+    assert client.get("/papers/no%00pe").status_code == 404
+    r = client.post("/api/papers/alpha/versions", json={"graph": demo_graph(filters=16), "base_version": 1,
+                                                        "author": "a", "message": "line\x00break"})
+    assert r.status_code == 201, r.text
+    g = demo_graph(filters=20)
+    g["description"] = "nul \x00 inside the graph"        # a JSON column: \u0000 is valid JSON
+    assert client.post("/api/papers/alpha/versions", json={"graph": g, "base_version": 2}).status_code == 201
+    assert client.get("/api/papers/alpha/versions/3").json()["graph"]["description"] == g["description"]
+    assert client.post("/api/papers/alpha/ratings", json={"value": 4, "author": "x\x00"}).status_code == 200

@@ -209,7 +209,25 @@ def make_engine(url: str, immediate: bool = False):
                 cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
+    if url.startswith("postgresql"):
+        @event.listens_for(engine, "before_cursor_execute", retval=True)
+        def _no_nul(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+            return statement, _without_nul(parameters)
     return engine
+
+
+def _without_nul(value):
+    """``value`` (a statement's parameters) with NUL characters taken out of every string:
+    PostgreSQL's text cannot hold them (psycopg refuses the query, a 500), SQLite's can.
+    A NUL reaches a query from a URL (``%00`` in a slug or search), a form or a PDF's text;
+    JSON columns are not touched (the driver sends them as JSON, where NUL is ``\\u0000``)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {k: _without_nul(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_without_nul(v) for v in value)
+    return value
 
 
 def migrate(url: str) -> None:

@@ -1,6 +1,8 @@
 """Bounded load test of the web app on loopback.
 
 Starts ``dlpaper2code.web serve`` in its own process on a fresh SQLite database
+(``--db-url``: an empty database at that SQLAlchemy URL instead; ``--postgres``: an empty
+database on a throwaway PostgreSQL server it starts itself, ``dlpaper2code.web.pgserver``)
 (with the pipeline's papers from ``--papers`` if given and present, else small demo
 papers), then runs ``--clients`` concurrent clients (asyncio + httpx), each doing
 ``--requests`` requests of a mixed workload: catalog, paper page, code regeneration,
@@ -11,6 +13,7 @@ version (numbers 1..n without gaps), every accepted rating is counted. Prints
 requests/s and latency percentiles; writes ``--out`` (JSON).
 
     python -m dlpaper2code.web.loadtest --clients 50 --requests 40
+    python -m dlpaper2code.web.loadtest --clients 50 --requests 40 --postgres
 """
 from __future__ import annotations
 
@@ -91,10 +94,23 @@ async def _run(base: str, clients: int, requests: int, slugs: list[str], shared:
     return stats
 
 
+def _database_kind(url: str) -> str:
+    return url.split(":", 1)[0].split("+", 1)[0]
+
+
 def run(clients: int = 50, requests: int = 40, papers: str | None = None, out: str | None = None,
-        seed: int = 0, quiet: bool = False, workers: int = 1) -> dict:
+        seed: int = 0, quiet: bool = False, workers: int = 1, db_url: str | None = None,
+        postgres: bool = False) -> dict:
+    """The load test; the server's database is a new SQLite file, else ``db_url`` (it should be
+    empty: the checks count versions and ratings), else with ``postgres`` a throwaway PostgreSQL
+    server started here (durable settings: fsync and synchronous commit on)."""
+    if postgres and not db_url:
+        from .pgserver import PostgresServer
+
+        with PostgresServer("dlpaper2code_load", fast=False) as pg:
+            return run(clients, requests, papers, out, seed, quiet, workers, db_url=pg.url)
     tmp = Path(tempfile.mkdtemp(prefix="dlp2c-load-"))
-    db = tmp / "load.sqlite"
+    db = db_url or str(tmp / "load.sqlite")
     src = Path(papers) if papers else None
     if not (src and src.is_dir() and any(src.glob("*/report.json"))):
         src = tmp / "papers"
@@ -107,8 +123,8 @@ def run(clients: int = 50, requests: int = 40, papers: str | None = None, out: s
     load_before = round(os.getloadavg()[0], 2)
     port = _free_port()
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    cmd = [sys.executable, "-m", "dlpaper2code.web", "serve", "--port", str(port), "--db", str(db),
-           "--import", str(src), "--import", str(tmp / "shared"), "--log-level", "warning", "--workers", str(workers)]
+    cmd = [sys.executable, "-m", "dlpaper2code.web", "serve", "--port", str(port), "--db", db,
+           "--data-dir", str(tmp / "data"), "--import", str(src), "--import", str(tmp / "shared"), "--log-level", "warning", "--workers", str(workers)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -149,6 +165,7 @@ def run(clients: int = 50, requests: int = 40, papers: str | None = None, out: s
     means_ok = all(abs((statistics.fmean(ratings[s]) if ratings[s] else 0) - (db_papers[s]["rating"] or 0)) < 0.01
                    for s in shared)
     result = {
+        "database": _database_kind(db_url) if db_url else "sqlite",
         "clients": clients, "requests_per_client": requests, "requests": total,
         "http_requests": http_total, "wall_s": round(stats["wall_s"], 2),
         "requests_per_s": round(http_total / stats["wall_s"], 1),
@@ -169,6 +186,7 @@ def run(clients: int = 50, requests: int = 40, papers: str | None = None, out: s
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text(json.dumps(result, indent=1) + "\n")
     if not quiet:
+        print(f"database: {result['database']}")
         print(f"{http_total} HTTP requests ({total} client actions) from {clients} concurrent clients in "
               f"{result['wall_s']} s: {result['requests_per_s']} requests/s (load average before: {load_before})")
         print("latency ms: " + ", ".join(f"{k} {v}" for k, v in result["latency_ms"].items()))
@@ -186,11 +204,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--requests", type=int, default=40, help="requests per client")
     ap.add_argument("--papers", default="results/papers", help="paper output folders to serve (demo papers if absent)")
-    ap.add_argument("--out", default="results/metrics/web_load.json")
+    ap.add_argument("--out", default=None, help="result file (default results/metrics/web_load.json, "
+                                                "web_load_<database>.json for another database)")
+    ap.add_argument("--db-url", default=None, help="SQLAlchemy URL of an empty database to serve from "
+                                                   "(default: a new SQLite file)")
+    ap.add_argument("--postgres", action="store_true",
+                    help="start a throwaway PostgreSQL server and serve from it (needs the postgresql package)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers", type=int, default=1, help="server processes")
     args = ap.parse_args(argv)
-    result = run(args.clients, args.requests, args.papers, args.out, args.seed, workers=args.workers)
+    if args.postgres and args.db_url:
+        ap.error("--postgres starts its own server: give --postgres or --db-url, not both")
+    kind = "postgresql" if args.postgres else _database_kind(args.db_url) if args.db_url else "sqlite"
+    out = args.out or ("results/metrics/web_load.json" if kind == "sqlite" else f"results/metrics/web_load_{kind}.json")
+    try:
+        result = run(args.clients, args.requests, args.papers, out, args.seed, workers=args.workers,
+                     db_url=args.db_url, postgres=args.postgres)
+    except RuntimeError as exc:          # PostgresServerError, or a server that did not start
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0 if result["ok"] else 1
 
 

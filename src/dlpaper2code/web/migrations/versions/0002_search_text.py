@@ -16,14 +16,21 @@ branch_labels = None
 depends_on = None
 
 
+def _list(value) -> list:
+    """A JSON column read by plain SQL: text on SQLite, already decoded on PostgreSQL (psycopg)."""
+    if isinstance(value, (str, bytes)):
+        value = json.loads(value or "[]")
+    return value if isinstance(value, list) else []
+
+
 def upgrade() -> None:
     with op.batch_alter_table("paper") as batch:
         batch.add_column(sa.Column("search_text", sa.Text, nullable=False, server_default=""))
     conn = op.get_bind()
     rows = conn.execute(sa.text("select id, slug, title, layer_types, figures, tables from paper")).fetchall()
     for pid, slug, title, layer_types, figures, tables in rows:
-        parts = [slug or "", title or "", " ".join(json.loads(layer_types or "[]"))]
-        parts += [x.get("caption", "") for x in json.loads(figures or "[]") + json.loads(tables or "[]")]
+        parts = [slug or "", title or "", " ".join(_list(layer_types))]
+        parts += [x.get("caption", "") for x in _list(figures) + _list(tables) if isinstance(x, dict)]
         conn.execute(sa.text("update paper set search_text = :t where id = :i"), {"t": " ".join(parts).lower(), "i": pid})
 
 
