@@ -228,9 +228,9 @@ def test_filters_and_pagination_at_1000_papers_match_a_python_reference(tmp_path
     _dispose(db)
     c = app_for(db_url)
     kinds = scale.workload(rows, seed=4)
-    cases = [{}, {"framework": "caffe"}, {"layer": "LSTM"}, {"style": "tikz"}, {"min_rating": "4"},
+    cases = [{}, {"framework": "caffe"}, {"layer": "LSTM"}, {"style": "box3d"}, {"min_rating": "4"},
              {"q": "smith"}, {"q": "residual network"}, {"framework": "keras", "q": "deep", "sort": "rating"},
-             {"layer": "Conv2D", "style": "keras3", "sort": "confidence"}, {"q": rows[17]["arxiv_id"] or "x"}]
+             {"layer": "Conv2D", "style": "stacked2d", "sort": "confidence"}, {"q": rows[17]["arxiv_id"] or "x"}]
     for f in cases:
         want = _reference(rows, f)
         got, page = [], 1

@@ -35,7 +35,7 @@ LAYERS = ("Input", "Conv2D", "Conv1D", "Conv3D", "DepthwiseConv2D", "SeparableCo
           "LayerNormalization", "Activation", "ReLU", "Dropout", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D",
           "Flatten", "Add", "Concat", "Multiply", "LSTM", "GRU", "Embedding", "MultiHeadAttention",
           "PositionalEncoding", "Upsample2D", "Conv2DTranspose", "ZeroPadding2D", "Softmax", "Reshape", "LRN")
-STYLES = ("box2d", "keras2", "keras3", "boxes", "caffe", "netron", "tikz", "block3d")
+STYLES = ("neurons", "box2d", "stacked2d", "box3d", "pipeline")   # the figure classifier's styles (figclass)
 WORDS = ("deep", "residual", "dense", "attention", "recurrent", "convolutional", "sparse", "efficient", "mobile",
          "graph", "capsule", "generative", "adversarial", "transformer", "vision", "speech", "language", "segment",
          "detection", "pyramid", "fusion", "lightweight", "squeeze", "excitation", "wide", "shallow", "binary",
