@@ -6,6 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 
 from .service import BadRequest
 
@@ -52,6 +53,17 @@ async def number_out_of_range(request: Request, exc: OverflowError):
     return JSONResponse({"detail": message}, status_code=404)
 
 
+async def database_refused(request: Request, exc: DataError):
+    """A value the database server cannot hold (PostgreSQL checks integer ranges where SQLite's
+    driver raises OverflowError): a number out of range is no such thing (404), any other is 400."""
+    if getattr(exc.orig, "sqlstate", None) == "22003":      # numeric_value_out_of_range
+        return await number_out_of_range(request, exc)
+    message = "a value in the request cannot be stored (too long or of the wrong kind)"
+    if wants_html(request):
+        return _error_page(request, 400, message)
+    return JSONResponse({"detail": message}, status_code=400)
+
+
 async def too_deep(request: Request, exc: RecursionError):
     message = "the request nests data too deeply to be read"
     if wants_html(request):
@@ -64,4 +76,5 @@ def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(404, not_found)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(OverflowError, number_out_of_range)
+    app.add_exception_handler(DataError, database_refused)
     app.add_exception_handler(RecursionError, too_deep)

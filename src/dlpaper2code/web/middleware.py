@@ -85,7 +85,8 @@ class BodyLimitMiddleware:
 
     @staticmethod
     async def _refuse(send, size: int, limit: int, html: bool = False):
-        message = f"the request body is larger than the limit of {limit:,} bytes ({size:,} bytes or more sent)"
+        message = (f"the request body is larger than the limit of {_size(limit)} "
+                   f"({_size(size)} or more sent)")
         if html:        # a browser's form post (an upload): a page, not raw JSON
             body = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>413 - dlpaper2code</title>'
                     f'</head><body><main><h1>413</h1><p class="error-message">{message}</p>'
@@ -96,3 +97,12 @@ class BodyLimitMiddleware:
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", ctype), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
+
+
+def _size(n: int) -> str:
+    """A byte count for people: 20 MB, 512 KB, 900 bytes."""
+    for unit, k in (("MB", 1 << 20), ("KB", 1 << 10)):
+        if n >= k:
+            v = n / k
+            return f"{v:.0f} {unit}" if v >= 10 or v == int(v) else f"{v:.1f} {unit}"
+    return f"{n:,} bytes"
