@@ -29,8 +29,10 @@ def make_paper_dir(root: str | Path, name: str, *, title: str = "A demo paper", 
     (folder / "graphs").mkdir(parents=True, exist_ok=True)
     graph = graph if graph is not None else demo_graph()
     Image.new("RGB", (120, 80), (200, 220, 240)).save(folder / "figures" / "fig_p1_1.png")
+    # the real layout: figures.json is written before the figure classifier runs (no style);
+    # the classifier's verdict is in report.json's figures[].classification
     (folder / "figures" / "figures.json").write_text(json.dumps({"figures": [
-        {"id": "fig_p1_1", "page": 1, "number": 1, "caption": caption, "png": "fig_p1_1.png", "style": style}]}))
+        {"id": "fig_p1_1", "page": 1, "number": 1, "caption": caption, "png": "fig_p1_1.png"}]}))
     (folder / "tables" / "tables.json").write_text(json.dumps({"tables": [
         {"id": "tab_p1_1", "page": 1, "caption": "Table 1: Network configuration.",
          "cells": [["layer", "configuration"], [layer_name_cell, "conv3-8"], ["pool1", "max pool"], ["fc", "FC-10"]],
@@ -40,7 +42,11 @@ def make_paper_dir(root: str | Path, name: str, *, title: str = "A demo paper", 
     report = {"pdf": f"{name}.pdf", "name": name, "title": title, "status": "ok", "pages": 1,
               "tables": [{"table": "tab_p1_1", "caption": "Table 1: Network configuration.", "kind": "architecture",
                           "score": table_score, "orientation": "row", "graphs": ["tab_p1_1"]}],
-              "figures": [], "primary_graph": "tab_p1_1",
+              "figures": [{"figure": "fig_p1_1", "page": 1, "caption": caption, "source": "raster", "tried": True,
+                           "classification": {"class": style, "style": style, "probability": 0.99,
+                                              "architecture_probability": 0.99},
+                           "status": "skipped", "message": "a demo figure: not read"}],
+              "primary_graph": "tab_p1_1",
               "graphs": [{"name": "tab_p1_1", "from": "table", "layers": len(graph["layers"]), "confirmed_by": None,
                           "issues": [], "valid": True,
                           "code": {t: {"ok": True, "files": []} for t in ("pytorch", "keras", "tensorflow", "caffe")}}]}
