@@ -109,3 +109,13 @@ def test_pipeline_report_has_metadata(tmp_path):
     assert meta["title"] == "Deep Residual Learning for Image Recognition"
     assert meta["arxiv_id"] == "1512.03385v1"
     assert report["title"] == meta["title"]
+
+
+def test_pdf_ligatures_and_compatibility_forms_become_plain_letters(tmp_path):
+    # real PDFs (CondenseNet, EfficientDet) carry "ﬁ"/"ﬃ" ligature characters in their titles;
+    # kept as they are, a search for "efficient" would never find the paper
+    pdf = make_pdf(tmp_path / "a.pdf", info_title="CondenseNet: An Eﬃcient DenseNet using Learned Group Convolutions",
+                   info_author="Gao Huang; Shichen Liu")
+    meta = read_metadata(pdf)
+    assert meta["title"] == "CondenseNet: An Efficient DenseNet using Learned Group Convolutions"
+    assert all(ord(ch) < 0xFB00 for ch in meta["title"])

@@ -26,7 +26,8 @@ XSS = "<script>window.__xss=1</script><img src=x onerror=alert(1)>"
 @pytest.fixture
 def papers(tmp_path):
     root = tmp_path / "papers"
-    make_paper_dir(root, "alpha", title="Alpha net for digits", style="keras3")
+    make_paper_dir(root, "alpha", title="Alpha net for digits: an eﬃcient ﬁlter bank",   # ligatures, as
+                   style="keras3")                                                        # real PDFs give them
     make_paper_dir(root, "beta", title=XSS, caption="Figure 1: " + XSS, style="caffe",
                    graph={**demo_graph(), "layers": demo_graph()["layers"][:1] + [
                        {"layer_type": "Dense", "layer_name": "fc", "layer_params": {"units": 4}, "from_layers": ["image"]}]},
@@ -140,6 +141,7 @@ def test_catalog_search_and_filters(client):
         return [p["slug"] for p in r.json()["papers"]]
 
     assert slugs(q="digits") == ["alpha"]
+    assert slugs(q="efficient FILTER") == slugs(q="eﬃcient") == ["alpha"]     # NFKC + case-folded
     assert slugs(style="caffe") == ["beta"]
     assert slugs(layer="Conv2D") == ["alpha"]
     assert slugs(framework="caffe") == ["alpha", "beta"]

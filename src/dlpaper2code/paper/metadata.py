@@ -10,6 +10,7 @@ from the file name.  :func:`read_metadata` never raises: what cannot be read sta
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 
 _ARXIV_TEXT = re.compile(r"arXiv\s*:\s*(\d{4}\.\d{4,5}(?:v\d+)?|[a-z][a-z.-]*(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?)", re.I)
@@ -41,7 +42,9 @@ def arxiv_id_from_text(text: str | None) -> str | None:
 
 
 def _clean(text: str) -> str:
-    return " ".join(str(text).replace("\x00", "").split())
+    """One line of plain text: NFKC (the ligatures of PDF fonts, "Eﬃcient", become "Efficient";
+    full-width and compatibility forms their plain letters), NUL dropped, runs of space joined."""
+    return " ".join(unicodedata.normalize("NFKC", str(text)).replace("\x00", "").split())
 
 
 def _info(path: Path, password: str) -> dict:
@@ -185,4 +188,7 @@ def read_metadata(pdf: str | Path, *, password: str = "", file_name: str | None 
             if arxiv:
                 meta["arxiv_id"], meta["source"]["arxiv_id"] = arxiv, "file name"
                 break
+    if meta["title"]:
+        meta["title"] = _clean(meta["title"])
+    meta["authors"] = [_clean(a) for a in meta["authors"]]
     return meta

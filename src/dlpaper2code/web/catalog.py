@@ -9,7 +9,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import load_only
 
 from ..emit.codegen import TARGETS
-from .db import Paper, PaperTag, Version
+from .db import Paper, PaperTag, Version, search_form
 from .service import BadRequest, diff_summary
 
 _AUTHOR = re.compile(r"[\x00-\x1f\x7f]")
@@ -84,7 +84,7 @@ def _filtered(stmt, f: dict):
     """``stmt`` narrowed by the filters ``f``, all in SQL: words against ``search_text`` (LIKE),
     framework/layer/style through ``paper_tag`` (its (kind, value) index), the rating from its sum
     and count."""
-    for word in f.get("q", "").lower().split()[:10]:
+    for word in search_form(f.get("q", "")).split()[:10]:
         stmt = stmt.where(Paper.search_text.contains(word, autoescape=True))
     for key in ("framework", "layer", "style"):
         if f.get(key):

@@ -7,6 +7,7 @@ server). The schema is created and upgraded by the Alembic migrations in
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from pathlib import Path
 
 from sqlalchemy import (JSON, Column, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text,
@@ -18,6 +19,12 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def search_form(text: str) -> str:
+    """How search text and search words are compared: NFKC (a PDF's "ﬁ" ligature is "fi"),
+    then case-folded."""
+    return unicodedata.normalize("NFKC", str(text)).casefold()
 
 
 class Base(DeclarativeBase):
@@ -59,7 +66,7 @@ class Paper(Base):
         if isinstance(meta, dict):   # the authors and arXiv id read from the PDF (paper.metadata)
             parts += [str(a) for a in meta.get("authors") or [] if isinstance(a, str)]
             parts += [str(meta.get("arxiv_id") or "")]
-        self.search_text = " ".join(parts).lower()
+        self.search_text = search_form(" ".join(parts))
 
     @property
     def rating(self) -> float | None:
