@@ -164,6 +164,26 @@ def test_saving_a_valid_design_fills_the_code_column_and_the_framework_filter(tm
     _dispose(db)
 
 
+def test_a_route_that_ran_but_recovered_no_valid_model_is_listed_as_no_model(tmp_path, db_url, app_for):
+    # real papers (BERT, Swin): the route ran ("status": "ok") but no candidate validated
+    folder = real_layout_dir(tmp_path / "papers", "bert", title="BERT", model=True)
+    report = json.loads((folder / "report.json").read_text())
+    report["graphs"][0].update(valid=False, issues=["fc: needs parameter 'units'"])
+    report["primary_valid"] = False
+    (folder / "report.json").write_text(json.dumps(report))
+    db = Database(db_url)
+    import_paper_dir(db, folder)
+    c = app_for(db_url)
+    row = c.get("/api/papers/bert").json()
+    assert row["status"] == "no_model" and row["frameworks"] == []
+    assert "no_model" in c.get("/").text and "open one in the editor" in c.get("/papers/bert").text
+    r = c.post("/api/papers/bert/versions", json={"graph": demo_graph(filters=16), "base_version": 1, "author": "fixer"})
+    assert r.status_code == 201 and r.json()["valid"]
+    import_paper_dir(db, folder)                      # a re-import keeps the people's valid design as the model
+    assert c.get("/api/papers/bert").json()["status"] == "ok"
+    _dispose(db)
+
+
 # ---------------------------------------------------------------- the 0003 migration
 def test_migration_0003_backfills_and_downgrades(tmp_path, db_url):
     from alembic import command

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import mimetypes
 import re
+import unicodedata
 from pathlib import Path
 
 from sqlalchemy import delete, select
@@ -126,6 +127,7 @@ def import_paper_dir(db: Database, folder: str | Path, slug: str | None = None) 
     slug = slugify(slug or folder.name)
     meta = paper_metadata(report)
     title = str(report.get("title") or truth.get("title") or meta.get("title") or report.get("name") or folder.name)
+    title = " ".join(unicodedata.normalize("NFKC", title).split())   # folders written before metadata was NFKC'd
 
     fig_doc = _read_json(folder / "figures" / "figures.json") or {}
     truth_figs = {f.get("number"): f for f in truth.get("figures", []) if isinstance(f, dict)}
@@ -159,7 +161,8 @@ def import_paper_dir(db: Database, folder: str | Path, slug: str | None = None) 
     primary = next((g for g in report.get("graphs", []) if g.get("name") == primary_name), None)
     graph_doc = _read_json(folder / "graph.json") if primary else None
     conf, detail = confidence(report, primary)
-    frameworks = [t for t, c in ((primary or {}).get("code") or {}).items() if c.get("ok")]
+    frameworks = [t for t, c in ((primary or {}).get("code") or {}).items() if c.get("ok")] \
+        if model_recovered(report) else []     # code of a graph that does not validate is not offered
     layer_types: list[str] = []
     if isinstance(graph_doc, dict):
         try:
@@ -187,6 +190,11 @@ def import_paper_dir(db: Database, folder: str | Path, slug: str | None = None) 
         paper.source = str(folder)
         paper.status = str(report.get("status") or "ok")
         paper.message = str(report.get("message") or "")
+        if paper.status == "ok" and not model_recovered(report):
+            n = len(report.get("graphs") or [])
+            paper.status = "no_model"
+            paper.message = (f"no candidate graph validated ({n} candidate(s)): open one in the editor to fix it"
+                             if n else "no architecture table, diagram or text was recognised")
         paper.confidence, paper.confidence_detail = conf, detail
         paper.authors = [str(a) for a in meta.get("authors") or [] if isinstance(a, str)]
         paper.arxiv_id = str(meta.get("arxiv_id") or "")[:64]
@@ -202,6 +210,10 @@ def import_paper_dir(db: Database, folder: str | Path, slug: str | None = None) 
         has_versions = s.scalars(select(Version.id).where(Version.paper_id == paper.id)).first() is not None
         edited = s.scalars(select(Version.id).where(Version.paper_id == paper.id,
                                                     Version.author != "extraction")).first() is not None
+        latest = s.scalars(select(Version).where(Version.paper_id == paper.id)
+                           .order_by(Version.number.desc())).first()
+        if edited and latest is not None and latest.valid:   # people saved a valid design: it is the model
+            paper.status, paper.message = "ok", ""
         if not edited:   # once people saved a design, its code targets are those of the saved design
             paper.frameworks = [t for t in TARGETS if t in frameworks]
         if isinstance(graph_doc, dict) and not has_versions:
@@ -213,6 +225,13 @@ def import_paper_dir(db: Database, folder: str | Path, slug: str | None = None) 
             paper.layer_types = layer_types
         paper.refresh_search_text()
     return slug
+
+
+def model_recovered(report: dict) -> bool:
+    """Whether the paper route recovered a model: its primary graph validates."""
+    return bool(report.get("primary_valid")) or (report.get("status") == "ok" and any(
+        isinstance(g, dict) and g.get("valid") and g.get("name") == report.get("primary_graph")
+        for g in report.get("graphs") or []))
 
 
 def import_papers(db: Database, root: str | Path) -> tuple[list[str], list[str]]:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from .db import Database, Job, utcnow
 from ..paper.metadata import arxiv_id_from_name
-from .importer import import_paper_dir, slugify
+from .importer import import_paper_dir, model_recovered, slugify
 
 if TYPE_CHECKING:
     from ..paper.options import PaperOptions
@@ -46,8 +46,7 @@ def public_message(message: str, filename: str, paths=()) -> str:
 def job_outcome(report: dict) -> str:
     """What a finished job found: "model recovered" only with a valid primary graph; otherwise
     "no model found", with the candidate graphs that failed validation and their first issue."""
-    if report.get("primary_valid") or (report.get("status") == "ok" and any(
-            g.get("valid") and g.get("name") == report.get("primary_graph") for g in report.get("graphs") or [])):
+    if model_recovered(report):
         return "model recovered"
     failed = [g for g in report.get("graphs") or [] if isinstance(g, dict) and not g.get("valid")]
     if not failed:
