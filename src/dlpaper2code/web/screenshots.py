@@ -1,0 +1,188 @@
+"""Screenshots of the catalog on a folder of paper route outputs, taken in headless Chromium.
+
+Starts the app on a fresh SQLite database in a temporary folder, imports every paper folder
+under ``--papers`` (e.g. the real-paper benchmark's ``<out>/papers``), and saves what a user
+sees to ``--out``:
+
+- ``catalog.png``: the list (titles, authors and arXiv ids as read from the PDFs);
+- ``catalog_filtered.png``: the list filtered by a framework and a figure style in use;
+- ``paper.png``: the page of a paper with a valid design, its code highlighted;
+- ``editor_failed_candidate.png``: a candidate graph that failed validation, opened in the
+  editor with its errors on the nodes;
+- ``editor_large.png``: the largest valid design in the editor, fitted to the window.
+
+    python -m dlpaper2code.web.screenshots --papers /tmp/bench/papers --out results/web/screenshots/real
+
+Prints one line per screenshot; exits 2 with a message when the folder holds no paper.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import socket
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+SHOT_NAMES = ("catalog", "catalog_filtered", "paper", "editor_failed_candidate", "editor_large")
+
+
+class ScreenshotError(Exception):
+    pass
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(url: str, data_dir: Path):
+    import uvicorn
+
+    from .app import create_app
+
+    srv = uvicorn.Server(uvicorn.Config(create_app(url, data_dir), host="127.0.0.1", port=_free_port(),
+                                        log_level="warning"))
+    th = threading.Thread(target=srv.run, daemon=True)
+    th.start()
+    deadline = time.time() + 30
+    while not srv.started:
+        if time.time() > deadline:
+            raise ScreenshotError("the web server did not start within 30 s")
+        time.sleep(0.05)
+    return srv, th, f"http://127.0.0.1:{srv.config.port}"
+
+
+def _chromium() -> str:
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not exe:
+        raise ScreenshotError("Debian's chromium is needed: apt-get install chromium (make setup does it)")
+    return exe
+
+
+def pick_papers(db) -> dict:
+    """Which papers to show: the valid design with the most layers, a paper with a failed
+    candidate, and a framework and figure style that some paper has."""
+    from sqlalchemy import select
+
+    from .db import Paper, Version
+
+    picks: dict = {"paper": None, "large": None, "candidate": None, "framework": None, "style": None}
+    best = -1
+    with db.session() as s:
+        for p in s.scalars(select(Paper).order_by(Paper.slug)).all():
+            latest = s.scalars(select(Version).where(Version.paper_id == p.id)
+                               .order_by(Version.number.desc())).first()
+            if latest is not None and latest.valid:
+                n = len((latest.graph or {}).get("layers") or [])
+                if picks["paper"] is None and n >= 8:
+                    picks["paper"] = p.slug
+                if n > best:
+                    best, picks["large"] = n, p.slug
+            graphs = (p.report or {}).get("graphs") if isinstance(p.report, dict) else None
+            bad = [g for g in graphs or [] if isinstance(g, dict) and not g.get("valid") and g.get("name")]
+            if picks["candidate"] is None and bad:
+                picks["candidate"] = (p.slug, bad[0]["name"])
+            if picks["framework"] is None and p.frameworks:
+                picks["framework"] = p.frameworks[0]
+            if picks["style"] is None and p.figure_styles:
+                picks["style"] = p.figure_styles[0]
+    picks["paper"] = picks["paper"] or picks["large"]
+    return picks
+
+
+def take(papers: Path, out: Path, *, width: int = 1400, height: int = 900) -> dict:
+    """Import ``papers`` into a fresh catalog and write the screenshots to ``out``; returns
+    {name: path or the reason it was not taken}."""
+    from playwright.sync_api import sync_playwright
+
+    from .db import Database
+    from .importer import import_papers
+
+    papers, out = Path(papers), Path(out)
+    tmp = Path(tempfile.mkdtemp(prefix="dlp2c-shots-"))
+    try:
+        url = f"sqlite:///{tmp / 'catalog.sqlite'}"
+        db = Database(url)
+        done, problems = import_papers(db, papers)
+        if not done:
+            raise ScreenshotError(f"{papers}: no paper folder to import" + (f" ({problems[0]})" if problems else ""))
+        picks = pick_papers(db)
+        db.engine.dispose()
+        srv, th, base = _serve(url, tmp / "data")
+        out.mkdir(parents=True, exist_ok=True)
+        result: dict = {}
+        try:
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=_chromium(), args=["--no-sandbox", "--disable-gpu"])
+                # bypass_csp: Playwright's wait_for_function evaluates strings, which the site's CSP forbids
+                page = browser.new_context(viewport={"width": width, "height": height}, bypass_csp=True).new_page()
+
+                def shot(name: str):
+                    path = out / f"{name}.png"
+                    page.screenshot(path=str(path))
+                    result[name] = str(path)
+
+                page.goto(base + "/")
+                shot("catalog")
+                query = {k: v for k, v in (("framework", picks["framework"]), ("style", picks["style"])) if v}
+                if query:
+                    page.goto(base + "/?" + "&".join(f"{k}={v}" for k, v in query.items()))
+                    shot("catalog_filtered")
+                else:
+                    result["catalog_filtered"] = "no paper has a framework or a figure style"
+                if picks["paper"]:
+                    page.goto(f"{base}/papers/{picks['paper']}")
+                    code = page.locator("pre code.hljs").first
+                    code.wait_for(timeout=15000)
+                    code.scroll_into_view_if_needed()
+                    shot("paper")
+                else:
+                    result["paper"] = "no paper has a valid design"
+                if picks["candidate"]:
+                    slug, name = picks["candidate"]
+                    page.goto(f"{base}/papers/{slug}/edit?candidate={name}")
+                    page.wait_for_function("window.editor && window.editor.result", timeout=30000)
+                    shot("editor_failed_candidate")
+                else:
+                    result["editor_failed_candidate"] = "no paper has a candidate that failed validation"
+                if picks["large"]:
+                    page.goto(f"{base}/papers/{picks['large']}/edit")
+                    page.wait_for_function("window.editor && window.editor.result", timeout=30000)
+                    page.click("#btn-fit")
+                    shot("editor_large")
+                else:
+                    result["editor_large"] = "no paper has a valid design"
+                browser.close()
+        finally:
+            srv.should_exit = True
+            th.join(10)
+        result["picks"] = picks
+        return result
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m dlpaper2code.web.screenshots", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--papers", required=True, help="a folder of paper route output folders")
+    ap.add_argument("--out", default="results/web/screenshots/real")
+    args = ap.parse_args(argv)
+    try:
+        result = take(Path(args.papers), Path(args.out))
+    except ScreenshotError as exc:
+        print(f"screenshots: {exc}", file=sys.stderr)
+        return 2
+    picks = result.pop("picks")
+    for name in SHOT_NAMES:
+        print(f"{name:24s} {result.get(name)}")
+    print("shown: " + json.dumps(picks))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
