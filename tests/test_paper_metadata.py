@@ -14,7 +14,7 @@ from dlpaper2code.paper.metadata import arxiv_id_from_name, is_junk_title, read_
 
 def make_pdf(path: Path, *, info_title=None, info_author=None, title_lines=("Deep Residual Learning",
              "for Image Recognition"), authors="Kaiming He, Xiangyu Zhang and Shaoqing Ren",
-             stamp=None) -> Path:
+             stamp=None, affiliation="Microsoft Research, Redmond") -> Path:
     c = canvas.Canvas(str(path), pagesize=letter)
     if info_title is not None:
         c.setTitle(info_title)
@@ -30,7 +30,7 @@ def make_pdf(path: Path, *, info_title=None, info_author=None, title_lines=("Dee
         y -= 22
     c.setFont("Times-Roman", 11)
     c.drawCentredString(w / 2, y - 6, authors)
-    c.drawCentredString(w / 2, y - 22, "Microsoft Research, Redmond")
+    c.drawCentredString(w / 2, y - 22, affiliation)
     c.setFont("Times-Bold", 11)
     c.drawString(72, y - 60, "Abstract")
     c.setFont("Times-Roman", 10)
@@ -119,3 +119,10 @@ def test_pdf_ligatures_and_compatibility_forms_become_plain_letters(tmp_path):
     meta = read_metadata(pdf)
     assert meta["title"] == "CondenseNet: An Efficient DenseNet using Learned Group Convolutions"
     assert all(ord(ch) < 0xFB00 for ch in meta["title"])
+
+
+def test_an_affiliation_line_is_not_an_author(tmp_path):
+    # StixelNet's page 1: "Dan Levi ... / Advanced Technical Center Israel" was listed as an author
+    pdf = make_pdf(tmp_path / "a.pdf", authors="Dan Levi, Noa Garnett and Ethan Fetaya",
+                   affiliation="Advanced Technical Center Israel")
+    assert read_metadata(pdf)["authors"] == ["Dan Levi", "Noa Garnett", "Ethan Fetaya"]

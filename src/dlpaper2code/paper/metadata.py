@@ -19,6 +19,7 @@ _JUNK_TITLE = re.compile(
     r"""^(untitled.*|microsoft\s+(word|powerpoint)\s*-.*|.*\.(pdf|docx?|tex|dvi|ps|rtf|odt)|tmp[\w-]*|
         title|paper\s*title|no\s*title|document\d*|arxiv:.*|\W*|\d[\d\s.v-]*)$""", re.I | re.X)
 _NOT_AUTHOR = re.compile(r"abstract|universit|institut|laborator|department|school|college|research|"
+                         r"cent(?:er|re)\b|technolog|technical|academy|foundation|"
                          r"inc\.|corp|google|microsoft|facebook|@|http|www\.|\d{3}", re.I)
 _JUNK_AUTHORS = {"anonymous", "unknown", "author", "authors", "administrator", "admin", "user", "owner"}
 TOP_SHARE = 0.45           # the title is looked for in the top 45 % of page 1
