@@ -206,7 +206,7 @@ def _measure_edits(page, layer, param, values, expect_text):
 @pytest.mark.slow
 def test_edit_to_code_latency(server, page):
     """Each edit of a parameter: time from the input event to the new code in the panel
-    (POST /api/generate: validation with shapes + all four targets, then highlighting)."""
+    (POST /api/generate: validation with shapes + the active tab's target, then highlighting)."""
     open_editor(page, server + "/papers/alpha/edit")
     small = _measure_edits(page, "conv1", "filters", range(9, 49), lambda v: f"nn.Conv2d(1, {v},")
     vgg = json.loads((ROOT / "config" / "zoo" / "vgg16.json").read_text())
@@ -214,10 +214,16 @@ def test_edit_to_code_latency(server, page):
     page.wait_for_function("editor.result && editor.result.ok && editor.result.layers > 20")
     big = _measure_edits(page, "fc7", "units", range(4000, 4020), lambda v: f"nn.Linear(4096, {v})")
     METRICS.mkdir(parents=True, exist_ok=True)
-    (METRICS / "web_latency.json").write_text(json.dumps({
-        "what": "headless Chromium: parameter edit (input event) -> new code for all 4 targets in the panel "
-                "(POST /api/generate on loopback: validate + shapes + emit, then highlight.js)",
-        "small_cnn_5_layers": small, "vgg16_25_layers": big}, indent=1) + "\n")
+    path = METRICS / "web_latency.json"
+    try:                        # merged: tests/test_web_editor.py adds the 200- and 1,000-layer figures
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        data = {}
+    data.update({
+        "what": "headless Chromium: parameter edit (input event) -> new code of the active tab in the panel "
+                "(POST /api/generate for that target on loopback: validate + shapes + emit, then highlight.js)",
+        "small_cnn_5_layers": small, "vgg16_25_layers": big})
+    path.write_text(json.dumps(data, indent=1) + "\n")
     assert small["median_ms"] < 100, f"edit -> code median {small['median_ms']} ms on 5 layers (goal < 100 ms)"
     assert small["p95_ms"] < 300, small
     assert big["median_ms"] < 500, big       # informative; the goal is stated for the editing loop above

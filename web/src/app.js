@@ -76,6 +76,17 @@ function initCatalog() {
   form.querySelectorAll("select").forEach((s) => s.addEventListener("change", () => form.submit()));
 }
 
+// The bundle's stylesheet (the highlight.js theme) sits next to app.js: link it once.
+function linkBundleCss() {
+  const me = document.currentScript || document.querySelector('script[src$="/build/app.js"]');
+  if (!me || document.getElementById("bundle-css")) return;
+  const link = document.createElement("link");
+  link.rel = "stylesheet"; link.id = "bundle-css";
+  link.href = new URL("app.css", me.src).href;
+  document.head.append(link);
+}
+linkBundleCss();
+
 document.addEventListener("DOMContentLoaded", () => {
   if (document.getElementById("editor")) initEditor().catch((err) => {
     const s = document.getElementById("status-text");

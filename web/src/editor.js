@@ -1,7 +1,7 @@
 // The drag-and-drop graph editor: palette -> canvas, connect by dragging, a parameter form
 // with the vocabulary's ranges, shapes on edges, errors on the node at fault, and the code
 // regenerated through /api/generate on every change (latency measured edit -> code on screen).
-import { cytoscape, STYLE, nodeLabel, runLayout, shapeText } from "./graphview.js";
+import { cytoscape, STYLE, nodeLabel, readableFit, runLayout, shapeText } from "./graphview.js";
 import { highlight } from "./highlight.js";
 
 const NAME_RE = /^[^\s"'<>`]+$/;
@@ -61,13 +61,14 @@ export async function initEditor() {
   const boot = JSON.parse(document.getElementById("editor-boot").textContent);
   const vocab = await (await fetch("/api/vocabulary")).json();
   const state = { paper: boot.paper, base: boot.version, extra: {}, seq: 0, edgeSeq: 0, selected: null,
-                  lastResult: null, activeTab: "pytorch", connect: false, loading: false };
+                  lastResult: null, activeTab: "pytorch", connect: false, loading: false, docJson: null,
+                  expanded: new Set() };
   const latencies = [];
   const cy = cytoscape({ container: document.getElementById("cy"), style: STYLE, 
                          minZoom: 0.1, maxZoom: 1.6 });
   const eh = cy.edgehandles({
-    canConnect: (s, t) => !s.same(t) && !t.edgesWith(s).filter((e) => e.source().same(s)).length &&
-                          t.data("kind") !== "Input",
+    canConnect: (s, t) => !!s.data("layer") && !!t.data("layer") && !s.same(t) &&
+                          !t.edgesWith(s).filter((e) => e.source().same(s)).length && t.data("kind") !== "Input",
     edgeParams: () => ({ data: { idx: ++state.edgeSeq, label: "" } }),
     hoverDelay: 50, snap: true, snapThreshold: 25,
   });
@@ -80,7 +81,14 @@ export async function initEditor() {
     if (vocab.blocks[type]) return { ...vocab.blocks[type], block: true };
     return null;
   }
-  function nodeByName(name) { return cy.nodes().filter((n) => n.data("name") === name)[0]; }
+  // layer nodes carry data.layer; group summaries (collapsed blocks) and edgehandles' helpers do not
+  function layerNodes() { return cy.nodes("[?layer]"); }
+  // Nodes are sized by their labels, measured when they are first drawn: a visible()/hit-test asked
+  // before that (a viewport change, a layout, a fit) caches "zero size" and the node would not take a
+  // click or a drag. After new or re-shown nodes are drawn, the cached answers are dropped.
+  let sizesPending = false;
+  cy.on("render", () => { if (sizesPending) { sizesPending = false; cy.elements().dirtyStyleCache(); } });
+  function nodeByName(name) { return layerNodes().filter((n) => n.data("name") === name)[0]; }
   function uniqueName(type) {
     const base = type.toLowerCase().replace(/[^a-z0-9]+/g, "_");
     let k = 1;
@@ -97,10 +105,11 @@ export async function initEditor() {
       for (const [k, s] of Object.entries(spec.params)) if (s.required && STARTERS[k] !== undefined) p[k] = STARTERS[k];
     }
     const id = `n${++state.seq}`;
-    const node = cy.add({ group: "nodes", data: { id, name: name || uniqueName(type), kind: type, params: p,
+    const node = cy.add({ group: "nodes", data: { id, layer: true, name: name || uniqueName(type), kind: type, params: p,
       meta: meta || {}, seq: state.seq, block: !!(spec && spec.block), dangling: dangling || [], label: "" },
       position: pos || { x: 0, y: 0 } });
     refreshLabel(node);
+    sizesPending = true;
     return node;
   }
   function addEdge(src, dst, idx) {
@@ -109,12 +118,12 @@ export async function initEditor() {
   }
 
   function toDoc() {
-    const nodes = cy.nodes().filter((n) => !n.hasClass("eh-ghost") && !n.hasClass("eh-handle"))
-      .sort((a, b) => a.data("seq") - b.data("seq"));
+    const nodes = layerNodes().sort((a, b) => a.data("seq") - b.data("seq"));
     const layers = nodes.map((n) => {
-      const ins = n.incomers("edge").filter((e) => !e.hasClass("eh-preview") && !e.hasClass("eh-ghost"))
+      const ins = n.incomers("edge").filter((e) => !e.hasClass("eh-preview") && !e.hasClass("eh-ghost") && !e.hasClass("proxy"))
         .sort((a, b) => a.data("idx") - b.data("idx")).map((e) => e.source().data("name"));
-      const pos = n.position();
+      // a layer inside a collapsed group sits where its group's node is
+      const pos = n.hasClass("grp-hidden") ? groupNodeOf(n).position() : n.position();
       const layer = { layer_type: n.data("kind"), layer_name: n.data("name"), layer_params: { ...n.data("params") },
         from_layers: ins.concat(n.data("dangling") || []),
         meta: { ...n.data("meta"), position: { x: Math.round(pos.x), y: Math.round(pos.y) } } };
@@ -129,12 +138,15 @@ export async function initEditor() {
     return doc;
   }
 
-  function loadDoc(doc, { layout = "auto" } = {}) {
+  // layout: "auto" (lay out when positions are missing), "always" or "never"; fit: fit the view;
+  // record: false when an undo/redo restores a snapshot (the history is not touched)
+  function loadDoc(doc, { layout = "auto", fit = true, record = true } = {}) {
     if (Array.isArray(doc)) doc = { layers: doc };
     if (!doc || typeof doc !== "object" || !Array.isArray(doc.layers)) throw new Error('a graph is a JSON object with a "layers" list');
     state.loading = true;
     cy.elements().remove();
-    state.seq = 0; state.edgeSeq = 0; state.selected = null;
+    groups.clear();
+    state.selected = null;     // ids keep counting: a re-added element never reuses a removed one's id (cytoscape caches by id)
     const { layers, ...extra } = doc;
     state.extra = extra;
     const byName = new Map();
@@ -156,105 +168,306 @@ export async function initEditor() {
       }
       dst.data("dangling", dangling);
     }
+    buildGroups();
+    sizesPending = true;
     state.loading = false;
-    if (layout === "always" || (layout === "auto" && !positioned)) runLayout(cy); else cy.fit(undefined, 30);
+    if (layout === "always" || (layout === "auto" && !positioned)) runLayout(cy, fit); else if (fit) readableFit(cy);
     renderProps();
-    changed("load");
+    changed("load", null, { record });
+  }
+
+  // ------------------------------------------------------------- groups
+  // Layers of one named block (meta.block, or a shared name prefix "conv2_1/...") show as one node
+  // with a count while collapsed; a click on it expands the group, "Collapse group" folds it again.
+  const groups = new Map();          // key -> { key, id, members: [node ids] }
+  let proxySeq = 0;
+  function groupKeyOf(n) {
+    const meta = n.data("meta") || {};
+    if (typeof meta.block === "string" && meta.block) return meta.block;
+    const name = n.data("name"), k = name.lastIndexOf("/");
+    return k > 0 ? name.slice(0, k) : null;
+  }
+  function groupNodeOf(n) { const g = groups.get(n.data("group")); return g ? cy.getElementById(g.id) : n; }
+  function groupMembers(g) { return cy.collection(g.members.map((id) => cy.getElementById(id)).filter((x) => x.length)); }
+  function buildGroups() {
+    cy.nodes(".group-summary").remove();
+    groups.clear();
+    const by = new Map();
+    layerNodes().forEach((n) => {
+      n.removeData("group");
+      const k = groupKeyOf(n);
+      if (k) { if (!by.has(k)) by.set(k, []); by.get(k).push(n); }
+    });
+    for (const [key, members] of by) {
+      if (members.length < 2) continue;
+      const id = `grp${groups.size + 1}`;
+      groups.set(key, { key, id, members: members.map((m) => m.id()) });
+      members.forEach((m) => m.data("group", key));
+      const x = members.reduce((a, m) => a + m.position("x"), 0) / members.length;
+      const y = members.reduce((a, m) => a + m.position("y"), 0) / members.length;
+      cy.add({ group: "nodes", data: { id, summary: true, name: key, count: members.length,
+        label: `${key}\n${members.length} layers \u25b8` }, classes: "group-summary", selectable: false, position: { x, y } });
+    }
+    applyCollapse();
+    updateGroupButton();
+  }
+  function applyCollapse() {
+    sizesPending = true;
+    const shapes = (state.lastResult && state.lastResult.shapes) || {};
+    cy.batch(() => {
+      cy.edges(".proxy").remove();
+      for (const g of groups.values()) {
+        const members = groupMembers(g), summary = cy.getElementById(g.id);
+        if (!members.length) { summary.remove(); groups.delete(g.key); continue; }
+        const collapsed = !state.expanded.has(g.key);
+        members.toggleClass("grp-hidden", collapsed);
+        summary.toggleClass("grp-hidden", !collapsed);
+        summary.toggleClass("error", members.some((m) => !!m.data("error")));
+      }
+      const seen = new Set();
+      cy.edges().forEach((e) => {
+        const s = e.source(), t = e.target();
+        if (!s.hasClass("grp-hidden") && !t.hasClass("grp-hidden")) return;
+        const rs = s.hasClass("grp-hidden") ? groupNodeOf(s) : s, rt = t.hasClass("grp-hidden") ? groupNodeOf(t) : t;
+        if (rs.same(rt) || seen.has(`${rs.id()}>${rt.id()}`)) return;
+        seen.add(`${rs.id()}>${rt.id()}`);
+        cy.add({ group: "edges", data: { id: `p${++proxySeq}`, source: rs.id(), target: rt.id(), srcName: s.data("name"),
+          label: shapeText(shapes[s.data("name")]) }, classes: "proxy", selectable: false });
+      });
+    });
+  }
+  function setGroupExpanded(key, on) {
+    const g = groups.get(key);
+    if (!g) return;
+    const at = cy.getElementById(g.id).position();
+    if (on) {
+      state.expanded.add(key);
+      groupMembers(g).forEach((m, k) => { m.position({ x: at.x, y: at.y + k * 60 }); });
+    } else state.expanded.delete(key);
+    applyCollapse();
+    runLayout(cy, false);
+    const focus = on ? groupMembers(g) : cy.getElementById(g.id);
+    cy.center(focus);
+    updateGroupButton();
+  }
+  function updateGroupButton() {
+    const b = $("btn-groups");
+    if (!b) return;
+    b.hidden = !groups.size;
+    const anyCollapsed = [...groups.keys()].some((k) => !state.expanded.has(k));
+    b.textContent = anyCollapsed ? "Expand groups" : "Collapse groups";
   }
 
   // ------------------------------------------------------- regeneration
-  let editSeq = 0, measuredUpTo = 0, inflight = false, pending = false;
+  // Each edit snapshots the document (for undo and for the request); edits made while a request is
+  // in flight are coalesced into one more request. Only the active tab's target is generated; another
+  // tab's code is fetched when the tab is opened.
+  let editSeq = 0, measuredUpTo = 0, inflight = false, pending = false, scheduled = false;
   const editTimes = new Map();
-  function changed(why) {
+  const timings = [];       // per request: round trip, server time, applying the result (ms)
+  function changed(why, key = null, { record = true } = {}) {
     if (state.loading) return;
+    if (groups.size && why !== "param" && why !== "rename" && why !== "move") applyCollapse();
+    const snap = JSON.stringify(toDoc());
+    if (record) recordHistory(snap, key);
+    if (why === "move") return;            // positions only: code and shapes are unchanged
     editSeq += 1;
     editTimes.set(editSeq, performance.now());
-    regenerate();
+    state.docJson = snap;
+    if (!scheduled) { scheduled = true; queueMicrotask(() => { scheduled = false; regenerate(); }); }
   }
-  async function regenerate() {
-    if (inflight) { pending = true; return; }
-    inflight = true;
-    const upTo = editSeq;
-    let data = null, problem = "";
-    try {
-      const resp = await fetch("/api/generate", { method: "POST", headers: { "content-type": "application/json" },
-        body: JSON.stringify({ graph: toDoc() }) });
-      data = await resp.json();
-      if (!resp.ok) problem = data.detail || `HTTP ${resp.status}`;
-    } catch (err) {
-      problem = `the server did not answer: ${err}`;
-    }
-    if (problem) {
-      statusText.textContent = problem;
-      statusText.className = "bad";
-    } else {
-      applyResult(data);
-    }
+  function measure(upTo, data) {
     const now = performance.now();
     for (let k = measuredUpTo + 1; k <= upTo; k++) {
       if (editTimes.has(k)) { latencies.push(now - editTimes.get(k)); editTimes.delete(k); }
     }
-    measuredUpTo = upTo;
+    measuredUpTo = Math.max(measuredUpTo, upTo);
     if (latencies.length) {
       const last = latencies[latencies.length - 1];
       $("latency").textContent = `edit \u2192 code ${last.toFixed(0)} ms` + (data && data.ms !== undefined ? ` (server ${data.ms} ms)` : "");
     }
     document.body.dataset.generation = String(upTo);
+  }
+  function showEmpty() {
+    state.lastResult = { ok: false, empty: true, issues: [], shapes: {}, outputs: [], code: {}, forDoc: state.docJson };
+    cy.batch(() => cy.edges().forEach((e) => { if (e.data("label")) e.data("label", ""); }));
+    statusText.textContent = "empty: drag layers from the palette";
+    statusText.className = "";
+    $("issues-panel").replaceChildren();
+    state.issuesKey = "";
+    renderCode();
+  }
+  async function postGenerate(docJson, targets) {
+    const resp = await fetch("/api/generate", { method: "POST", headers: { "content-type": "application/json" },
+      body: `{"graph":${docJson},"targets":${JSON.stringify(targets)}}` });
+    const data = await resp.json();
+    if (!resp.ok) throw Object.assign(new Error(data.detail || `HTTP ${resp.status}`), { http: true });
+    return data;
+  }
+  async function regenerate() {
+    if (inflight) { pending = true; return; }
+    const upTo = editSeq, docJson = state.docJson, tab = state.activeTab;
+    if (!layerNodes().length) { showEmpty(); measure(upTo); return; }
+    inflight = true;
+    let data = null;
+    try {
+      const t0 = performance.now();
+      data = await postGenerate(docJson, [tab]);
+      const t1 = performance.now();
+      data.forDoc = docJson;
+      applyResult(data);
+      timings.push({ request: t1 - t0, server: data.ms, apply: performance.now() - t1 });
+      if (timings.length > 500) timings.shift();
+    } catch (err) {
+      statusText.textContent = err.http ? err.message : `the server did not answer: ${err.message || err}`;
+      statusText.className = "bad";
+    }
+    measure(upTo, data);
     inflight = false;
     if (pending) { pending = false; regenerate(); }
+  }
+  async function fetchTab(tab) {
+    const res = state.lastResult;
+    if (!res || !res.ok || res.code[tab] || !res.forDoc) return;
+    const docJson = res.forDoc;
+    try {
+      const data = await postGenerate(docJson, [tab]);
+      if (state.lastResult && state.lastResult.forDoc === docJson && data.code[tab]) {
+        state.lastResult.code[tab] = data.code[tab];
+        if (state.activeTab === tab) renderCode();
+      }
+    } catch (err) { statusText.textContent = String(err.message || err); statusText.className = "bad"; }
   }
 
   function applyResult(data) {
     state.lastResult = data;
     const byNode = new Map();
     for (const i of data.issues || []) if (i.node && !byNode.has(i.node)) byNode.set(i.node, i.message);
-    cy.batch(() => {
-      cy.nodes().forEach((n) => {
+    const shapes = data.shapes || {};
+    cy.batch(() => {                      // only what changed is touched (labels re-render on data changes)
+      layerNodes().forEach((n) => {
         const err = byNode.get(n.data("name")) || null;
-        if (err !== n.data("error")) { n.data("error", err); refreshLabel(n); }
-        n.toggleClass("error", !!err);
+        if (err !== (n.data("error") || null) || n.hasClass("error") !== !!err) {
+          n.data("error", err); refreshLabel(n); n.toggleClass("error", !!err);
+        }
       });
-      cy.edges().forEach((e) => e.data("label", shapeText((data.shapes || {})[e.source().data("name")])));
+      cy.edges().forEach((e) => {
+        if (e.hasClass("eh-preview") || e.hasClass("eh-ghost-edge")) return;
+        const label = shapeText(shapes[e.data("srcName") || e.source().data("name")]);
+        if (label !== e.data("label")) e.data("label", label);
+      });
+      for (const g of groups.values()) {
+        cy.getElementById(g.id).toggleClass("error", groupMembers(g).some((m) => !!m.data("error")));
+      }
     });
     const panel = $("issues-panel");
-    panel.replaceChildren();
     if (data.ok) {
       statusText.textContent = `valid: ${data.layers} layers, outputs ${(data.outputs || []).join(", ")}`;
       statusText.className = "ok";
     } else {
       statusText.textContent = `${data.issues.length} problem(s): fix the highlighted layer(s)`;
       statusText.className = "bad";
-      const ul = el("ul", { class: "issues-list" });
-      for (const i of data.issues) {
-        const li = el("li", { class: "issue", "data-node": i.node || "" }, el("b", { text: i.node || "graph" }),
-          `: ${i.message} [${i.kind}]`);
-        li.addEventListener("click", () => { const n = i.node && nodeByName(i.node); if (n) { cy.elements().unselect(); n.select(); } });
-        ul.append(li);
+    }
+    const issuesKey = JSON.stringify(data.issues || []);
+    if (issuesKey !== state.issuesKey) {
+      state.issuesKey = issuesKey;
+      panel.replaceChildren();
+      if (!data.ok) {
+        const ul = el("ul", { class: "issues-list" });
+        for (const i of data.issues) {
+          const li = el("li", { class: "issue", "data-node": i.node || "" }, el("b", { text: i.node || "graph" }),
+            `: ${i.message} [${i.kind}]`);
+          li.addEventListener("click", () => {
+            const n = i.node && nodeByName(i.node);
+            if (!n) return;
+            if (n.hasClass("grp-hidden")) setGroupExpanded(n.data("group"), true);
+            cy.elements().unselect(); n.select();
+          });
+          ul.append(li);
+        }
+        panel.append(ul);
       }
-      panel.append(ul);
     }
     renderCode();
   }
 
+  // The code panel keeps its file boxes while the file names stay the same and rewrites (and
+  // re-highlights) only a file whose text changed.
+  let rendered = { key: null, files: [] };
   function renderCode() {
     const box = $("code-files");
     const data = state.lastResult;
-    box.replaceChildren();
-    if (!data) return;
-    if (!data.ok) { box.append(el("p", { class: "hint", text: "No code while the graph has problems." })); box.dataset.state = "invalid"; return; }
+    const message = (cls, text, st) => {
+      rendered = { key: null, files: [] };
+      box.replaceChildren(el("p", { class: cls, text }));
+      box.dataset.state = st;
+    };
+    if (!data) { rendered = { key: null, files: [] }; box.replaceChildren(); return; }
+    if (data.empty) return message("hint", "Drag layers from the palette to start: the code appears here.", "empty");
+    if (!data.ok) return message("hint", "No code while the graph has problems.", "invalid");
     const c = data.code[state.activeTab];
+    if (!c) { message("hint", "generating\u2026", "loading"); fetchTab(state.activeTab); return; }
+    if (!c.ok) return message("error-message", c.error || "not emitted", "ok");
     box.dataset.state = "ok";
-    if (!c || !c.ok) { box.append(el("p", { class: "error-message", text: c ? c.error : "not emitted" })); return; }
-    for (const [fname, text] of Object.entries(c.files)) {
+    const entries = Object.entries(c.files);
+    const key = state.activeTab + "\n" + entries.map(([f]) => f).join("\n");
+    if (rendered.key === key) {
+      entries.forEach(([, text], k) => {
+        const f = rendered.files[k];
+        if (f.text === text) return;
+        f.text = text; f.code.textContent = text; highlight(f.code);
+      });
+      return;
+    }
+    const files = [];
+    box.replaceChildren();
+    for (const [fname, text] of entries) {
       const code = el("code", { class: fname.endsWith(".prototxt") ? "language-protobuf" : "language-python" });
       code.textContent = text;
       highlight(code);
+      const f = { text, code };
       const copy = el("button", { type: "button", class: "button small", text: "copy",
-        onclick: () => navigator.clipboard && navigator.clipboard.writeText(text).then(() => { copy.textContent = "copied"; }) });
-      const dl = el("button", { type: "button", class: "button small", text: "download", onclick: () => download(fname, text, "text/plain") });
+        onclick: () => navigator.clipboard && navigator.clipboard.writeText(f.text).then(() => { copy.textContent = "copied"; }) });
+      const dl = el("button", { type: "button", class: "button small", text: "download", onclick: () => download(fname, f.text, "text/plain") });
       box.append(el("div", { class: "code-file", "data-file": fname }, el("div", { class: "code-head" }, el("code", { text: fname }), dl, copy),
         el("pre", {}, code)));
+      files.push(f);
     }
+    rendered = { key, files };
+  }
+
+  // ---------------------------------------------------------------- undo
+  // Snapshots of toDoc(); typing in one field (a parameter, the name) is one step until the field
+  // loses focus or another edit comes between.
+  const hist = { stack: [], index: -1, key: null };
+  function recordHistory(snap, key) {
+    if (hist.index >= 0 && hist.stack[hist.index] === snap) { hist.key = key; return; }
+    if (key && hist.key === key && hist.index > 0) hist.stack[hist.index] = snap;
+    else {
+      hist.stack.splice(hist.index + 1);
+      hist.stack.push(snap);
+      if (hist.stack.length > 300) hist.stack.shift();
+      hist.index = hist.stack.length - 1;
+    }
+    hist.key = key;
+    updateUndoButtons();
+  }
+  function endTyping() { hist.key = null; }
+  function restore(index) {
+    const selName = state.selected && cy.getElementById(state.selected).length ? cy.getElementById(state.selected).data("name") : null;
+    const pan = { ...cy.pan() }, zoom = cy.zoom();
+    hist.index = index; hist.key = null;
+    loadDoc(JSON.parse(hist.stack[index]), { layout: "never", fit: false, record: false });
+    cy.viewport({ zoom, pan });
+    const n = selName && nodeByName(selName);
+    if (n && !n.hasClass("grp-hidden")) selectNode(n);
+    updateUndoButtons();
+  }
+  function undo() { if (hist.index > 0) restore(hist.index - 1); }
+  function redo() { if (hist.index < hist.stack.length - 1) restore(hist.index + 1); }
+  function updateUndoButtons() {
+    if ($("btn-undo")) $("btn-undo").disabled = hist.index <= 0;
+    if ($("btn-redo")) $("btn-redo").disabled = hist.index >= hist.stack.length - 1;
   }
 
   function download(name, text, type) {
@@ -265,6 +478,7 @@ export async function initEditor() {
   }
 
   // ----------------------------------------------------------- the form
+  let fieldToken = 0;
   function renderProps() {
     const box = $("props");
     box.replaceChildren(el("h3", { text: "Layer" }));
@@ -273,19 +487,31 @@ export async function initEditor() {
     const type = n.data("kind");
     const spec = specOf(type);
     const nameInput = el("input", { id: "prop-name", value: n.data("name"), maxlength: 200 });
-    const nameMsg = el("span", { class: "field-error" });
-    nameInput.addEventListener("change", () => {
-      const v = nameInput.value.trim();
+    const nameMsg = el("span", { class: "field-error", id: "prop-name-error" });
+    const nameKey = `rename:${n.id()}:${++fieldToken}`;
+    // applied as typed when valid; an invalid name is shown next to the field and not applied
+    const applyName = () => {
+      const v = nameInput.value;
       const other = nodeByName(v);
-      if (!NAME_RE.test(v)) { nameMsg.textContent = "no spaces, quotes, < > or `"; return; }
-      if (other && !other.same(n)) { nameMsg.textContent = "another layer has this name"; return; }
-      nameMsg.textContent = "";
+      let problem = "";
+      if (!v.trim()) problem = "a layer needs a name";
+      else if (!NAME_RE.test(v)) problem = "no spaces, quotes, < > or `";
+      else if (other && !other.same(n)) problem = "another layer has this name";
+      nameMsg.textContent = problem;
+      nameInput.classList.toggle("invalid", !!problem);
+      if (problem || v === n.data("name")) return;
       const old = n.data("name");
       n.data("name", v);
       if (Array.isArray(state.extra.outputs)) state.extra.outputs = state.extra.outputs.map((o) => (o === old ? v : o));
-      refreshLabel(n); changed("rename");
-    });
+      refreshLabel(n); changed("rename", nameKey);
+    };
+    nameInput.addEventListener("input", applyName);
+    nameInput.addEventListener("change", () => { applyName(); endTyping(); });
     box.append(el("label", { class: "field" }, el("span", { text: "name" }), nameInput, nameMsg));
+    if (n.data("group") && groups.has(n.data("group"))) {
+      box.append(el("button", { type: "button", class: "button small", id: "prop-collapse", text: `Collapse group ${n.data("group")}`,
+        onclick: () => { const k = n.data("group"); cy.elements().unselect(); state.selected = null; renderProps(); setGroupExpanded(k, false); } }));
+    }
     box.append(el("p", { class: "type-line" }, el("b", { text: type }), spec ? ` \u2014 ${spec.description || ""}` : " \u2014 not in the vocabulary"));
     const params = n.data("params");
     const known = new Set();
@@ -313,8 +539,9 @@ export async function initEditor() {
     const hint = [ps.kind, range, KIND_HINT[ps.kind] || "", ps.required ? "required" : ps.default !== undefined && ps.default !== null ? `default ${showValue(ps.default)}` : ""]
       .filter(Boolean).join("; ");
     const msg = el("span", { class: "field-error" });
+    const typingKey = `param:${n.id()}:${pname}:${++fieldToken}`;
     let input;
-    const set = (value) => {
+    const set = (value, typing = false) => {
       const p = { ...n.data("params") };
       if (aliasKey) delete p[aliasKey];
       if (value === undefined) delete p[pname]; else p[pname] = value;
@@ -322,7 +549,7 @@ export async function initEditor() {
       msg.textContent = clientCheck(ps, value);
       input.classList.toggle("invalid", !!msg.textContent);
       refreshLabel(n);
-      changed("param");
+      changed("param", typing ? typingKey : null);
     };
     if (ps.choices) {
       input = el("select", { "data-param": pname });
@@ -344,10 +571,12 @@ export async function initEditor() {
     } else if (ps.kind === "int" || ps.kind === "float") {
       input = el("input", { type: "number", "data-param": pname, step: ps.kind === "int" ? 1 : "any",
         min: ps.min, max: ps.max, value: showValue(raw), placeholder: showValue(ps.default) });
-      input.addEventListener("input", () => set(parseValue(ps.kind, input.value)));
+      input.addEventListener("input", () => set(parseValue(ps.kind, input.value), true));
+      input.addEventListener("change", endTyping);
     } else {
       input = el("input", { type: "text", "data-param": pname, value: showValue(raw), placeholder: showValue(ps.default) });
-      input.addEventListener("input", () => set(parseValue(ps.kind, input.value)));
+      input.addEventListener("input", () => set(parseValue(ps.kind, input.value), true));
+      input.addEventListener("change", endTyping);
     }
     msg.textContent = raw === undefined ? "" : clientCheck(ps, raw);
     if (msg.textContent) input.classList.add("invalid");
@@ -363,7 +592,7 @@ export async function initEditor() {
       item.addEventListener("dragstart", (ev) => { ev.dataTransfer.setData("text/plain", type); ev.dataTransfer.effectAllowed = "copy"; });
       item.addEventListener("dblclick", () => {
         const ext = cy.extent();
-        const last = cy.nodes().sort((a, b) => b.data("seq") - a.data("seq"))[0];
+        const last = layerNodes().sort((a, b) => b.data("seq") - a.data("seq"))[0];
         const pos = last ? { x: last.position().x, y: last.position().y + 80 } : { x: (ext.x1 + ext.x2) / 2, y: ext.y1 + 60 };
         selectNode(addNode(type, pos)); changed("add");
       });
@@ -391,7 +620,9 @@ export async function initEditor() {
   function selectNode(n) { cy.elements().unselect(); n.select(); state.selected = n.id(); renderProps(); }
 
   // -------------------------------------------------------------- events
-  cy.on("select", "node", (ev) => { state.selected = ev.target.id(); renderProps(); });
+  cy.on("select", "node[?layer]", (ev) => { state.selected = ev.target.id(); renderProps(); });
+  cy.on("tap", "node.group-summary", (ev) => setGroupExpanded(ev.target.data("name"), true));
+  cy.on("dragfree", "node[?layer]", () => changed("move"));
   cy.on("unselect", "node", () => { setTimeout(() => { if (!cy.$("node:selected").length) { state.selected = null; renderProps(); } }, 0); });
   cy.on("ehcomplete", (ev, src, dst, edge) => { edge.data("idx", ++state.edgeSeq); changed("connect"); });
   function toggleConnect(on) {
@@ -407,8 +638,15 @@ export async function initEditor() {
   }
   $("btn-connect").addEventListener("click", () => toggleConnect(!state.connect));
   $("btn-delete").addEventListener("click", deleteSelection);
-  $("btn-layout").addEventListener("click", () => runLayout(cy));
-  $("btn-fit").addEventListener("click", () => cy.fit(undefined, 30));
+  $("btn-layout").addEventListener("click", () => { runLayout(cy); changed("move"); });
+  $("btn-fit").addEventListener("click", () => readableFit(cy));
+  if ($("btn-undo")) $("btn-undo").addEventListener("click", undo);
+  if ($("btn-redo")) $("btn-redo").addEventListener("click", redo);
+  if ($("btn-groups")) $("btn-groups").addEventListener("click", () => {
+    const expand = [...groups.keys()].some((k) => !state.expanded.has(k));
+    for (const k of groups.keys()) if (expand) state.expanded.add(k); else state.expanded.delete(k);
+    applyCollapse(); runLayout(cy); updateGroupButton();
+  });
   $("btn-export").addEventListener("click", () => {
     const doc = toDoc();
     download(`${doc.name || state.paper || "graph"}.json`, JSON.stringify(doc, null, 1) + "\n", "application/json");
@@ -431,13 +669,19 @@ export async function initEditor() {
   });
   document.addEventListener("keydown", (ev) => {
     const tag = (ev.target.tagName || "").toLowerCase();
-    if (["input", "textarea", "select"].includes(tag) || dialog.open) return;
+    if (["input", "textarea", "select"].includes(tag) || ev.target.isContentEditable || dialog.open) return;   // the browser's own undo there
+    if ((ev.ctrlKey || ev.metaKey) && !ev.altKey) {
+      const k = ev.key.toLowerCase();
+      if (k === "z" && !ev.shiftKey) { undo(); ev.preventDefault(); }
+      else if ((k === "z" && ev.shiftKey) || k === "y") { redo(); ev.preventDefault(); }
+      return;
+    }
     if (ev.key === "Delete" || ev.key === "Backspace") { deleteSelection(); ev.preventDefault(); }
     if (ev.key === "c" || ev.key === "C") toggleConnect(!state.connect);
   });
   document.querySelectorAll("#editor-tabs .tab").forEach((b) => b.addEventListener("click", () => {
     document.querySelectorAll("#editor-tabs .tab").forEach((x) => x.classList.toggle("active", x === b));
-    state.activeTab = b.dataset.tab; renderCode();
+    state.activeTab = b.dataset.tab; renderCode();     // fetches the tab's code when it is not there yet
   }));
 
   // ---------------------------------------------------------------- save
@@ -484,9 +728,11 @@ export async function initEditor() {
   if ($("base-version")) $("base-version").textContent = String(state.base);
 
   buildPalette();
-  window.editor = { cy, toDoc, loadDoc, latencies, state, eh, toggleConnect, get result() { return state.lastResult; } };
+  window.editor = { cy, toDoc, loadDoc, latencies, timings, state, eh, toggleConnect, undo, redo, hist, groups,
+                    setGroupExpanded, get result() { return state.lastResult; } };
   if (boot.graph) loadDoc(boot.graph, { layout: "auto" });
-  else { statusText.textContent = "empty: drag layers from the palette"; changed("init"); }
+  else { statusText.textContent = "empty: drag layers from the palette"; statusText.className = ""; changed("init"); }
+  updateGroupButton();
   if (boot.message && $("save-message")) $("save-message").value = boot.message;
   if (boot.candidate) {
     showSave("info", el("span", { id: "candidate-note", text: `Candidate graph ${boot.candidate} of the extraction: ` +

@@ -18,6 +18,11 @@ export const STYLE = [
   { selector: "node[?block]", style: { "background-color": "#f6efff", "border-color": "#7a4fb5", "border-style": "double", "border-width": 3 } },
   { selector: "node.error", style: { "background-color": "#fdeaea", "border-color": "#c62828", "border-width": 3, "color": "#8e1111" } },
   { selector: "node:selected", style: { "border-color": "#f29900", "border-width": 3 } },
+  { selector: "node.group-summary", style: { "shape": "round-rectangle", "background-color": "#fff8e6", "border-color": "#b07d12",
+      "border-width": 2, "border-style": "double", "font-weight": "bold", "padding": "12px" } },
+  { selector: "node.group-summary.error", style: { "background-color": "#fdeaea", "border-color": "#c62828", "color": "#8e1111" } },
+  { selector: ".grp-hidden", style: { "display": "none" } },
+  { selector: "edge.proxy", style: { "line-style": "dashed" } },
   { selector: "edge", style: {
       "curve-style": "bezier", "target-arrow-shape": "triangle", "width": 1.6, "line-color": "#6b7f99",
       "target-arrow-color": "#6b7f99", "label": "data(label)", "font-size": 10, "color": "#33475e",
@@ -58,8 +63,63 @@ export function nodeLabel(name, type, params, error) {
   return label;
 }
 
+// Labels are drawn at FONT_PX model pixels; below READABLE_ZOOM they render under 8 screen pixels.
+export const FONT_PX = 11;
+export const READABLE_ZOOM = 0.75;
+
+// Fit the visible graph into the canvas, but never below READABLE_ZOOM: a graph too big to fit
+// legibly is shown from its top (centred when its width fits), and the rest is a drag away.
+// What is on the canvas: not a member of a collapsed group (class grp-hidden), not an edgehandles
+// helper (decided by classes: an element's computed style may not be up to date yet)
+const HIDDEN = ["grp-hidden", "eh-handle", "eh-ghost", "eh-ghost-node", "eh-ghost-edge", "eh-preview"];
+function shown(e) {
+  if (HIDDEN.some((c) => e.hasClass(c))) return false;
+  return e.isNode() || (shown(e.source()) && shown(e.target()));
+}
+
+export function readableFit(cy, eles, padding = 30) {
+  const vis = (eles || cy.elements()).filter(shown);
+  if (!vis.length) return;
+  cy.fit(vis, padding);
+  if (cy.zoom() >= READABLE_ZOOM) return;
+  const bb = vis.boundingBox();
+  const z = Math.max(READABLE_ZOOM, cy.minZoom());
+  cy.zoom(z);
+  const W = cy.width();
+  const x = bb.w * z + 2 * padding <= W ? (W - bb.w * z) / 2 - bb.x1 * z : padding - bb.x1 * z;
+  cy.pan({ x, y: padding - bb.y1 * z });
+}
+
+// A long, narrow layout (a chain of 40 layers is a strip 40 ranks tall) folds into side-by-side
+// columns of consecutive ranks, so that its shape comes near the canvas's and fitting it keeps
+// the labels legible.
+function foldColumns(cy, nodes) {
+  if (nodes.length < 12) return;
+  const bb = nodes.boundingBox();
+  const W = cy.width(), H = cy.height();
+  if (!W || !H || !bb.w || !bb.h) return;
+  const ys = [...new Set(nodes.map((n) => Math.round(n.position("y"))))].sort((a, b) => a - b);
+  let cols = Math.round(Math.sqrt((bb.h * W) / (bb.w * H)));
+  cols = Math.min(cols, Math.ceil(ys.length / 3));
+  if (cols < 2) return;
+  const per = Math.ceil(ys.length / cols);
+  const rank = new Map(ys.map((y, i) => [y, i]));
+  const colW = bb.w + 90;
+  cy.batch(() => nodes.forEach((n) => {
+    const p = n.position();
+    const r = rank.get(Math.round(p.y));
+    const c = Math.floor(r / per);
+    n.position({ x: p.x + c * colW, y: p.y - ys[c * per] + ys[0] });
+  }));
+}
+
 export function runLayout(cy, fit = true) {
-  cy.layout({ name: "dagre", rankDir: "TB", nodeSep: 40, rankSep: 45, edgeSep: 10, fit, padding: 30, animate: false }).run();
+  const eles = cy.elements().filter(shown);
+  const nodes = eles.nodes();
+  if (!nodes.length) return;
+  eles.layout({ name: "dagre", rankDir: "TB", nodeSep: 40, rankSep: 45, edgeSep: 10, fit: false, padding: 30, animate: false }).run();
+  foldColumns(cy, nodes);
+  if (fit) readableFit(cy, eles);
 }
 
 // Elements for a graph document: nodes keyed n<k>, edges in from_layers order.

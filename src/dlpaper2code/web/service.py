@@ -12,7 +12,8 @@ from typing import Any
 
 from ..emit.codegen import TARGETS, emit
 from ..core.errors import EmitError
-from ..core.graph import library_blocks, parse_graph
+from ..core.graph import Node, _expand, library_blocks, parse_graph
+from ..core.shapes import infer
 from ..core.vocab import load_vocabulary
 
 MAX_GRAPH_BYTES = 512 * 1024      # request bodies carrying a graph
@@ -115,34 +116,122 @@ def vocabulary_payload() -> dict:
     return {"layers": layers, "blocks": blocks, "activations": list(vocab.activations), "targets": list(TARGETS)}
 
 
-def _top_level_shapes(doc: dict, graph) -> dict[str, list]:
-    """Output shape of every layer written in the document (a block use gets its output layer's)."""
-    blocks = {**library_blocks(), **(doc.get("blocks") or {})}
+def _top_level_shapes(doc: dict, shapes: dict) -> dict[str, list]:
+    """Output shape of every layer written in the document (a block use gets its output layer's);
+    ``shapes`` maps expanded layer names to TensorInfo (None or absent where unknown)."""
+    blocks = {**library_blocks(), **(doc.get("blocks") if isinstance(doc.get("blocks"), dict) else {})}
     out = {}
     for raw in doc.get("layers", []):
         name = raw.get("layer_name")
-        if name in graph.shapes:
-            out[name] = graph.shapes[name].to_list()
+        if not isinstance(name, str):
+            continue
+        if shapes.get(name) is not None:
+            out[name] = shapes[name].to_list()
             continue
         cur, ltype = name, raw.get("layer_type")
         for _ in range(8):   # nested blocks: follow each block's output
-            block = blocks.get(ltype)
-            if block is None:
+            block = blocks.get(ltype) if isinstance(ltype, str) else None
+            if not isinstance(block, dict) or not isinstance(block.get("output"), str):
                 break
             cur = f"{cur}/{block['output']}"
-            if cur in graph.shapes:
-                out[name] = graph.shapes[cur].to_list()
+            if shapes.get(cur) is not None:
+                out[name] = shapes[cur].to_list()
                 break
-            inner = next((l for l in block["layers"] if l["layer_name"] == block["output"]), None)
-            ltype = inner["layer_type"] if inner else None
+            inner = next((l for l in block.get("layers") or [] if isinstance(l, dict) and l.get("layer_name") == block["output"]), None)
+            ltype = inner.get("layer_type") if inner else None
     return out
 
 
+def _partial_shapes(doc: dict) -> dict[str, list]:
+    """Best-effort shapes of a graph that does not validate: every layer whose type, parameters,
+    inputs and upstream layers are all sound gets its inferred shape; a layer at fault (and
+    everything downstream of it) is skipped. Never raises."""
+    try:
+        vocab = load_vocabulary()
+        layers = []
+        for l in doc.get("layers", []):
+            if not (isinstance(l, dict) and isinstance(l.get("layer_name"), str) and isinstance(l.get("layer_type"), str)):
+                continue
+            ins = l.get("from_layers") or []
+            params = l.get("layer_params") or {}
+            if not isinstance(ins, list) or not all(isinstance(i, str) for i in ins) or not isinstance(params, dict):
+                continue
+            layers.append({"layer_type": l["layer_type"], "layer_name": l["layer_name"],
+                           "layer_params": copy.deepcopy(params), "from_layers": list(ins)})
+        user_blocks = doc.get("blocks") if isinstance(doc.get("blocks"), dict) else {}
+        blocks = {**library_blocks(), **user_blocks}
+        try:
+            raw_nodes, top_map = _expand(layers, blocks, vocab, [], uses={})
+        except Exception:   # a malformed block definition: leave its uses out
+            raw_nodes, top_map = _expand([l for l in layers if l["layer_type"] not in user_blocks],
+                                         library_blocks(), vocab, [], uses={})
+        counts: dict[str, int] = {}
+        for raw in raw_nodes:
+            counts[raw["layer_name"]] = counts.get(raw["layer_name"], 0) + 1
+        nodes: dict[str, Node] = {}
+        for raw in raw_nodes:
+            name = raw["layer_name"]
+            if counts[name] > 1:
+                continue                       # a duplicate name: which one is meant is unknown
+            try:
+                raw_params = dict(raw.get("layer_params") or {})
+                resolved = vocab.resolve_type(raw["layer_type"], raw_params)
+                if resolved is None:
+                    continue
+                ltype, implied = resolved
+                implied = dict(implied)
+                drop = implied.pop("__drop__", None)
+                if drop:
+                    raw_params.pop(drop, None)
+                for k, v in implied.items():
+                    raw_params.setdefault(k, v)
+                params, p_issues = vocab.normalize_params(ltype, raw_params, name)
+            except Exception:
+                continue
+            if p_issues:
+                continue
+            inputs = [top_map.get(f, f) for f in raw.get("from_layers", [])]
+            lo, hi = vocab.layers[ltype].arity
+            if (ltype != "Input" and not inputs) or not lo <= len(inputs) <= hi:
+                continue
+            nodes[name] = Node(name, ltype, params, inputs, raw["layer_type"])
+        # Kahn's order over the sound layers; a layer with an unsound input never gets a shape
+        shapes: dict = {}
+        waiting = {n: sum(1 for i in node.inputs if i in nodes) for n, node in nodes.items()}
+        consumers: dict[str, list[str]] = {n: [] for n in nodes}
+        for n, node in nodes.items():
+            for i in node.inputs:
+                if i in nodes:
+                    consumers[i].append(n)
+        ready = [n for n, w in waiting.items() if w == 0]
+        while ready:
+            n = ready.pop()
+            node = nodes[n]
+            ins = [shapes.get(i) for i in node.inputs]
+            if all(x is not None for x in ins):
+                try:
+                    shapes[n] = infer(node, ins)
+                except Exception:
+                    shapes[n] = None
+            else:
+                shapes[n] = None
+            for c in consumers[n]:
+                waiting[c] -= 1
+                if waiting[c] == 0:
+                    ready.append(c)
+        return _top_level_shapes(doc, shapes)
+    except Exception:
+        return {}
+
+
 def generate(doc: Any, targets: list[str] | None = None) -> dict:
-    """Validate ``doc`` and emit every target: what the editor's code panel shows."""
+    """Validate ``doc`` and emit code: what the editor's code panel shows. ``targets``: None
+    emits every target, a list only those (unknown names are ignored), ``[]`` none (validation
+    and shapes only). On a validation failure the shapes inferred for the sound part of the
+    graph (upstream of and unaffected by the problems) still come back."""
     t0 = time.perf_counter()
     doc = check_graph_doc(doc)
-    targets = [t for t in (targets or TARGETS) if t in TARGETS]
+    targets = [t for t in (TARGETS if targets is None else targets) if t in TARGETS]
     names = {l.get("layer_name") for l in doc["layers"] if isinstance(l, dict)}
     try:
         graph = parse_graph(copy.deepcopy(doc), source="editor")
@@ -156,7 +245,9 @@ def generate(doc: Any, targets: list[str] | None = None) -> dict:
             node = i.get("node")
             if node and node not in names and "/" in node:
                 i["node"] = next((n for n in names if n and node.startswith(n + "/")), node)
-        return {"ok": False, "issues": issues, "shapes": {}, "outputs": [], "code": {},
+        at_fault = {i.get("node") for i in issues if i.get("node")}
+        shapes = {k: v for k, v in _partial_shapes(doc).items() if k not in at_fault}
+        return {"ok": False, "issues": issues, "shapes": shapes, "outputs": [], "code": {},
                 "ms": round((time.perf_counter() - t0) * 1000, 2)}
     code = {}
     for t in targets:
@@ -165,7 +256,7 @@ def generate(doc: Any, targets: list[str] | None = None) -> dict:
             code[t] = {"ok": True, "files": files}
         except EmitError as exc:
             code[t] = {"ok": False, "error": str(exc), "node": exc.node}
-    return {"ok": True, "issues": [], "shapes": _top_level_shapes(doc, graph), "outputs": graph.outputs,
+    return {"ok": True, "issues": [], "shapes": _top_level_shapes(doc, graph.shapes), "outputs": graph.outputs,
             "layers": len(graph.nodes), "layer_types": sorted({n.type for n in graph.nodes}), "code": code, "ms": round((time.perf_counter() - t0) * 1000, 2)}
 
 
