@@ -279,7 +279,8 @@ def test_undo_redo_every_kind_of_edit(server, page):
     assert len(layer_names(page)) == 3
     page.keyboard.press("Control+z")
     page.wait_for_function("editor.toDoc().layers.length === 6")
-    page.wait_for_function("editor.result.ok === true")
+    page.wait_for_function("editor.result.forDoc === JSON.stringify(editor.toDoc())")
+    assert page.evaluate("editor.result.issues.map((i) => i.node)") == ["dense_1"]   # the unconnected Dense
     assert not page.errors
 
 
@@ -364,6 +365,9 @@ def test_named_groups_collapse_and_expand_on_click(server, page):
     page.wait_for_function("editor.cy.nodes('[?layer]:visible').length === 3")
     page.click("#btn-groups")
     page.wait_for_function("editor.cy.nodes('[?layer]:visible').length === 9")
+    expect(page.locator("#btn-groups")).to_have_text("Collapse groups")
+    load(page, conv_chain(12))                                # no groups: no button
+    expect(page.locator("#btn-groups")).to_be_hidden()
     assert not page.errors
 
 
