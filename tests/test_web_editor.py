@@ -290,10 +290,12 @@ def test_rename_as_you_type_and_say_why_a_name_is_refused(server, page):
     load(page, conv_chain(5))
     select(page, "c3")
     box = page.locator("#prop-name")
+    steps = page.evaluate("editor.hist.index")
     box.click()
     box.press("Control+a")
     box.type("mid", delay=20)                                 # applied on input, before any blur
     page.wait_for_function("editor.toDoc().layers[3].layer_name === 'mid'")
+    assert page.evaluate("editor.hist.index") == steps + 1    # one undo step for the whole name
     page.wait_for_function("editor.result.ok && editor.toDoc().layers[4].from_layers.join() === 'mid'")
     for bad, why in (("has space", "no spaces"), ('q"uote', "no spaces, quotes"), ("c1", "another layer"), ("", "needs a name")):
         box.fill(bad)
