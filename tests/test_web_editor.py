@@ -146,7 +146,8 @@ def open_editor(page, url):
 def load(page, doc, ok=True):
     page.evaluate("(doc) => editor.loadDoc(doc)", doc)
     if ok:
-        page.wait_for_function("(n) => editor.result && editor.result.ok && editor.result.layers === n", arg=len(doc["layers"]))
+        page.wait_for_function("(n) => editor.result && editor.result.ok && editor.toDoc().layers.length === n && "
+                               "editor.result.forDoc === JSON.stringify(editor.toDoc())", arg=len(doc["layers"]))
 
 
 def node_point(page, name):
@@ -370,6 +371,35 @@ def test_named_groups_collapse_and_expand_on_click(server, page):
     expect(page.locator("#btn-groups")).to_have_text("Collapse groups")
     load(page, conv_chain(12))                                # no groups: no button
     expect(page.locator("#btn-groups")).to_be_hidden()
+    assert not page.errors
+
+
+def test_a_block_use_expands_into_its_layers_and_folds_back(server, page):
+    open_editor(page, server + "/editor")
+    doc = json.loads((ROOT / "config" / "zoo" / "mobilenet_blocks.json").read_text())
+    load(page, doc)
+    before = page.evaluate("editor.toDoc().layers.map((l) => [l.layer_name, l.from_layers])")
+    select(page, "block1")
+    expect(page.locator("#prop-expand-block")).to_have_text("Show its 8 layers")
+    page.click("#prop-expand-block")
+    page.wait_for_function("editor.cy.nodes('.block-inner').length === 8")
+    assert page.evaluate("editor.cy.nodes('[?layer]').filter((n) => n.data('name') === 'block1')[0].visible()") is False
+    labels = page.evaluate("editor.cy.edges('.block-inner').map((e) => e.data('label'))")
+    assert "32\u00d732\u00d796" in labels                         # image -> expand: 16 -> 96 channels
+    # the block's output feeds block2 and the residual Add
+    fed = page.evaluate("editor.cy.edges('.block-proxy').map((e) => e.target().data('name')).sort()")
+    assert fed == ["block2", "block2_residual"]
+    assert page.evaluate("editor.toDoc().layers.map((l) => [l.layer_name, l.from_layers])") == before
+    # an edit elsewhere keeps it open, with fresh shapes
+    select(page, "logits")
+    page.fill("#props input[data-param='units']", "7")
+    page.wait_for_function("editor.result.ok && editor.result.shapes.logits[0] === 7")
+    assert page.evaluate("editor.cy.nodes('.block-inner').length") == 8
+    x, y = page.evaluate("""() => { const n = editor.cy.nodes('.block-inner')[2];
+        const p = n.renderedPosition(), r = editor.cy.container().getBoundingClientRect(); return [r.left + p.x, r.top + p.y]; }""")
+    page.mouse.click(x, y)
+    page.wait_for_function("editor.cy.nodes('.block-inner').length === 0")
+    assert page.evaluate("editor.cy.nodes('[?layer]').filter((n) => n.data('name') === 'block1')[0].visible()") is True
     assert not page.errors
 
 

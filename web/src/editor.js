@@ -87,7 +87,13 @@ export async function initEditor() {
   // before that (a viewport change, a layout, a fit) caches "zero size" and the node would not take a
   // click or a drag. After new or re-shown nodes are drawn, the cached answers are dropped.
   let sizesPending = false;
-  cy.on("render", () => { if (sizesPending) { sizesPending = false; cy.elements().dirtyStyleCache(); } });
+  cy.on("render", () => {
+    if (!sizesPending) return;
+    sizesPending = false;
+    cy.elements().dirtyStyleCache();
+    const r = cy.renderer();       // and the renderer's list of the elements a pointer can hit
+    if (r && typeof r.invalidateCachedZSortedEles === "function") r.invalidateCachedZSortedEles();
+  });
   function nodeByName(name) { return layerNodes().filter((n) => n.data("name") === name)[0]; }
   function uniqueName(type) {
     const base = type.toLowerCase().replace(/[^a-z0-9]+/g, "_");
@@ -120,7 +126,8 @@ export async function initEditor() {
   function toDoc() {
     const nodes = layerNodes().sort((a, b) => a.data("seq") - b.data("seq"));
     const layers = nodes.map((n) => {
-      const ins = n.incomers("edge").filter((e) => !e.hasClass("eh-preview") && !e.hasClass("eh-ghost") && !e.hasClass("proxy"))
+      const ins = n.incomers("edge").filter((e) => !e.hasClass("eh-preview") && !e.hasClass("eh-ghost") && !e.hasClass("proxy") &&
+                                                   !e.hasClass("block-proxy") && !!e.source().data("layer"))
         .sort((a, b) => a.data("idx") - b.data("idx")).map((e) => e.source().data("name"));
       // a layer inside a collapsed group sits where its group's node is
       const pos = n.hasClass("grp-hidden") ? groupNodeOf(n).position() : n.position();
@@ -227,6 +234,7 @@ export async function initEditor() {
       const seen = new Set();
       cy.edges().forEach((e) => {
         const s = e.source(), t = e.target();
+        if (!s.data("layer") || !t.data("layer")) return;
         if (!s.hasClass("grp-hidden") && !t.hasClass("grp-hidden")) return;
         const rs = s.hasClass("grp-hidden") ? groupNodeOf(s) : s, rt = t.hasClass("grp-hidden") ? groupNodeOf(t) : t;
         if (rs.same(rt) || seen.has(`${rs.id()}>${rt.id()}`)) return;
@@ -250,6 +258,70 @@ export async function initEditor() {
     cy.center(focus);
     updateGroupButton();
   }
+  // ------------------------------------------------------- block uses
+  // A block use (a layer whose type is a library block) is one node; "Show its layers" puts the
+  // block's own layers, read-only and with their shapes, in its place; a click on one folds it back.
+  const openBlocks = new Set();
+  let innerSeq = 0;
+  function applyBlocks() {
+    const res = state.lastResult;
+    const inside = (res && res.ok && res.block_layers) || {};
+    const shapes = (res && res.shapes) || {};
+    const was = new Map(cy.nodes(".block-inner").map((x) => [x.data("name"), { ...x.position() }]));   // kept across results
+    cy.batch(() => {
+      cy.elements(".block-inner, .block-proxy").remove();
+      const opened = [], byFull = new Map();
+      layerNodes().filter("[?block]").forEach((n) => {
+        const use = openBlocks.has(n.data("name")) ? inside[n.data("name")] : null;
+        n.toggleClass("block-open", !!use);
+        if (!use) return;
+        if (n.selected()) n.unselect();
+        opened.push([n, use]);
+        const base = n.position();
+        use.layers.forEach((l, k) => {
+          const id = `bi${++innerSeq}`;
+          cy.add({ group: "nodes", data: { id, inner: true, use: n.data("name"), name: l.layer_name,
+            label: `${l.layer_name.slice(n.data("name").length + 1)}\n${l.layer_type}` }, classes: "block-inner",
+            selectable: false, position: was.get(l.layer_name) || { x: base.x, y: base.y + k * 70 } });
+          byFull.set(l.layer_name, { id, shape: l.shape });
+        });
+      });
+      const canvasNode = (name) => {
+        if (byFull.has(name)) return cy.getElementById(byFull.get(name).id);
+        return nodeByName(name) || nodeByName(name.split("/")[0]) || null;
+      };
+      for (const [n, use] of opened) {
+        for (const l of use.layers) {
+          const target = byFull.get(l.layer_name).id;
+          for (const src of l.from_layers) {
+            const from = canvasNode(src);
+            if (!from) continue;
+            const shape = byFull.has(src) ? byFull.get(src).shape : shapes[src];
+            cy.add({ group: "edges", data: { id: `bx${++innerSeq}`, source: from.id(), target, label: shapeText(shape) },
+              classes: "block-inner", selectable: false });
+          }
+        }
+        const out = byFull.get(use.output);
+        if (!out) continue;
+        n.outgoers("edge").forEach((e) => {
+          if (!e.target().data("layer")) return;
+          cy.add({ group: "edges", data: { id: `bx${++innerSeq}`, source: out.id, target: e.target().id(), label: shapeText(out.shape) },
+            classes: "block-proxy", selectable: false });
+        });
+      }
+    });
+    sizesPending = true;
+  }
+  function setBlockOpen(name, on) {
+    if (on) openBlocks.add(name); else openBlocks.delete(name);
+    applyBlocks();
+    runLayout(cy, false);
+    const inner = cy.nodes(".block-inner").filter((x) => x.data("use") === name);
+    const n = nodeByName(name);
+    if (on && inner.length) cy.center(inner); else if (n) cy.center(n);
+  }
+  cy.on("tap", "node.block-inner", (ev) => setBlockOpen(ev.target.data("use"), false));
+
   function updateGroupButton() {
     const b = $("btn-groups");
     if (!b) return;
@@ -352,7 +424,7 @@ export async function initEditor() {
         }
       });
       cy.edges().forEach((e) => {
-        if (e.hasClass("eh-preview") || e.hasClass("eh-ghost-edge")) return;
+        if (e.hasClass("eh-preview") || e.hasClass("eh-ghost-edge") || e.hasClass("block-inner") || e.hasClass("block-proxy")) return;
         const label = shapeText(shapes[e.data("srcName") || e.source().data("name")]);
         if (label !== e.data("label")) e.data("label", label);
       });
@@ -388,6 +460,7 @@ export async function initEditor() {
         panel.append(ul);
       }
     }
+    if (openBlocks.size || cy.nodes(".block-inner").length) applyBlocks();
     renderCode();
   }
 
@@ -508,6 +581,12 @@ export async function initEditor() {
     nameInput.addEventListener("input", applyName);
     nameInput.addEventListener("change", () => { applyName(); endTyping(); });
     box.append(el("label", { class: "field" }, el("span", { text: "name" }), nameInput, nameMsg));
+    if (n.data("block")) {
+      const res = state.lastResult, use = res && res.ok && res.block_layers && res.block_layers[n.data("name")];
+      box.append(el("button", { type: "button", class: "button small", id: "prop-expand-block", disabled: !use,
+        text: use ? `Show its ${use.layers.length} layers` : "Show its layers (once the graph validates)",
+        onclick: () => { const k = n.data("name"); cy.elements().unselect(); state.selected = null; renderProps(); setBlockOpen(k, true); } }));
+    }
     if (n.data("group") && groups.has(n.data("group"))) {
       box.append(el("button", { type: "button", class: "button small", id: "prop-collapse", text: `Collapse group ${n.data("group")}`,
         onclick: () => { const k = n.data("group"); cy.elements().unselect(); state.selected = null; renderProps(); setGroupExpanded(k, false); } }));
@@ -729,7 +808,7 @@ export async function initEditor() {
 
   buildPalette();
   window.editor = { cy, toDoc, loadDoc, latencies, timings, state, eh, toggleConnect, undo, redo, hist, groups,
-                    setGroupExpanded, get result() { return state.lastResult; } };
+                    setGroupExpanded, setBlockOpen, get result() { return state.lastResult; } };
   if (boot.graph) loadDoc(boot.graph, { layout: "auto" });
   else { statusText.textContent = "empty: drag layers from the palette"; statusText.className = ""; changed("init"); }
   updateGroupButton();

@@ -21,7 +21,9 @@ export const STYLE = [
   { selector: "node.group-summary", style: { "shape": "round-rectangle", "background-color": "#fff8e6", "border-color": "#b07d12",
       "border-width": 2, "border-style": "double", "font-weight": "bold", "padding": "12px" } },
   { selector: "node.group-summary.error", style: { "background-color": "#fdeaea", "border-color": "#c62828", "color": "#8e1111" } },
-  { selector: ".grp-hidden", style: { "display": "none" } },
+  { selector: ".grp-hidden, node.block-open", style: { "display": "none" } },
+  { selector: "node.block-inner", style: { "background-color": "#f6efff", "border-color": "#7a4fb5", "border-style": "dotted", "border-width": 2 } },
+  { selector: "edge.block-inner, edge.block-proxy", style: { "line-style": "dotted", "line-color": "#7a4fb5", "target-arrow-color": "#7a4fb5" } },
   { selector: "edge.proxy", style: { "line-style": "dashed" } },
   { selector: "edge", style: {
       "curve-style": "bezier", "target-arrow-shape": "triangle", "width": 1.6, "line-color": "#6b7f99",
@@ -71,7 +73,7 @@ export const READABLE_ZOOM = 0.75;
 // legibly is shown from its top (centred when its width fits), and the rest is a drag away.
 // What is on the canvas: not a member of a collapsed group (class grp-hidden), not an edgehandles
 // helper (decided by classes: an element's computed style may not be up to date yet)
-const HIDDEN = ["grp-hidden", "eh-handle", "eh-ghost", "eh-ghost-node", "eh-ghost-edge", "eh-preview"];
+const HIDDEN = ["grp-hidden", "block-open", "eh-handle", "eh-ghost", "eh-ghost-node", "eh-ghost-edge", "eh-preview"];
 function shown(e) {
   if (HIDDEN.some((c) => e.hasClass(c))) return false;
   return e.isNode() || (shown(e.source()) && shown(e.target()));

@@ -256,8 +256,16 @@ def generate(doc: Any, targets: list[str] | None = None) -> dict:
             code[t] = {"ok": True, "files": files}
         except EmitError as exc:
             code[t] = {"ok": False, "error": str(exc), "node": exc.node}
+    # each block use's own layers (with shapes), which the editor shows when the block is expanded
+    inside: dict[str, dict] = {}
+    for n in graph.nodes:
+        if n.block and n.block in graph.block_uses:
+            use = inside.setdefault(n.block, {"output": graph.block_uses[n.block]["output"], "layers": []})
+            use["layers"].append({"layer_name": n.name, "layer_type": n.type, "from_layers": list(n.inputs),
+                                  "shape": graph.shapes[n.name].to_list()})
     return {"ok": True, "issues": [], "shapes": _top_level_shapes(doc, graph.shapes), "outputs": graph.outputs,
-            "layers": len(graph.nodes), "layer_types": sorted({n.type for n in graph.nodes}), "code": code, "ms": round((time.perf_counter() - t0) * 1000, 2)}
+            "layers": len(graph.nodes), "layer_types": sorted({n.type for n in graph.nodes}), "code": code,
+            "block_layers": inside, "ms": round((time.perf_counter() - t0) * 1000, 2)}
 
 
 # ------------------------------------------------------------------ diffs
