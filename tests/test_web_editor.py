@@ -423,8 +423,11 @@ def _edit_series(page, layer, values, text):
     field = page.locator("#props input[data-param='filters']")
     start = page.evaluate("editor.latencies.length")
     for v in values:
+        n = page.evaluate("editor.latencies.length")
         field.fill(str(v))
-        expect(page.locator("#code-files")).to_contain_text(text(v))
+        # a cheap wait (no layout of the code pane while the edit is in flight), then the code is checked
+        page.wait_for_function("(n) => editor.latencies.length > n", arg=n)
+        page.wait_for_function("(t) => document.getElementById('code-files').textContent.includes(t)", arg=text(v))
     lat = page.evaluate(f"editor.latencies.slice({start})")
     assert len(lat) >= len(values)
     return {"edits": len(lat), "median_ms": round(statistics.median(lat), 1),
