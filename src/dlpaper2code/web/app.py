@@ -24,13 +24,18 @@ from .errors import register_error_handlers
 from .jobs import JobRunner
 from .middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from .routes import ROUTERS
-from .service import MAX_GRAPH_BYTES, generate
+from .service import MAX_GRAPH_BYTES, freeze_warm_heap, generate
 
 MAX_UPLOAD_BYTES = 20 << 20
 _WARM_UP_GRAPH = {"layers": [
     {"layer_type": "Input", "layer_name": "x", "layer_params": {"shape": [8, 8, 1]}},
     {"layer_type": "Flatten", "layer_name": "f", "from_layers": ["x"]},
     {"layer_type": "Dense", "layer_name": "d", "layer_params": {"units": 2}, "from_layers": ["f"]}]}
+
+
+def _warm_up() -> None:
+    generate(_WARM_UP_GRAPH)
+    freeze_warm_heap()
 
 
 @contextlib.asynccontextmanager
@@ -60,8 +65,8 @@ def create_app(db_url: str | None = None, data_dir: str | os.PathLike | None = N
     app.state.templates = make_templates()
     app.state.code_cache = CodeCache()
     app.state.settings = Settings(data_dir=data_dir, max_upload_bytes=max_upload_bytes)
-    # warm the template compiler so the first edit is not the slow one
-    threading.Thread(target=generate, args=(_WARM_UP_GRAPH,), daemon=True).start()
+    # warm the template compiler so the first edit is not the slow one, then freeze the warm heap
+    threading.Thread(target=_warm_up, daemon=True).start()
 
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     for router in ROUTERS:

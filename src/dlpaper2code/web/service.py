@@ -228,12 +228,12 @@ def _partial_shapes(doc: dict) -> dict[str, list]:
 _heap_frozen = False
 
 
-def _freeze_warm_heap() -> None:
-    """Once, after the first generation has loaded the vocabulary, the schema, the templates and
-    the emitters: collect, then move every object still alive into the permanent generation
-    (gc.freeze), so that the cyclic collector's full passes stop rescanning them. Those passes came
-    about every 30 edits and took 50-70 ms on a 200-layer graph (the editor's slowest edits); after
-    this they take about 3 ms. (Server start-up would be a better home for it than this module.)"""
+def freeze_warm_heap() -> None:
+    """Once per process, after a first generation has loaded the vocabulary, the schema, the
+    templates and the emitters (the app's warm-up at start): collect, then move every object still
+    alive into the permanent generation (gc.freeze), so that the cyclic collector's full passes stop
+    rescanning them. Those passes came about every 30 edits and took 50-70 ms on a 200-layer graph
+    (the editor's slowest edits); after this they take about 3 ms."""
     global _heap_frozen
     if _heap_frozen:
         return
@@ -284,8 +284,6 @@ def generate(doc: Any, targets: list[str] | None = None) -> dict:
     out = {"ok": True, "issues": [], "shapes": _top_level_shapes(doc, graph.shapes), "outputs": graph.outputs,
            "layers": len(graph.nodes), "layer_types": sorted({n.type for n in graph.nodes}), "code": code,
            "block_layers": inside, "ms": round((time.perf_counter() - t0) * 1000, 2)}
-    if code:
-        _freeze_warm_heap()
     return out
 
 
