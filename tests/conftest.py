@@ -72,3 +72,35 @@ def postgres_url(postgres_server) -> str:
 def fresh_postgres_url(postgres_server) -> str:
     """The same as ``postgres_url``: a new empty database per use."""
     return postgres_server.create_database()
+
+
+# ---------------------------------------------------------------- headless Chromium (the web tests)
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium driven by Playwright, one per test module."""
+    from playwright.sync_api import sync_playwright
+
+    from dlpaper2code.web.testing import chromium_executable
+
+    try:
+        exe = chromium_executable()
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, args=["--no-sandbox", "--disable-gpu"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh 1400x900 page; ``page.errors`` collects page errors and console errors (CSP
+    violations too). bypass_csp: Playwright's wait_for_function evaluates strings, which the
+    site's CSP forbids (tests/test_web_browser.py's test_no_script_injection runs with the policy)."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True, bypass_csp=True)
+    pg = ctx.new_page()
+    pg.errors = []
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    pg.on("console", lambda m: pg.errors.append(m.text) if m.type == "error" else None)
+    yield pg
+    ctx.close()

@@ -5,32 +5,21 @@ Screenshots go to results/web/screenshots/."""
 from __future__ import annotations
 
 import json
-import shutil
-import socket
 import statistics
-import threading
 import time
 from pathlib import Path
 
 import pytest
-import uvicorn
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from dlpaper2code.web.app import create_app
 from dlpaper2code.web.db import Database
 from dlpaper2code.web.importer import import_papers
-from dlpaper2code.web.testing import make_paper_dir
+from dlpaper2code.web.testing import make_paper_dir, serve_in_thread
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "results" / "web" / "screenshots"
 METRICS = ROOT / "results" / "metrics"
 XSS = "<script>window.__xss=1</script><img src=x onerror=\"window.__xss=2\">"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -41,41 +30,8 @@ def server(tmp_path_factory):
     make_paper_dir(tmp / "papers", "xss", title=XSS, caption=XSS, layer_name_cell=XSS)
     url = f"sqlite:///{tmp / 'web.sqlite'}"
     import_papers(Database(url), tmp / "papers")
-    app = create_app(url, tmp / "data")
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    th = threading.Thread(target=srv.run, daemon=True)
-    th.start()
-    deadline = time.time() + 20
-    while not srv.started:
-        assert time.time() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    th.join(10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    exe = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert exe, "Debian's chromium is required for the browser tests: apt-get install chromium (make setup does it)"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=["--no-sandbox", "--disable-gpu"])
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser):
-    # bypass_csp: Playwright's wait_for_function evaluates strings, which our CSP forbids;
-    # test_no_script_injection runs with the real policy
-    ctx = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True, bypass_csp=True)
-    pg = ctx.new_page()
-    pg.errors = []
-    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
-    pg.on("console", lambda m: pg.errors.append(m.text) if m.type == "error" else None)   # CSP violations too
-    yield pg
-    ctx.close()
+    with serve_in_thread(url, tmp / "data") as base:
+        yield base
 
 
 def shot(page, name, full=False):

@@ -20,48 +20,17 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import socket
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
+
+from .testing import chromium_executable, serve_in_thread
 
 SHOT_NAMES = ("catalog", "catalog_filtered", "paper", "editor_failed_candidate", "editor_large")
 
 
 class ScreenshotError(Exception):
     pass
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _serve(url: str, data_dir: Path):
-    import uvicorn
-
-    from .app import create_app
-
-    srv = uvicorn.Server(uvicorn.Config(create_app(url, data_dir), host="127.0.0.1", port=_free_port(),
-                                        log_level="warning"))
-    th = threading.Thread(target=srv.run, daemon=True)
-    th.start()
-    deadline = time.time() + 30
-    while not srv.started:
-        if time.time() > deadline:
-            raise ScreenshotError("the web server did not start within 30 s")
-        time.sleep(0.05)
-    return srv, th, f"http://127.0.0.1:{srv.config.port}"
-
-
-def _chromium() -> str:
-    exe = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not exe:
-        raise ScreenshotError("Debian's chromium is needed: apt-get install chromium (make setup does it)")
-    return exe
 
 
 def pick_papers(db) -> dict:
@@ -113,12 +82,15 @@ def take(papers: Path, out: Path, *, width: int = 1400, height: int = 900) -> di
             raise ScreenshotError(f"{papers}: no paper folder to import" + (f" ({problems[0]})" if problems else ""))
         picks = pick_papers(db)
         db.engine.dispose()
-        srv, th, base = _serve(url, tmp / "data")
         out.mkdir(parents=True, exist_ok=True)
         result: dict = {}
         try:
+            exe = chromium_executable()
+        except RuntimeError as exc:
+            raise ScreenshotError(str(exc)) from None
+        with serve_in_thread(url, tmp / "data") as base:
             with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path=_chromium(), args=["--no-sandbox", "--disable-gpu"])
+                browser = pw.chromium.launch(executable_path=exe, args=["--no-sandbox", "--disable-gpu"])
                 # bypass_csp: Playwright's wait_for_function evaluates strings, which the site's CSP forbids
                 page = browser.new_context(viewport={"width": width, "height": height}, bypass_csp=True).new_page()
 
@@ -158,9 +130,6 @@ def take(papers: Path, out: Path, *, width: int = 1400, height: int = 900) -> di
                 else:
                     result["editor_large"] = "no paper has a valid design"
                 browser.close()
-        finally:
-            srv.should_exit = True
-            th.join(10)
         result["picks"] = picks
         return result
     finally:

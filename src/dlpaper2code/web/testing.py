@@ -1,7 +1,9 @@
-"""Small paper output folders in the paper route's layout, for tests and demos
-(no PDF processing: a report, a figure crop, a table, the graph)."""
+"""For tests and demos: small paper output folders in the paper route's layout (no PDF
+processing: a report, a figure crop, a table, the graph), the app served in a thread on a
+free loopback port, and the Chromium that Playwright drives."""
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -52,3 +54,50 @@ def make_paper_dir(root: str | Path, name: str, *, title: str = "A demo paper", 
                           "code": {t: {"ok": True, "files": []} for t in ("pytorch", "keras", "tensorflow", "caffe")}}]}
     (folder / "report.json").write_text(json.dumps(report))
     return folder
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve_in_thread(db_url: str, data_dir: str | Path, *, timeout: float = 30.0):
+    """The app on ``db_url`` served by uvicorn in a daemon thread on a free loopback port;
+    yields its base URL ("http://127.0.0.1:<port>") and stops the server on exit."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from .app import create_app
+
+    srv = uvicorn.Server(uvicorn.Config(create_app(db_url, data_dir), host="127.0.0.1", port=free_port(),
+                                        log_level="warning"))
+    th = threading.Thread(target=srv.run, daemon=True)
+    th.start()
+    deadline = time.time() + timeout
+    while not srv.started:
+        if time.time() > deadline or not th.is_alive():
+            srv.should_exit = True
+            raise RuntimeError(f"the web server did not start within {timeout:.0f} s")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{srv.config.port}"
+    finally:
+        srv.should_exit = True
+        th.join(10)
+
+
+def chromium_executable() -> str:
+    """Debian's chromium, which Playwright drives (its own browser downloads are not used)."""
+    import shutil
+
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not exe:
+        raise RuntimeError("Debian's chromium is required: apt-get install chromium (make setup does it)")
+    return exe
