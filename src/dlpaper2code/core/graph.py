@@ -314,13 +314,7 @@ def parse_graph(doc: Any, vocab: Vocabulary | None = None, source: str | None = 
             extra = f" (did you mean '{hint}'?)" if hint else ""
             issues.append(GraphIssue("unknown_layer_type", f"unknown layer_type '{raw['layer_type']}'{extra}", nname))
             continue
-        ltype, implied = resolved
-        drop = implied.pop("__drop__", None)
-        if drop:
-            raw_params.pop(drop, None)
-        for k, v in implied.items():
-            raw_params.setdefault(k, v)
-        params, p_issues = vocab.normalize_params(ltype, raw_params, nname)
+        ltype, params, p_issues = _typed_params(vocab, resolved, raw_params, nname)
         issues.extend(p_issues)
         nodes.append(Node(nname, ltype, params, list(raw.get("from_layers", [])), raw["layer_type"],
                           raw.get("_block"), raw.get("meta", {})))
@@ -383,6 +377,91 @@ def _dedupe(issues: list[GraphIssue]) -> list[GraphIssue]:
             seen.add((i.kind, i.node, i.message))
             out.append(i)
     return out
+
+
+def _typed_params(vocab: Vocabulary, resolved: tuple, raw_params: dict, name: str) -> tuple[str, dict, list]:
+    """A layer's canonical type and normalized parameters from ``vocab.resolve_type``'s answer
+    (an alias's implied parameters filled in, a parameter it replaces dropped), with the issues."""
+    ltype, implied = resolved
+    implied = dict(implied)
+    drop = implied.pop("__drop__", None)
+    if drop:
+        raw_params.pop(drop, None)
+    for k, v in implied.items():
+        raw_params.setdefault(k, v)
+    params, p_issues = vocab.normalize_params(ltype, raw_params, name)
+    return ltype, params, p_issues
+
+
+def partial_shapes(doc: dict, vocab: Vocabulary | None = None) -> dict[str, Any]:
+    """Best-effort shapes of a graph that does not validate (the editor keeps them on its edges):
+    every layer whose type, parameters, inputs and upstream layers are all sound gets its inferred
+    shape (a ``TensorInfo``); a layer at fault, and everything downstream of it, gets None or is
+    left out. Never raises."""
+    try:
+        vocab = vocab or load_vocabulary()
+        layers = []
+        for l in doc.get("layers", []):
+            if not (isinstance(l, dict) and isinstance(l.get("layer_name"), str) and isinstance(l.get("layer_type"), str)):
+                continue
+            ins = l.get("from_layers") or []
+            params = l.get("layer_params") or {}
+            if not isinstance(ins, list) or not all(isinstance(i, str) for i in ins) or not isinstance(params, dict):
+                continue
+            layers.append({"layer_type": l["layer_type"], "layer_name": l["layer_name"],
+                           "layer_params": copy.deepcopy(params), "from_layers": list(ins)})
+        user_blocks = doc.get("blocks") if isinstance(doc.get("blocks"), dict) else {}
+        try:
+            raw_nodes, top_map = _expand(layers, {**library_blocks(), **user_blocks}, vocab, [], uses={})
+        except Exception:   # a malformed block definition: leave its uses out
+            raw_nodes, top_map = _expand([l for l in layers if l["layer_type"] not in user_blocks],
+                                         library_blocks(), vocab, [], uses={})
+        counts: dict[str, int] = {}
+        for raw in raw_nodes:
+            counts[raw["layer_name"]] = counts.get(raw["layer_name"], 0) + 1
+        nodes: dict[str, Node] = {}
+        for raw in raw_nodes:
+            name = raw["layer_name"]
+            if counts[name] > 1:
+                continue                       # a duplicate name: which one is meant is unknown
+            try:
+                raw_params = dict(raw.get("layer_params") or {})
+                resolved = vocab.resolve_type(raw["layer_type"], raw_params)
+                if resolved is None:
+                    continue
+                ltype, params, p_issues = _typed_params(vocab, resolved, raw_params, name)
+            except Exception:
+                continue
+            inputs = [top_map.get(f, f) for f in raw.get("from_layers", [])]
+            lo, hi = vocab.layers[ltype].arity
+            if p_issues or (ltype != "Input" and not inputs) or not lo <= len(inputs) <= hi:
+                continue
+            nodes[name] = Node(name, ltype, params, inputs, raw["layer_type"])
+        # Kahn's order over the sound layers; a layer with an unsound input never gets a shape
+        shapes: dict = {}
+        waiting = {n: sum(1 for i in node.inputs if i in nodes) for n, node in nodes.items()}
+        consumers: dict[str, list[str]] = {n: [] for n in nodes}
+        for n, node in nodes.items():
+            for i in node.inputs:
+                if i in nodes:
+                    consumers[i].append(n)
+        ready = [n for n, w in waiting.items() if w == 0]
+        while ready:
+            n = ready.pop()
+            ins = [shapes.get(i) for i in nodes[n].inputs]
+            shapes[n] = None
+            if all(x is not None for x in ins):
+                try:
+                    shapes[n] = infer(nodes[n], ins)
+                except Exception:  # noqa: BLE001 - a shape error leaves this layer (and its consumers) out
+                    pass
+            for c in consumers[n]:
+                waiting[c] -= 1
+                if waiting[c] == 0:
+                    ready.append(c)
+        return shapes
+    except Exception:  # noqa: BLE001 - best effort by contract
+        return {}
 
 
 def _cycles(nodes: list[Node]) -> tuple[dict[str, int], list[list[str]]]:

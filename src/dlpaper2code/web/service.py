@@ -13,8 +13,7 @@ from typing import Any
 
 from ..emit.codegen import TARGETS, emit
 from ..core.errors import EmitError
-from ..core.graph import Node, _expand, library_blocks, parse_graph
-from ..core.shapes import infer
+from ..core.graph import library_blocks, parse_graph, partial_shapes
 from ..core.vocab import load_vocabulary
 
 MAX_GRAPH_BYTES = 512 * 1024      # request bodies carrying a graph
@@ -144,85 +143,8 @@ def _top_level_shapes(doc: dict, shapes: dict) -> dict[str, list]:
 
 
 def _partial_shapes(doc: dict) -> dict[str, list]:
-    """Best-effort shapes of a graph that does not validate: every layer whose type, parameters,
-    inputs and upstream layers are all sound gets its inferred shape; a layer at fault (and
-    everything downstream of it) is skipped. Never raises."""
-    try:
-        vocab = load_vocabulary()
-        layers = []
-        for l in doc.get("layers", []):
-            if not (isinstance(l, dict) and isinstance(l.get("layer_name"), str) and isinstance(l.get("layer_type"), str)):
-                continue
-            ins = l.get("from_layers") or []
-            params = l.get("layer_params") or {}
-            if not isinstance(ins, list) or not all(isinstance(i, str) for i in ins) or not isinstance(params, dict):
-                continue
-            layers.append({"layer_type": l["layer_type"], "layer_name": l["layer_name"],
-                           "layer_params": copy.deepcopy(params), "from_layers": list(ins)})
-        user_blocks = doc.get("blocks") if isinstance(doc.get("blocks"), dict) else {}
-        blocks = {**library_blocks(), **user_blocks}
-        try:
-            raw_nodes, top_map = _expand(layers, blocks, vocab, [], uses={})
-        except Exception:   # a malformed block definition: leave its uses out
-            raw_nodes, top_map = _expand([l for l in layers if l["layer_type"] not in user_blocks],
-                                         library_blocks(), vocab, [], uses={})
-        counts: dict[str, int] = {}
-        for raw in raw_nodes:
-            counts[raw["layer_name"]] = counts.get(raw["layer_name"], 0) + 1
-        nodes: dict[str, Node] = {}
-        for raw in raw_nodes:
-            name = raw["layer_name"]
-            if counts[name] > 1:
-                continue                       # a duplicate name: which one is meant is unknown
-            try:
-                raw_params = dict(raw.get("layer_params") or {})
-                resolved = vocab.resolve_type(raw["layer_type"], raw_params)
-                if resolved is None:
-                    continue
-                ltype, implied = resolved
-                implied = dict(implied)
-                drop = implied.pop("__drop__", None)
-                if drop:
-                    raw_params.pop(drop, None)
-                for k, v in implied.items():
-                    raw_params.setdefault(k, v)
-                params, p_issues = vocab.normalize_params(ltype, raw_params, name)
-            except Exception:
-                continue
-            if p_issues:
-                continue
-            inputs = [top_map.get(f, f) for f in raw.get("from_layers", [])]
-            lo, hi = vocab.layers[ltype].arity
-            if (ltype != "Input" and not inputs) or not lo <= len(inputs) <= hi:
-                continue
-            nodes[name] = Node(name, ltype, params, inputs, raw["layer_type"])
-        # Kahn's order over the sound layers; a layer with an unsound input never gets a shape
-        shapes: dict = {}
-        waiting = {n: sum(1 for i in node.inputs if i in nodes) for n, node in nodes.items()}
-        consumers: dict[str, list[str]] = {n: [] for n in nodes}
-        for n, node in nodes.items():
-            for i in node.inputs:
-                if i in nodes:
-                    consumers[i].append(n)
-        ready = [n for n, w in waiting.items() if w == 0]
-        while ready:
-            n = ready.pop()
-            node = nodes[n]
-            ins = [shapes.get(i) for i in node.inputs]
-            if all(x is not None for x in ins):
-                try:
-                    shapes[n] = infer(node, ins)
-                except Exception:
-                    shapes[n] = None
-            else:
-                shapes[n] = None
-            for c in consumers[n]:
-                waiting[c] -= 1
-                if waiting[c] == 0:
-                    ready.append(c)
-        return _top_level_shapes(doc, shapes)
-    except Exception:
-        return {}
+    """The top-level shapes of the sound part of a graph that does not validate."""
+    return _top_level_shapes(doc, partial_shapes(doc))
 
 
 _heap_frozen = False
