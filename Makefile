@@ -9,7 +9,7 @@ MAKEFLAGS += --no-print-directory
 
 # System packages (Debian) the project needs; extend as required.
 # postgresql: the web tests and load test also run on a throwaway server (dlpaper2code.web.pgserver)
-APT_PACKAGES ?= graphviz tesseract-ocr fonts-dejavu-core fonts-liberation gsfonts fonts-freefont-ttf poppler-utils qpdf chromium postgresql
+APT_PACKAGES ?= graphviz tesseract-ocr fonts-dejavu-core fonts-liberation gsfonts fonts-freefont-ttf poppler-utils qpdf chromium postgresql slurmctld slurmd slurm-client munge
 PYTHON ?= python3
 VENV ?= .venv
 CORES ?= $(shell nproc 2>/dev/null || echo 1)

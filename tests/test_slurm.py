@@ -1,0 +1,140 @@
+"""A real SLURM run: the workflow's simulate stage through ``--profile workflow/profiles/slurm``.
+
+A one-node cluster (munge, slurmctld, slurmd; :mod:`dlpaper2code.workflow.slurmcluster`) is
+started by the session fixture in a temporary directory and stopped after the tests; a
+system cluster is never used.  Debian's slurm-wlm and munge come from ``make apt``; without
+them (or without root) the tests fail, naming what is missing.
+
+The embedded default's simulate stage, made small (depths 5-6, 2 models each, 2 models a
+shard: 2 shard jobs + the summary, 16 images), runs once through the SLURM executor and once
+locally, each into its own working directory; the outputs must be byte-identical except the
+logs and the measured seconds and memory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import yaml
+
+from dlpaper2code.workflow.slurmcluster import LocalSlurmCluster, SlurmClusterError, missing_programs
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+SMALL_SIMULATE = {"depth_min": 5, "depth_max": 6, "models_per_depth": 2, "shard_size": 2}
+TARGET = "simulate_summary"
+# the SLURM executor's options for a cluster without slurmdbd (see slurmcluster's docstring)
+SLURM_ARGS = ["--profile", "workflow/profiles/slurm", "--default-resources", "slurm_partition=cpu",
+              "--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "2",
+              "--latency-wait", "5", "--retries", "0"]
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster():
+    missing = missing_programs()
+    if missing:
+        pytest.fail("the SLURM tests need Debian's slurm-wlm and munge (`make apt`); missing: " + ", ".join(missing))
+    try:
+        cluster = LocalSlurmCluster().start()
+    except SlurmClusterError as exc:
+        pytest.fail(f"could not start the one-node SLURM cluster: {exc}")
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def _env(cluster: LocalSlurmCluster) -> dict[str, str]:
+    return {**cluster.env, "PATH": f"{BIN}{os.pathsep}{cluster.env.get('PATH', '')}",
+            "KERAS_BACKEND": "torch", "PYTHONHASHSEED": "0", "OMP_THREAD_LIMIT": "1",
+            "TF_CPP_MIN_LOG_LEVEL": "2"}
+
+
+def workdir(path: Path, simulate: dict) -> Path:
+    """A working directory on the shared filesystem: the checkout's workflow and package, own params.yaml."""
+    path.mkdir(parents=True)
+    for name in ("Snakefile", "workflow", "config", "src"):
+        (path / name).symlink_to(ROOT / name)
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["simulate"].update(simulate)
+    (path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    return path
+
+
+def snakemake(work: Path, env: dict, *args: str, timeout: float = 900) -> tuple[subprocess.CompletedProcess, float]:
+    t0 = time.monotonic()
+    res = subprocess.run([sys.executable, "-m", "snakemake", "--nolock", *args], cwd=work, env=env,
+                         capture_output=True, text=True, timeout=timeout)
+    return res, time.monotonic() - t0
+
+
+def outputs(work: Path) -> dict[str, bytes]:
+    """Every result file except logs and Snakemake's markers; stats.json without what is measured (seconds, memory)."""
+    files = {}
+    for p in sorted((work / "results").rglob("*")):
+        rel = p.relative_to(work).as_posix()
+        if not p.is_file() or rel.startswith("results/logs/") or p.name.startswith(".snakemake"):
+            continue
+        data = p.read_bytes()
+        if p.name == "stats.json":
+            doc = json.loads(data)
+            doc.pop("seconds", None)
+            doc.pop("rss_mb", None)
+            data = json.dumps(doc, indent=1, sort_keys=True).encode()
+        files[rel] = data
+    return files
+
+
+def shard_seconds(work: Path) -> list[float]:
+    """Each shard's own measured time (write_shard's total, in its stats.json)."""
+    return [json.loads(p.read_text())["seconds"]["total"]
+            for p in sorted((work / "results/simulated").glob("shard*/stats.json"))]
+
+
+def test_sbatch_runs_a_job(slurm_cluster, tmp_path):
+    out = tmp_path / "hostname.out"
+    res = slurm_cluster.run("sbatch", "--wait", "--partition", "cpu", "-o", str(out), "--wrap", "hostname",
+                            timeout=120, check=False)
+    assert res.returncode == 0, res.stdout + res.stderr + slurm_cluster.log("slurmctld")[-3000:]
+    assert out.read_text().strip() == slurm_cluster.node
+    jobid = res.stdout.split()[-1]
+    state = slurm_cluster.run("squeue", "--states=all", "--noheader", "--format=%i|%T", "-j", jobid).stdout
+    assert state.strip() == f"{jobid}|COMPLETED"
+
+
+def test_simulate_stage_on_slurm_equals_the_local_run(slurm_cluster, tmp_path):
+    env = _env(slurm_cluster)
+    on_slurm = workdir(tmp_path / "slurm", SMALL_SIMULATE)
+    local = workdir(tmp_path / "local", SMALL_SIMULATE)
+
+    res, slurm_wall = snakemake(on_slurm, env, *SLURM_ARGS, TARGET)
+    log = res.stdout + res.stderr
+    assert res.returncode == 0, log[-8000:] + slurm_cluster.log("slurmctld")[-3000:]
+    # the shard jobs really went through SLURM (the summary is a localrule)
+    jobs = [r for r in slurm_cluster.job_records() if r.get("WorkDir") == str(on_slurm)]
+    n_shards = -(-(SMALL_SIMULATE["depth_max"] - SMALL_SIMULATE["depth_min"] + 1)
+                 * SMALL_SIMULATE["models_per_depth"] // SMALL_SIMULATE["shard_size"])
+    assert len(jobs) == n_shards and all(r["JobState"] == "COMPLETED" for r in jobs), (jobs, log[-4000:])
+
+    res, local_wall = snakemake(local, env, "--cores", "2", TARGET)
+    assert res.returncode == 0, (res.stdout + res.stderr)[-8000:]
+
+    got, want = outputs(on_slurm), outputs(local)
+    assert sorted(got) == sorted(want)
+    assert len(want) > 30 and any(name.endswith(".png") for name in want)
+    differ = [name for name in want if got[name] != want[name]]
+    assert not differ, f"SLURM and local outputs differ: {differ}"
+
+    def span(r):
+        return (datetime.fromisoformat(r["EndTime"]) - datetime.fromisoformat(r["StartTime"])).total_seconds()
+
+    print(f"\nsimulate ({len(want)} files): SLURM wall {slurm_wall:.1f} s, jobs "
+          f"{[span(r) for r in jobs]} s (slurm Start-End), shards {shard_seconds(on_slurm)} s; "
+          f"local wall {local_wall:.1f} s, shards {shard_seconds(local)} s")
