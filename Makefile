@@ -37,7 +37,7 @@ export DVC_NO_ANALYTICS := 1
 # DVC stage commands call `snakemake`: make it the venv's.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup apt run test bench dvc dvc-check repro clean distclean serve
+.PHONY: help setup apt run test bench dvc dvc-check dvc-lock dvc-lock-check report repro clean distclean serve
 
 help:
 	@echo "make setup   apt packages ($(APT_PACKAGES)) + $(VENV) (torch CPU, package, frameworks, workflow, test)"
@@ -46,6 +46,9 @@ help:
 	@echo "make serve   the catalog website + editor on http://127.0.0.1:$$PORT (PORT=$(PORT), WEB_DB=$(WEB_DB))"
 	@echo "make bench   benchmarks (code generation, simulated dataset, diagram reader on 1008 models x styles, real papers) + slow tests"
 	@echo "make dvc     regenerate dvc.yaml from the Snakemake workflow (dvc-check: verify it)"
+	@echo "make dvc-lock  make run, then check that dvc.lock is current (run it in a fresh clone; commit dvc.lock)"
+	@echo "make dvc-lock-check  is dvc.lock current with the code, params and stage commands?"
+	@echo "make report  the table of results of the last run"
 	@echo "make repro   dvc repro"
 	@echo "make clean   remove results/ (distclean: also $(VENV) and Snakemake state)"
 
@@ -83,15 +86,33 @@ $(STAMP): pyproject.toml Makefile
 	@touch $@
 	@echo "venv: ready ($(VENV))"
 
+# The run: one line per finished job (N/M, elapsed, time left; workflow.progress folds
+# Snakemake's log), long jobs' progress in their own logs under results/logs/.  Then, on
+# success and only for params.yaml (no --configfile/--config in SNAKEMAKE_ARGS), dvc.lock
+# records the stages Snakemake ran (`dvc commit -f`): `dvc status` is clean, `dvc repro`
+# has nothing to do.  Last, the table of results.
 run: setup
-	@$(BIN)/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS) all || { \
+	@$(BIN)/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS) all 2>&1 | $(PY) -m dlpaper2code.workflow.progress || { \
 	  echo >&2 "make run: the workflow failed; see the messages above and results/logs/"; exit 1; }
+	@$(PY) -m dlpaper2code.workflow.lock commit --snakemake-args "$(SNAKEMAKE_ARGS)"
 	@echo
-	@echo "Results:"
-	@echo "  results/verify/summary.md     graph x target: built, shape ok, max abs diff"
-	@echo "  results/simulate/manifest.csv simulated diagrams (results/simulated/), statistics in stats.md"
-	@for f in results/metrics/*.json; do [ -e "$$f" ] && echo "  $$f"; done; true
-	@echo "  results/codegen/<graph>/      emitted code; logs in results/logs/"
+	@echo "Results (full tables: results/verify/summary.md, results/read/summary.md, results/figclass/tables.md,"
+	@echo "results/papers/, results/realpapers/summary.md; code in results/codegen/<graph>/; logs in results/logs/):"
+	@echo
+	@$(PY) -m dlpaper2code.workflow.report
+
+# dvc.lock for the embedded default (params.yaml), refreshed: run it in a fresh clone
+# (git clone; make dvc-lock), then commit dvc.lock.  `make run` records the stages it
+# ran; the check (also a test) then finds nothing stale.
+dvc-lock: run
+	@$(PY) -m dlpaper2code.workflow.lock check
+
+# Is the committed dvc.lock current with the code, params and commands?  (seconds; a test too)
+dvc-lock-check: setup
+	@$(PY) -m dlpaper2code.workflow.lock check
+
+report:
+	@$(PY) -m dlpaper2code.workflow.report
 
 test: setup
 	$(PY) -m pytest -q $(PYTEST_ARGS)

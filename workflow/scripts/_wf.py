@@ -8,7 +8,9 @@ import contextlib
 import json
 import logging
 import math
+import re
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -37,6 +39,59 @@ def logged(snakemake):
             raise
         finally:
             root.removeHandler(handler)
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+class Progress:
+    """Progress of a long job in its own log: ``label: k/n done (x%), elapsed h:mm:ss, ETA h:mm:ss``,
+    at most one line every ``every_s`` seconds, plus the first and the last.
+
+    ``set(k)`` / ``advance(n)`` move it; called with a message (the package's ``progress=``
+    callbacks, e.g. ``"120/500 models, 31.0 s"``) it takes ``k`` from the message's leading
+    ``k/n``, counted from ``offset`` (items done before the current batch)."""
+
+    _COUNT = re.compile(r"(\d+)\s*/\s*\d+")
+
+    def __init__(self, total: int, label: str = "", *, logger=None, every_s: float = 10.0):
+        self.total, self.label, self.every_s = int(total), label, every_s
+        self.logger = logger or log
+        self.done = 0
+        self.offset = 0
+        self.t0 = time.monotonic()
+        self._last: float | None = None
+
+    def set(self, done: int) -> None:
+        self.done = int(done)
+        now = time.monotonic()
+        if self._last is not None and self.done < self.total and now - self._last < self.every_s:
+            return
+        self._last = now
+        elapsed = now - self.t0
+        left = max(self.total - self.done, 0)
+        eta = _clock(elapsed * left / self.done) if self.done else "?"
+        pct = 100.0 * self.done / self.total if self.total else 100.0
+        prefix = f"{self.label}: " if self.label else ""
+        self.logger.info("%s%d/%d done (%.0f%%), elapsed %s, ETA %s", prefix, self.done, self.total, pct,
+                         _clock(elapsed), eta)
+
+    def advance(self, n: int = 1) -> None:
+        self.set(self.done + n)
+
+    def __call__(self, message: str) -> None:
+        m = self._COUNT.search(str(message))
+        if m:
+            self.set(self.offset + int(m.group(1)))
+
+    def track(self, items):
+        """Yield ``items``, advancing by one after each."""
+        self.set(self.done)
+        for item in items:
+            yield item
+            self.advance()
 
 
 def write_text(path, text: str) -> None:

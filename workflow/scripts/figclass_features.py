@@ -1,7 +1,7 @@
 """Rule figclass_features: one backbone's features of every kind's figures (batched),
 one .npz per kind, and the speed."""
 
-from _wf import ensure_src_on_path, logged, write_json
+from _wf import Progress, ensure_src_on_path, logged, write_json
 
 snakemake = globals()["snakemake"]  # injected by Snakemake's script directive
 
@@ -16,9 +16,12 @@ with logged(snakemake) as log:
     set_threads(snakemake.threads)
     backbone = load_backbone(name, (p.vgg19_weights or None) if name == "vgg19" else None)
     total = ExtractStats(0, 0.0, 0.0, p.batch_size)
-    for folder, out in zip(snakemake.input.figures, snakemake.output.features):
-        rows = read_manifest(folder)
-        X, stats = features_for_manifest(rows, backbone, size=p.image_size, fit=p.fit, batch_size=p.batch_size)
+    manifests = [read_manifest(folder) for folder in snakemake.input.figures]
+    progress = Progress(sum(map(len, manifests)), f"{name} features")
+    for folder, rows, out in zip(snakemake.input.figures, manifests, snakemake.output.features):
+        progress.offset = progress.done
+        X, stats = features_for_manifest(rows, backbone, size=p.image_size, fit=p.fit, batch_size=p.batch_size,
+                                         progress=progress)
         save_features(out, X, [r["file"] for r in rows], [r["kind"] for r in rows], [r["sha256"] for r in rows], name)
         total.images += stats.images
         total.seconds += stats.seconds

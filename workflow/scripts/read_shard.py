@@ -1,6 +1,8 @@
 """Rule read_shard: read and score every diagram of one simulated shard."""
 
-from _wf import ensure_src_on_path, logged
+import csv
+
+from _wf import Progress, ensure_src_on_path, logged
 
 snakemake = globals()["snakemake"]  # injected by Snakemake's script directive
 
@@ -10,5 +12,8 @@ with logged(snakemake) as log:
 
     styles = snakemake.params.score_styles
     styles = None if styles == "all" else list(styles)
-    n = write_rows(score_shard(snakemake.input.shard, styles), snakemake.output[0])
+    with open(f"{snakemake.input.shard}/manifest.csv", encoding="utf-8", newline="") as fh:
+        total = sum(1 for row in csv.DictReader(fh) if not styles or row["style"] in styles)
+    progress = Progress(total, f"read {snakemake.input.shard}")
+    n = write_rows(progress.track(score_shard(snakemake.input.shard, styles)), snakemake.output[0])
     log.info("%d diagrams scored", n)

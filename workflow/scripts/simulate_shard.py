@@ -1,6 +1,6 @@
 """Rule simulate_shard: write one fixed-size shard of the simulated dataset."""
 
-from _wf import atomic_dir, ensure_src_on_path, logged
+from _wf import Progress, atomic_dir, ensure_src_on_path, logged
 
 snakemake = globals()["snakemake"]  # injected by Snakemake's script directive
 
@@ -18,5 +18,5 @@ with logged(snakemake) as log:
     log.info("shard %d: models %d..%d of %d depths x %d, styles %s", shard, models.start, models.stop - 1,
              len(depths), p.models_per_depth, list(opts.styles))
     with atomic_dir(snakemake.output[0]) as tmp:
-        stats = write_shard(tmp, models, p.seed, opts, depths=depths, count=p.models_per_depth, progress=log.info)
+        stats = write_shard(tmp, models, p.seed, opts, depths=depths, count=p.models_per_depth, progress=Progress(len(models), f"shard {shard}"))
     log.info("%d models, %d images, %.1f s", stats.models, stats.images, stats.seconds["total"])

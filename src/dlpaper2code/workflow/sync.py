@@ -51,7 +51,8 @@ HEADER = (
     "# and workflow/rules/*.smk, which are the source of truth. Do not edit by hand:\n"
     "# `python -m dlpaper2code.workflow.sync --check` (run by the tests) fails when stale.\n"
 )
-SNAKEMAKE_CMD = ["snakemake", "--cores", "all", "--rerun-triggers", "mtime"]
+# --quiet rules host: one progress line per finished job, not every rule's input list.
+SNAKEMAKE_CMD = ["snakemake", "--cores", "all", "--rerun-triggers", "mtime", "--quiet", "rules", "host"]
 _WILDCARD = re.compile(r"\{[^{}]*\}")
 
 
