@@ -295,3 +295,24 @@ def test_make_run_commits_the_lock_and_ends_with_the_table():
     assert 'dlpaper2code.workflow.lock commit --snakemake-args "$(SNAKEMAKE_ARGS)"' in run
     assert run.rstrip().endswith("$(PY) -m dlpaper2code.workflow.report")
     assert "\ndvc-lock: run\n" in make
+
+
+@pytest.mark.slow
+def test_dvc_exp_run_on_the_real_dvc_yaml(tmp_path):
+    """`dvc exp run codegen -S codegen.targets=[pytorch]` in a clone of this repository: the
+    real stage (Snakemake on every zoo graph, one framework), then `dvc exp show`."""
+    clone = tmp_path / "repo"
+    sh("git", "clone", "-q", str(ROOT), str(clone), cwd=tmp_path)
+    env_path = ENV.get("PYTHONPATH")
+    ENV["PYTHONPATH"] = str(clone / "src")
+    try:
+        dvc(clone, "exp", "run", "-n", "pytorch-only", "codegen", "-S", "codegen.targets=[pytorch]")
+        made = {p.name for p in (clone / "results/codegen/alexnet").iterdir() if not p.name.startswith(".")}
+        assert "model_pytorch.py" in made and "model_keras.py" not in made, made
+        shown = dvc(clone, "exp", "show", "--json").stdout
+        assert "pytorch-only" in shown and "codegen" in shown, shown[:2000]
+    finally:
+        if env_path is None:
+            ENV.pop("PYTHONPATH", None)
+        else:
+            ENV["PYTHONPATH"] = env_path
