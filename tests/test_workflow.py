@@ -96,6 +96,7 @@ def test_dvc_yaml_stages_cover_the_workflow():
     assert set(doc["metrics"]) == {"results/metrics/verify.json", "results/metrics/codegen_bench.json",
                                    "results/metrics/simulate.json", "results/metrics/simulate_bench.json",
                                    "results/metrics/read.json", "results/metrics/papers.json",
+                                   "results/metrics/papers_corpus.json",
                                    "results/metrics/read_bench.json", "results/metrics/figclass.json",
                                    "results/metrics/realpapers.json", "results/metrics/loc.json",
                                    "results/metrics/mex.json"}
@@ -308,12 +309,14 @@ STANDIN = {
     """,
     "paper/__init__.py": """
         import json, pathlib
-        def generate_corpus(out, n, seed, dpi):
+        def generate_paper(out, seed, dpi):
             out = pathlib.Path(out)
-            for s in range(seed, seed + n):
-                (out / f"synth_{s:03d}.pdf").write_text("%PDF-")
-                (out / f"synth_{s:03d}.json").write_text(json.dumps({"pdf": f"synth_{s:03d}.pdf"}))
-            return list(range(n))
+            out.mkdir(parents=True, exist_ok=True)
+            (out / f"synth_{seed:03d}.pdf").write_text("%PDF-")
+            (out / f"synth_{seed:03d}.json").write_text(json.dumps({"pdf": f"synth_{seed:03d}.pdf"}))
+            return seed
+        def generate_corpus(out, n, seed, dpi):
+            return [generate_paper(out, s, dpi) for s in range(seed, seed + n)]
     """,
     "eval/paper_metrics.py": """
         def evaluate_corpus(folder, iou_min):
@@ -383,7 +386,7 @@ STANDIN = {
             dim = 3
         def set_threads(n): pass
         def load_backbone(name, weights=None): return Backbone()
-        def features_for_manifest(rows, backbone, size, fit, batch_size):
+        def features_for_manifest(rows, backbone, size, fit, batch_size, progress=None):
             return [r["kind"] for r in rows], ExtractStats(len(rows), 0.0, 0.0, batch_size)
         def save_features(out, X, files, kinds, shas, name):
             pathlib.Path(out).write_text(",".join(kinds))
@@ -466,6 +469,8 @@ def workflow_copy(tmp_path):
         (pkg / name).write_text(textwrap.dedent(text))
     # the scripts' atomic writes are the package's own helper (stdlib only): the real one
     shutil.copy(ROOT / "src" / "dlpaper2code" / "core" / "atomic.py", pkg / "core" / "atomic.py")
+    # the paper job's time/memory guard and the corpus summary (stdlib and psutil): the real ones
+    shutil.copy(ROOT / "src" / "dlpaper2code" / "paper" / "guard.py", pkg / "paper" / "guard.py")
     env = {**ENV, "PYTHONPATH": str(pkg.parent)}
     return work, env
 

@@ -1,6 +1,9 @@
 # Stage "paper": every PDF of papers.input_dir (default: the synthetic corpus, generated
 # here with exact ground truth) -> figures, tables, graphs, code and an HTML report,
 # one job per paper; then extraction and end-to-end metrics.
+# Each paper runs in a child process under paper.timeout_s and paper.mem_mb (also the job's
+# runtime and mem_mb resources): a paper that fails, hangs or takes too much memory is recorded
+# in its folder (report.json, status.json) and its job still succeeds, so the others go on.
 
 PAPERS_CFG = config["paper"]
 CORPUS_DIR = "results/corpus"
@@ -44,8 +47,9 @@ rule paper:
         f"{LOG_DIR}/paper/{{paper}}.log",
     threads: 1
     resources:
-        runtime=30,
-        mem_mb=3000,
+        # minutes: the paper's own limit, plus a minute for the job around it
+        runtime=int(-(-PAPERS_CFG["timeout_s"] // 60)) + 1,
+        mem_mb=PAPERS_CFG["mem_mb"],
     script:
         "../scripts/paper.py"
 
@@ -58,6 +62,8 @@ rule paper_summary:
     output:
         table="results/papers/summary.md",
         metrics=f"{METRICS_DIR}/papers.json",
+        # the corpus as a whole: papers, pages, seconds, graphs found, failures by reason, a row per paper
+        corpus=f"{METRICS_DIR}/papers_corpus.json",
     params:
         input_dir=PAPERS_CFG["input_dir"],
         iou_min=PAPERS_CFG["iou_min"],

@@ -13,6 +13,7 @@ snakemake = globals()["snakemake"]  # injected by Snakemake's script directive
 with logged(snakemake) as log:
     ensure_src_on_path()
     from dlpaper2code.eval.paper_metrics import evaluate_corpus
+    from dlpaper2code.paper.guard import corpus_summary, corpus_table
     from dlpaper2code.paper.pipeline import end_to_end, summarize_papers
 
     p = snakemake.params
@@ -37,6 +38,11 @@ with logged(snakemake) as log:
     lines += [f"| {r['paper']} | {r['status']} | {r['pages']} | {r['graphs']} | {r.get('layer_sequence_accuracy', '')} | "
               f"{r['seconds']} | {(r.get('kind') or '') + (': ' + r['message'] if r.get('message') else '')} |"
               for r in rows]
+    # the corpus as a whole (papers, pages, seconds, graphs, failures by reason, a row per paper)
+    corpus = corpus_summary(snakemake.input.papers)
+    corpus["input_dir"] = p.input_dir or "(the synthetic corpus)"
+    lines += ["", *corpus_table(corpus)]
     log.info("\n".join(lines))
     write_text(snakemake.output.table, "\n".join(lines) + "\n")
     write_text(snakemake.output.metrics, json.dumps(metrics, indent=1) + "\n")
+    write_text(snakemake.output.corpus, json.dumps(corpus, indent=1) + "\n")

@@ -44,7 +44,8 @@ from ..emit.codegen import TARGETS
 #: Keys of params.yaml's ``paper`` section that are not options of the route: the corpus rule's
 #: and the summary rule's (:meth:`PaperOptions.from_params` skips them, and refuses any other key
 #: that is not a field, so an option added to params.yaml but not here is caught).
-WORKFLOW_KEYS = frozenset({"input_dir", "corpus_size", "corpus_seed", "iou_min", "scanned_eval"})
+WORKFLOW_KEYS = frozenset({"input_dir", "corpus_size", "corpus_seed", "iou_min", "scanned_eval",
+                           "timeout_s", "mem_mb", "address_space_mb"})
 
 
 @dataclass(frozen=True)
