@@ -25,6 +25,10 @@ from typing import Callable, Iterable, TextIO
 _DATE = re.compile(r"^\[\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4}\]$")
 _NOISE = re.compile(r"^(Select jobs to execute\.\.\.|Execute \d+ jobs\.\.\.|Using shell: .*|"
                     r"Rules claiming more threads will be scaled down\.|Provided cores: \d+)$")
+# TensorFlow's C++ start-up notes (absl info lines), written to the job's stderr before its
+# log file takes over: not news, and one per TensorFlow job.
+_TF_NOTES = re.compile(r"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR|"
+                       r"I\d{4} [\d:.]+ +\d+ \S+:\d+\] .*)$")
 _FINISHED = re.compile(r"^Finished jobid: \d+ \(Rule: (\S+)\)$")
 _STEPS = re.compile(r"^(\d+) of (\d+) steps \((\S+)\) done$")
 
@@ -48,7 +52,7 @@ def fold(lines: Iterable[str], clock_now: Callable[[], float] = time.monotonic,
     rule = "?"
     for raw in lines:
         line = raw.rstrip("\n")
-        if _DATE.match(line) or _NOISE.match(line):
+        if _DATE.match(line) or _NOISE.match(line) or _TF_NOTES.match(line):
             continue
         m = _FINISHED.match(line)
         if m:
