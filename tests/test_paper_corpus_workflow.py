@@ -143,6 +143,23 @@ def test_a_paper_over_its_memory_limit_is_recorded(tmp_path):
     assert json.loads((tmp_path / "out/big/status.json").read_text())["status"] == "memory"
 
 
+def test_a_paper_too_quick_for_the_watchdog_is_held_to_its_peak(tmp_path, monkeypatch):
+    """The watchdog's samples can all miss a short paper: its own peak (ru_maxrss) still counts."""
+    from dlpaper2code.paper import guard
+    from dlpaper2code.paper.options import PaperOptions
+
+    monkeypatch.setattr(guard, "_tree_rss_mb", lambda pid: 0.0)      # a watchdog that never sees anything
+    pdf = small_paper(tmp_path / "quick.pdf", "Quick but too big")
+    status = guard.process_paper_guarded(pdf, tmp_path / "out" / "quick", PaperOptions(targets=("pytorch",), ocr=False),
+                                         timeout_s=120, mem_mb=1)
+    assert status["status"] == "memory", status
+    assert "peak resident memory" in status["message"] and "paper.mem_mb" in status["message"]
+    # within its limit the same paper is processed
+    ok = guard.process_paper_guarded(pdf, tmp_path / "out" / "quick_ok", PaperOptions(targets=("pytorch",), ocr=False),
+                                     timeout_s=120, mem_mb=20000)
+    assert ok["status"] in ("ok", "no_model"), ok
+
+
 def test_a_paper_over_its_address_space_limit_is_recorded(tmp_path):
     from dlpaper2code.paper.guard import process_paper_guarded
     from dlpaper2code.paper.options import PaperOptions

@@ -3,7 +3,12 @@
 :func:`process_paper_guarded` runs :func:`~.pipeline.process_paper` in a forked child, in its own
 process group, with an address-space limit (``resource.setrlimit(RLIMIT_AS)``, when
 ``address_space_mb`` is set) and a resident-memory watchdog (the child's whole process tree,
-sampled every 0.2 s, against ``mem_mb``).  A paper that runs past ``timeout_s``, goes over the
+sampled at once and then every 0.2 s, against ``mem_mb``).  A paper too quick for the samples
+is held to the same limit by its own peak (``getrusage`` ``ru_maxrss``, itself and its largest
+subprocess), checked by the child when the route returns, so the outcome does not depend on
+when the samples fell.  A route that failed while its address space stood at the limit (the
+failure may surface as ``MemoryError``, ``SystemError`` or a failed import) counts as over the
+limit.  A paper that runs past ``timeout_s``, goes over the
 memory limit or kills its process is stopped (the whole group) and recorded instead of raising:
 the output folder then holds ``report.json`` with ``status: failed`` and ``kind`` ``timeout``,
 ``memory`` or ``crashed``, like any other failure, so the batch goes on.
@@ -28,12 +33,31 @@ from pathlib import Path
 
 #: report kinds that have their own status in status.json (others are "failed")
 _OWN_STATUS = {"timeout": "timeout", "memory": "memory"}
-_EXIT_MEMORY = 3
+_EXIT_MEMORY = 3          # the child: over the address-space limit
+_EXIT_RESIDENT = 4        # the child: its peak resident memory went over mem_mb
+_AS_NEAR = 0.9            # a failure with the virtual size peaking at this share of the limit is the limit's
 #: report statuses of a paper the route went through (the others are failures)
 PROCESSED = ("ok", "no_model")
 
 
-def _child(pdf: str, out_dir: str, options, address_space_mb: int | None) -> None:
+def _peak_resident_mb() -> float:
+    """The process's peak resident memory plus its largest finished subprocess's (MB)."""
+    import resource
+
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+
+
+def _peak_virtual_mb() -> float:
+    """VmPeak of /proc/self/status (MB; 0 when it cannot be read)."""
+    try:
+        m = re.search(r"^VmPeak:\s+(\d+) kB", Path("/proc/self/status").read_text(), re.M)
+    except OSError:
+        return 0.0
+    return int(m.group(1)) / 1024 if m else 0.0
+
+
+def _child(pdf: str, out_dir: str, options, address_space_mb: int | None, mem_mb: float | None = None) -> None:
     os.setpgid(0, 0)                       # its own group: a timeout kills OCR/Caffe subprocesses too
     try:                                   # and it dies with the job (a cancelled job leaves no orphan)
         import ctypes
@@ -49,7 +73,11 @@ def _child(pdf: str, out_dir: str, options, address_space_mb: int | None) -> Non
     try:
         from .pipeline import process_paper
 
-        process_paper(pdf, out_dir, options)
+        report = process_paper(pdf, out_dir, options)
+        if address_space_mb and report.get("status") == "failed" and _peak_virtual_mb() >= _AS_NEAR * address_space_mb:
+            os._exit(_EXIT_MEMORY)         # failed at the address-space limit, whatever the error said
+        if mem_mb and _peak_resident_mb() > mem_mb:
+            os._exit(_EXIT_RESIDENT)
     except MemoryError:                    # the address-space limit, met outside the route's own guard
         os._exit(_EXIT_MEMORY)
 
@@ -128,15 +156,18 @@ def process_paper_guarded(pdf: str | Path, out_dir: str | Path, options=None, *,
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     ctx = multiprocessing.get_context("fork")
     t0 = time.perf_counter()
-    proc = ctx.Process(target=_child, args=(str(pdf), str(out_dir), options, address_space_mb), daemon=False)
+    proc = ctx.Process(target=_child, args=(str(pdf), str(out_dir), options, address_space_mb, mem_mb), daemon=False)
     proc.start()
     _stop_child_on_term(proc.pid)
     kind = message = None
     peak = 0.0
+    first = True
     while proc.is_alive():
-        proc.join(0.2)
+        if not first:
+            proc.join(0.2)
+        first = False
         elapsed = time.perf_counter() - t0
-        if mem_mb:
+        if mem_mb and proc.is_alive():
             rss = _tree_rss_mb(proc.pid)
             peak = max(peak, rss)
             if rss > mem_mb:
@@ -148,6 +179,11 @@ def process_paper_guarded(pdf: str | Path, out_dir: str | Path, options=None, *,
             proc.join(5)
             break
     seconds = round(time.perf_counter() - t0, 3)
+    code = proc.exitcode
+    if kind is None and code == _EXIT_MEMORY:
+        kind, message = "memory", f"{pdf}: over the address-space limit ({address_space_mb} MB, paper.address_space_mb)"
+    if kind is None and code == _EXIT_RESIDENT:
+        kind, message = "memory", f"{pdf}: over the memory limit (peak resident memory > {mem_mb:g} MB, paper.mem_mb)"
     report_path = out_dir / "report.json"
     report = None
     if kind is None and report_path.is_file():
@@ -156,9 +192,6 @@ def process_paper_guarded(pdf: str | Path, out_dir: str | Path, options=None, *,
             report.update(kind="memory")           # the address-space limit, met inside the route
             report_path.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     if report is None:
-        code = proc.exitcode
-        if kind is None and code == _EXIT_MEMORY:
-            kind, message = "memory", f"{pdf}: over the address-space limit ({address_space_mb} MB, paper.address_space_mb)"
         if kind is None:                           # the child died without a report
             kind = "crashed"
             message = f"{pdf}: the paper's process ended with {'signal ' + str(-code) if code and code < 0 else 'exit code ' + str(code)}"
