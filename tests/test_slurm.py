@@ -1,4 +1,4 @@
-"""A real SLURM run: the workflow's simulate stage through ``--profile workflow/profiles/slurm``.
+"""A real SLURM run: the workflow's simulate and paper stages through ``--profile workflow/profiles/slurm``.
 
 A one-node cluster (munge, slurmctld, slurmd; :mod:`dlpaper2code.workflow.slurmcluster`) is
 started by the session fixture in a temporary directory and stopped after the tests; a
@@ -8,13 +8,17 @@ them (or without root) the tests fail, naming what is missing.
 The embedded default's simulate stage, made small (depths 5-6, 2 models each, 2 models a
 shard: 2 shard jobs + the summary, 16 images), runs once through the SLURM executor and once
 locally, each into its own working directory; the outputs must be byte-identical except the
-logs and the measured seconds and memory.
+logs and the measured seconds and memory.  The paper stage, on two synthetic papers (the
+corpus job and one job per paper on SLURM, the summary local), is compared the same way,
+without what is timed (``seconds`` in report.json, status.json and the metrics, the seconds
+columns of the summary).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -28,8 +32,10 @@ from dlpaper2code.workflow.slurmcluster import LocalSlurmCluster, SlurmClusterEr
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-SMALL_SIMULATE = {"depth_min": 5, "depth_max": 6, "models_per_depth": 2, "shard_size": 2}
+SMALL_SIMULATE = {"simulate": {"depth_min": 5, "depth_max": 6, "models_per_depth": 2, "shard_size": 2}}
 TARGET = "simulate_summary"
+# two synthetic papers, every figure tried (no classifier: the figclass stage is not needed)
+SMALL_PAPER = {"paper": {"corpus_size": 2, "figure_classifier": "", "scanned_eval": 0, "targets": ["pytorch", "keras"]}}
 # the SLURM executor's options for a cluster without slurmdbd (see slurmcluster's docstring)
 SLURM_ARGS = ["--profile", "workflow/profiles/slurm", "--default-resources", "slurm_partition=cpu",
               "--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "2",
@@ -57,13 +63,15 @@ def _env(cluster: LocalSlurmCluster) -> dict[str, str]:
             "TF_CPP_MIN_LOG_LEVEL": "2"}
 
 
-def workdir(path: Path, simulate: dict) -> Path:
-    """A working directory on the shared filesystem: the checkout's workflow and package, own params.yaml."""
+def workdir(path: Path, sections: dict) -> Path:
+    """A working directory on the shared filesystem: the checkout's workflow and package, own
+    params.yaml (the embedded default with ``sections``' keys changed)."""
     path.mkdir(parents=True)
     for name in ("Snakefile", "workflow", "config", "src"):
         (path / name).symlink_to(ROOT / name)
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    params["simulate"].update(simulate)
+    for section, values in sections.items():
+        params[section].update(values)
     (path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     return path
 
@@ -75,19 +83,49 @@ def snakemake(work: Path, env: dict, *args: str, timeout: float = 900) -> tuple[
     return res, time.monotonic() - t0
 
 
+TIMED_KEYS = ("seconds", "rss_mb")
+
+
+def untimed(doc):
+    """A JSON document without what is measured: keys naming seconds or memory, at any depth."""
+    if isinstance(doc, dict):
+        return {k: untimed(v) for k, v in doc.items() if not any(t in k for t in TIMED_KEYS)}
+    if isinstance(doc, list):
+        return [untimed(v) for v in doc]
+    return doc
+
+
+def untimed_text(text: str) -> str:
+    """A Markdown or HTML report without what is timed: lines naming seconds, table columns
+    headed seconds, and durations (``3.5 s``)."""
+    out, masked = [], set()
+    for line in text.splitlines():
+        if line.startswith("|"):
+            cells = line.split("|")
+            if any("seconds" in c for c in cells):
+                masked = {i for i, c in enumerate(cells) if "seconds" in c}
+            elif not set(line) <= set("|-: "):
+                line = "|".join("~" if i in masked else c for i, c in enumerate(cells))
+        else:
+            masked = set()
+            if "seconds" in line:
+                continue
+        out.append(re.sub(r"\b\d+(?:\.\d+)? s\b", "~ s", line))
+    return "\n".join(out)
+
+
 def outputs(work: Path) -> dict[str, bytes]:
-    """Every result file except logs and Snakemake's markers; stats.json without what is measured (seconds, memory)."""
+    """Every result file except logs and Snakemake's markers; JSON, Markdown and HTML without what is measured."""
     files = {}
     for p in sorted((work / "results").rglob("*")):
         rel = p.relative_to(work).as_posix()
         if not p.is_file() or rel.startswith("results/logs/") or p.name.startswith(".snakemake"):
             continue
         data = p.read_bytes()
-        if p.name == "stats.json":
-            doc = json.loads(data)
-            doc.pop("seconds", None)
-            doc.pop("rss_mb", None)
-            data = json.dumps(doc, indent=1, sort_keys=True).encode()
+        if p.suffix == ".json":
+            data = json.dumps(untimed(json.loads(data)), indent=1, sort_keys=True).encode()
+        elif p.suffix in (".md", ".html"):
+            data = untimed_text(data.decode()).encode()
         files[rel] = data
     return files
 
@@ -96,6 +134,12 @@ def shard_seconds(work: Path) -> list[float]:
     """Each shard's own measured time (write_shard's total, in its stats.json)."""
     return [json.loads(p.read_text())["seconds"]["total"]
             for p in sorted((work / "results/simulated").glob("shard*/stats.json"))]
+
+
+def scontrol_job(cluster: LocalSlurmCluster, jobid: str) -> dict[str, str]:
+    """``scontrol show job`` of a (recently finished) job as key/value pairs (Comment, TimeLimit, MinMemoryNode ...)."""
+    text = cluster.run("scontrol", "show", "job", "--oneliner", jobid).stdout
+    return dict(part.partition("=")[::2] for part in text.split() if "=" in part)
 
 
 def test_sbatch_runs_a_job(slurm_cluster, tmp_path):
@@ -119,8 +163,8 @@ def test_simulate_stage_on_slurm_equals_the_local_run(slurm_cluster, tmp_path):
     assert res.returncode == 0, log[-8000:] + slurm_cluster.log("slurmctld")[-3000:]
     # the shard jobs really went through SLURM (the summary is a localrule)
     jobs = [r for r in slurm_cluster.job_records() if r.get("WorkDir") == str(on_slurm)]
-    n_shards = -(-(SMALL_SIMULATE["depth_max"] - SMALL_SIMULATE["depth_min"] + 1)
-                 * SMALL_SIMULATE["models_per_depth"] // SMALL_SIMULATE["shard_size"])
+    small = SMALL_SIMULATE["simulate"]
+    n_shards = -(-(small["depth_max"] - small["depth_min"] + 1) * small["models_per_depth"] // small["shard_size"])
     assert len(jobs) == n_shards and all(r["JobState"] == "COMPLETED" for r in jobs), (jobs, log[-4000:])
 
     res, local_wall = snakemake(local, env, "--cores", "2", TARGET)
@@ -138,3 +182,37 @@ def test_simulate_stage_on_slurm_equals_the_local_run(slurm_cluster, tmp_path):
     print(f"\nsimulate ({len(want)} files): SLURM wall {slurm_wall:.1f} s, jobs "
           f"{[span(r) for r in jobs]} s (slurm Start-End), shards {shard_seconds(on_slurm)} s; "
           f"local wall {local_wall:.1f} s, shards {shard_seconds(local)} s")
+
+
+def test_paper_stage_on_slurm_equals_the_local_run(slurm_cluster, tmp_path):
+    env = _env(slurm_cluster)
+    on_slurm = workdir(tmp_path / "slurm", SMALL_PAPER)
+    local = workdir(tmp_path / "local", SMALL_PAPER)
+
+    res, slurm_wall = snakemake(on_slurm, env, *SLURM_ARGS, "paper_summary")
+    log = res.stdout + res.stderr
+    assert res.returncode == 0, log[-8000:] + slurm_cluster.log("slurmctld")[-3000:]
+    # the corpus job and one job per paper went through SLURM (the summary is a localrule)
+    jobs = [r for r in slurm_cluster.job_records() if r.get("WorkDir") == str(on_slurm)]
+    n_papers = SMALL_PAPER["paper"]["corpus_size"]
+    assert len(jobs) == 1 + n_papers and all(r["JobState"] == "COMPLETED" for r in jobs), (jobs, log[-4000:])
+    # each paper job asked SLURM for the paper's limits: paper.timeout_s (+1 min) and paper.mem_mb
+    params = yaml.safe_load((on_slurm / "params.yaml").read_text())["paper"]
+    shown = [scontrol_job(slurm_cluster, r["JobId"]) for r in jobs]
+    paper_jobs = [r for r in shown if r.get("Comment", "").startswith("rule_paper_wildcards")]
+    assert len(paper_jobs) == n_papers, shown
+    minutes = -(-params["timeout_s"] // 60) + 1
+    for r in paper_jobs:
+        assert r["TimeLimit"] == f"{minutes // 60:02d}:{minutes % 60:02d}:00", r
+        assert r["MinMemoryNode"] == f"{params['mem_mb']}M", r
+
+    res, local_wall = snakemake(local, env, "--cores", "2", "paper_summary")
+    assert res.returncode == 0, (res.stdout + res.stderr)[-8000:]
+
+    got, want = outputs(on_slurm), outputs(local)
+    assert sorted(got) == sorted(want)
+    assert sum(name.endswith("status.json") for name in want) == n_papers
+    assert any(name.endswith(".py") for name in want) and any(name.endswith(".png") for name in want)
+    differ = [name for name in want if got[name] != want[name]]
+    assert not differ, f"SLURM and local outputs differ: {differ}"
+    print(f"\npaper ({n_papers} papers, {len(want)} files): SLURM wall {slurm_wall:.1f} s; local wall {local_wall:.1f} s")
