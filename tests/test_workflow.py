@@ -74,7 +74,10 @@ def test_dvc_yaml_is_generated_from_the_workflow():
 def test_dvc_yaml_stages_cover_the_workflow():
     doc = yaml.safe_load((ROOT / "dvc.yaml").read_text())
     stages = doc["stages"]
-    assert set(stages) == {p.stem for p in (ROOT / "workflow/rules").glob("*.smk")} - {"common"}
+    # every stage file is a DVC stage but make bench's reader benchmark, outside rule `all`
+    # (so that after `make run`, `dvc status` is clean and `dvc repro` does not start it)
+    assert set(stages) == {p.stem for p in (ROOT / "workflow/rules").glob("*.smk")} - {"common", "bench_read"}
+    assert "Not DVC stages (outside rule `all`, so `make run` does not make them): bench_read" in (ROOT / "dvc.yaml").read_text()
     params = load_params()
     for name, stage in stages.items():
         assert stage["cmd"].startswith("snakemake "), name
@@ -97,7 +100,7 @@ def test_dvc_yaml_stages_cover_the_workflow():
                                    "results/metrics/simulate.json", "results/metrics/simulate_bench.json",
                                    "results/metrics/read.json", "results/metrics/papers.json",
                                    "results/metrics/papers_corpus.json",
-                                   "results/metrics/read_bench.json", "results/metrics/figclass.json",
+                                   "results/metrics/figclass.json",
                                    "results/metrics/realpapers.json", "results/metrics/loc.json",
                                    "results/metrics/mex.json"}
     assert doc["plots"] == ["results/plots/read_accuracy.png", "results/plots/figclass"]

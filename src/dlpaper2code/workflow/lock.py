@@ -52,17 +52,7 @@ def run_stages(root: Path, dvc_doc: dict | None = None) -> list[str]:
     stages = doc["stages"]
     wf = sync.load_workflow(root)
     wanted = [i for r in wf.rules if r.name == "all" and r.stage is None for i in r.inputs]
-    chosen = {name for name, st in stages.items()
-              if any(_within(i, o) for i in wanted for o in st.get("outs", []))}
-    todo = list(chosen)
-    while todo:
-        st = stages[todo.pop()]
-        for dep in st.get("deps", []):
-            for name, other in stages.items():
-                if name not in chosen and any(_within(dep, o) for o in other.get("outs", [])):
-                    chosen.add(name)
-                    todo.append(name)
-    return [name for name in stages if name in chosen]
+    return sync.reached_stages(stages, wanted)
 
 
 def commit(root: Path, snakemake_args: str = "", quiet: bool = False) -> int:

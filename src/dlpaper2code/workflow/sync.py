@@ -18,6 +18,12 @@ with Snakemake's Python API and writes one DVC stage per ``.smk`` file:
   Outputs under ``METRICS_DIR`` are also listed in the top-level ``metrics:``,
   outputs under ``PLOTS_DIR`` (if defined) in ``plots:``.
 
+Only the stages Snakemake's default target (rule ``all``, i.e. ``make run``) reaches, and the
+stages they depend on, become DVC stages: ``dvc.yaml`` describes what ``make run`` makes, so
+after it ``dvc status`` is clean and ``dvc repro`` has nothing to do.  A stage outside
+``all`` (``bench_read``, ``make bench``'s hours-long reader benchmark) stays a Snakemake
+target only, named in the file's header.
+
 Usage::
 
     python -m dlpaper2code.workflow.sync            # (re)write dvc.yaml
@@ -333,11 +339,34 @@ def build_dvc(wf: Workflow) -> dict:
                 metrics.append(out)
             if wf.plots_dir and _within(out, wf.plots_dir):
                 plots.append(out)
+    wanted = [i for r in wf.rules if r.name == "all" and r.stage is None for i in r.inputs]
+    if wanted:                      # what `make run` makes; other stages are Snakemake targets only
+        kept = reached_stages(doc["stages"], wanted)
+        doc["stages"] = {name: doc["stages"][name] for name in kept}
+        doc["snakemake_only"] = [name for name in stages if name not in kept]
+        metrics = [m for m in metrics if any(m in st["outs"] for st in doc["stages"].values())]
+        plots = [p for p in plots if any(p in st["outs"] for st in doc["stages"].values())]
     if metrics:
         doc["metrics"] = metrics
     if plots:
         doc["plots"] = plots
     return doc
+
+
+def reached_stages(stages: dict[str, dict], wanted: list[str]) -> list[str]:
+    """The stages (name -> dvc.yaml entry) whose outputs hold a ``wanted`` path, and the stages
+    those depend on, transitively, in ``stages`` order."""
+    chosen = {name for name, st in stages.items()
+              if any(_within(i, o) for i in wanted for o in st.get("outs", []))}
+    todo = list(chosen)
+    while todo:
+        st = stages[todo.pop()]
+        for dep in st.get("deps", []):
+            for name, other in stages.items():
+                if name not in chosen and any(_within(dep, o) for o in other.get("outs", [])):
+                    chosen.add(name)
+                    todo.append(name)
+    return [name for name in stages if name in chosen]
 
 
 def _stage_desc(smk: Path) -> str | None:
@@ -358,7 +387,13 @@ def _stage_desc(smk: Path) -> str | None:
 
 
 def render(doc: dict) -> str:
-    return HEADER + yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, width=10_000)
+    doc = dict(doc)
+    header = HEADER
+    only = doc.pop("snakemake_only", None)
+    if only:
+        header += (f"# Not DVC stages (outside rule `all`, so `make run` does not make them): "
+                   f"{', '.join(only)}; run them with Snakemake (`make bench`).\n")
+    return header + yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, width=10_000)
 
 
 def generate(root: str | os.PathLike = ".") -> str:
