@@ -63,14 +63,26 @@ def commit(root: Path, snakemake_args: str = "", quiet: bool = False) -> int:
               f"({snakemake_args.strip()}); dvc.lock records params.yaml runs only")
         return 0
     stages = run_stages(root)
-    missing = [s for s in stages if not all((root / o).exists()
-                                            for o in yaml.safe_load((root / sync.DVC_FILE).read_text())
-                                            ["stages"][s].get("outs", []))]
+    doc = yaml.safe_load((root / sync.DVC_FILE).read_text())
+    outs = {s: sync.out_paths(doc["stages"][s]) for s in stages}
+    missing = [s for s in stages if not all((root / o).exists() for o in outs[s])]
     if missing:
         print(f"dvc.lock left as it is: outputs of {', '.join(missing)} are missing", file=sys.stderr)
         return 1
+    # DVC copies what it caches (the metrics) back into the workspace: their times are put back,
+    # so that Snakemake, which judges by modification times, still finds nothing to do
+    times = {}
+    for s in stages:
+        for o in outs[s]:
+            for f in ([root / o] if (root / o).is_file() else (root / o).rglob("*")):
+                if f.is_file() and not f.is_symlink():
+                    st = f.stat()
+                    times[f] = (st.st_atime_ns, st.st_mtime_ns)
     res = subprocess.run([_dvc_bin(), "commit", "--force", "--quiet", *stages], cwd=root,
                          capture_output=True, text=True)
+    for f, ns in times.items():
+        if f.is_file() and f.stat().st_mtime_ns != ns[1]:
+            os.utime(f, ns=ns)
     if res.returncode != 0:
         sys.stderr.write(res.stdout + res.stderr)
         print(f"dvc commit failed (exit {res.returncode})", file=sys.stderr)
@@ -89,7 +101,7 @@ def stale(root: Path, stages: list[str] | None = None) -> list[str]:
     lock_path = root / "dvc.lock"
     lock = (yaml.safe_load(lock_path.read_text()) or {}).get("stages", {}) if lock_path.exists() else {}
     stages = run_stages(root, doc) if stages is None else stages
-    produced = [o for st in doc["stages"].values() for o in st.get("outs", [])]
+    produced = [o for st in doc["stages"].values() for o in sync.out_paths(st)]
     problems: list[str] = []
     dvc_stages = {}
     with Repo(str(root)) as repo:

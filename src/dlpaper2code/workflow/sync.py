@@ -16,7 +16,12 @@ with Snakemake's Python API and writes one DVC stage per ``.smk`` file:
   is named after its key, e.g. ``atol=config["verify"]["atol"]``).
 * ``outs``   the rule outputs (wildcard outputs become their directory).
   Outputs under ``METRICS_DIR`` are also listed in the top-level ``metrics:``,
-  outputs under ``PLOTS_DIR`` (if defined) in ``plots:``.
+  outputs under ``PLOTS_DIR`` (if defined) in ``plots:``.  Only the metrics go to DVC's
+  cache (``dvc exp show`` reads each experiment's metrics from it); every other output is
+  ``cache: false``: DVC records its hash (``dvc status`` sees a change, ``dvc repro`` reruns)
+  but never moves it into the cache and copies it back, which would give every output a
+  new modification time in DVC's order (Snakemake would then see inputs newer than their
+  outputs and rerun) and hold every result twice on disk.
 
 Only the stages Snakemake's default target (rule ``all``, i.e. ``make run``) reaches, and the
 stages they depend on, become DVC stages: ``dvc.yaml`` describes what ``make run`` makes, so
@@ -346,6 +351,8 @@ def build_dvc(wf: Workflow) -> dict:
         doc["snakemake_only"] = [name for name in stages if name not in kept]
         metrics = [m for m in metrics if any(m in st["outs"] for st in doc["stages"].values())]
         plots = [p for p in plots if any(p in st["outs"] for st in doc["stages"].values())]
+    for entry in doc["stages"].values():
+        entry["outs"] = [o if o in metrics else {o: {"cache": False}} for o in entry["outs"]]
     if metrics:
         doc["metrics"] = metrics
     if plots:
@@ -353,17 +360,22 @@ def build_dvc(wf: Workflow) -> dict:
     return doc
 
 
+def out_paths(entry: dict) -> list[str]:
+    """The output paths of a dvc.yaml stage entry (``outs`` items are paths or ``{path: {options}}``)."""
+    return [o if isinstance(o, str) else next(iter(o)) for o in entry.get("outs", [])]
+
+
 def reached_stages(stages: dict[str, dict], wanted: list[str]) -> list[str]:
     """The stages (name -> dvc.yaml entry) whose outputs hold a ``wanted`` path, and the stages
     those depend on, transitively, in ``stages`` order."""
     chosen = {name for name, st in stages.items()
-              if any(_within(i, o) for i in wanted for o in st.get("outs", []))}
+              if any(_within(i, o) for i in wanted for o in out_paths(st))}
     todo = list(chosen)
     while todo:
         st = stages[todo.pop()]
         for dep in st.get("deps", []):
             for name, other in stages.items():
-                if name not in chosen and any(_within(dep, o) for o in other.get("outs", [])):
+                if name not in chosen and any(_within(dep, o) for o in out_paths(other)):
                     chosen.add(name)
                     todo.append(name)
     return [name for name in stages if name in chosen]
