@@ -178,3 +178,18 @@ def test_the_real_corpus_params_file_is_valid():
     params["paper"].update(extra["paper"])
     validate(params, str(ROOT / "config/params.schema.yaml"))
     assert params["paper"]["input_dir"] and params["paper"]["timeout_s"] > 0
+
+
+def test_corpus_table_row_of_a_paper_without_a_model_names_why_without_a_stray_colon():
+    from dlpaper2code.paper.guard import corpus_table
+
+    row = {"paper": "p", "status": "no_model", "reason": None, "message": "no architecture table or diagram was recognised",
+           "pages": 4, "seconds": 1.5, "graphs": 0, "valid_graphs": 0}
+    failed = {**row, "paper": "q", "status": "timeout", "reason": "timeout", "message": "q.pdf: stopped after 9 s"}
+    summary = {"papers": 2, "processed": 1, "ok": 0, "no_model": 1, "failed": 1, "failures_by_reason": {"timeout": 1},
+               "pages": 8, "seconds_total": 3.0, "wall_seconds_total": 3.5, "seconds_per_page_ok": 0.375,
+               "seconds_per_paper_median": 1.5, "seconds_per_paper_worst": 1.5, "graphs": 0, "papers_with_graphs": 0,
+               "valid_graphs": 0, "papers_with_valid_graphs": 0, "per_paper": [row, failed]}
+    lines = corpus_table(summary)
+    assert "| p | no_model | no architecture table or diagram was recognised | 4 |" in "\n".join(lines)
+    assert "| q | timeout | timeout: q.pdf: stopped after 9 s | 4 |" in "\n".join(lines)

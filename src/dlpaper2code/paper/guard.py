@@ -265,7 +265,7 @@ def corpus_table(summary: dict) -> list[str]:
              "", "| paper | status | reason | pages | seconds | graphs | valid graphs |",
              "|---|---|---|---:|---:|---:|---:|"]
     for r in s["per_paper"]:
-        why = (r["reason"] or "") + (f": {r['message']}" if r.get("message") else "")
+        why = ": ".join(x for x in (r["reason"], r.get("message")) if x)
         why = why.replace("|", "\\|").replace("\n", " ")
         lines.append(f"| {r['paper']} | {r['status']} | {why} | {r['pages'] if r['pages'] is not None else ''} | "
                      f"{r['seconds'] if r['seconds'] is not None else ''} | {r['graphs']} | {r['valid_graphs']} |")
