@@ -4,7 +4,7 @@
 process group, with an address-space limit (``resource.setrlimit(RLIMIT_AS)``, when
 ``address_space_mb`` is set) and a resident-memory watchdog (the child's whole process tree,
 sampled at once and then every 0.2 s, against ``mem_mb``).  A paper too quick for the samples
-is held to the same limit by its own peak (``getrusage`` ``ru_maxrss``, itself and its largest
+is held to the same limit by its own peak (``getrusage`` ``ru_maxrss``, itself or its largest
 subprocess), checked by the child when the route returns, so the outcome does not depend on
 when the samples fell.  A route that failed while its address space stood at the limit (the
 failure may surface as ``MemoryError``, ``SystemError`` or a failed import) counts as over the
@@ -41,11 +41,13 @@ PROCESSED = ("ok", "no_model")
 
 
 def _peak_resident_mb() -> float:
-    """The process's peak resident memory plus its largest finished subprocess's (MB)."""
+    """The larger of the process's peak resident memory and its largest finished subprocess's
+    (MB).  Not their sum: a forked worker's peak counts the pages it shares with this process,
+    and the sum read a 1.5 GB paper (its tree's largest sample) as over 3 GB."""
     import resource
 
-    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-            + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    return max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
 
 
 def _peak_virtual_mb() -> float:
