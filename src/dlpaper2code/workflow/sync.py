@@ -21,7 +21,7 @@ with Snakemake's Python API and writes one DVC stage per ``.smk`` file:
   ``cache: false``: DVC records its hash (``dvc status`` sees a change, ``dvc repro`` reruns)
   but never moves it into the cache and copies it back, which would give every output a
   new modification time in DVC's order (Snakemake would then see inputs newer than their
-  outputs and rerun) and hold every result twice on disk.
+  outputs and rerun).
 
 Only the stages Snakemake's default target (rule ``all``, i.e. ``make run``) reaches, and the
 stages they depend on, become DVC stages: ``dvc.yaml`` describes what ``make run`` makes, so
