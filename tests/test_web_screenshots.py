@@ -13,7 +13,14 @@ from dlpaper2code.web.testing import make_paper_dir
 
 def test_screenshots_of_a_catalog(tmp_path):
     root = tmp_path / "papers"
-    make_paper_dir(root, "alpha", title="Alpha: a convolutional network for digits")
+    alpha = make_paper_dir(root, "alpha", title="Alpha: a convolutional network for digits")
+    # a failed candidate with no layer at all (a nomenclature table, as on a real paper): nothing
+    # to see in the editor, so the shot takes the failed candidate with the most layers
+    (alpha / "graphs" / "tab_p3_1.json").write_text(json.dumps({"layers": []}))
+    rep = json.loads((alpha / "report.json").read_text())
+    rep["graphs"].append({"name": "tab_p3_1", "from": "table", "layers": 0, "valid": False,
+                          "issues": ["graph: layers: [] should be non-empty"], "code": {}})
+    (alpha / "report.json").write_text(json.dumps(rep))
     folder = make_paper_dir(root, "beta", title="Beta: a paper whose figure was misread", style="box3d")
     bad = {"layers": [{"layer_type": "Input", "layer_name": "image", "layer_params": {}, "from_layers": []},
                       {"layer_type": "Conv2D", "layer_name": "conv1", "layer_params": {"filters": 0},

@@ -34,14 +34,16 @@ class ScreenshotError(Exception):
 
 
 def pick_papers(db) -> dict:
-    """Which papers to show: the valid design with the most layers, a paper with a failed
-    candidate, and a framework and figure style that some paper has."""
+    """Which papers to show: the valid design with the most layers, the failed candidate with
+    the most layers (one with errors to see on its nodes, not an empty table's), and a
+    framework and figure style that some paper has."""
     from sqlalchemy import select
 
     from .db import Paper, Version
 
     picks: dict = {"paper": None, "large": None, "candidate": None, "framework": None, "style": None}
     best = -1
+    best_bad = 0
     with db.session() as s:
         for p in s.scalars(select(Paper).order_by(Paper.slug)).all():
             latest = s.scalars(select(Version).where(Version.paper_id == p.id)
@@ -53,9 +55,11 @@ def pick_papers(db) -> dict:
                 if n > best:
                     best, picks["large"] = n, p.slug
             graphs = (p.report or {}).get("graphs") if isinstance(p.report, dict) else None
-            bad = [g for g in graphs or [] if isinstance(g, dict) and not g.get("valid") and g.get("name")]
-            if picks["candidate"] is None and bad:
-                picks["candidate"] = (p.slug, bad[0]["name"])
+            for g in graphs or []:
+                n = g.get("layers") if isinstance(g, dict) else None
+                if (not g.get("valid") and g.get("name") and isinstance(n, int)
+                        and not isinstance(n, bool) and n > best_bad):
+                    best_bad, picks["candidate"] = n, (p.slug, g["name"])
             if picks["framework"] is None and p.frameworks:
                 picks["framework"] = p.frameworks[0]
             if picks["style"] is None and p.figure_styles:
