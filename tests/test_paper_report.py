@@ -222,3 +222,23 @@ def test_a_branching_figure_fused_with_its_table_through_the_pdf(tmp_path):
     convs = [n for n in doc["layers"] if n["layer_type"] == "Conv2D"]
     assert all(n["meta"]["source"]["params"] == "table" for n in convs)
     assert "then the table&#39;s remaining layers" in (out / "report.html").read_text()     # escaped
+
+
+def test_a_candidate_without_layers_lists_its_problem_once(tmp_path):
+    """A table read as a model with no layer at all (a nomenclature table of a real paper): the
+    candidate's own check and the graph parser both say layers is empty; the report says it once."""
+    from types import SimpleNamespace
+
+    from dlpaper2code.core.graph import GraphError, parse_graph
+    from dlpaper2code.paper import pipeline
+
+    try:
+        parse_graph({"layers": []}, source="tab_p4_1")
+    except GraphError as exc:
+        own = [str(i) for i in exc.issues]
+    (tmp_path / "graphs").mkdir()
+    run = SimpleNamespace(tmp=tmp_path, table_info=[{"table": "tab_p4_1", "score": 0.1}])
+    cand = {"name": "tab_p4_1", "from": "table", "table": "tab_p4_1", "doc": {"layers": []}, "issues": own}
+    entry, graph = pipeline._write_graph(run, cand)
+    assert graph is None and not entry["valid"] and entry["layers"] == 0
+    assert entry["issues"] == own and len(set(entry["issues"])) == len(entry["issues"]) >= 1

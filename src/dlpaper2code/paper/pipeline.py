@@ -597,7 +597,8 @@ def _write_graph(run: _PaperRun, cand: dict) -> tuple[dict, Graph | None]:
     try:
         graph = parse_graph(doc, source=cand["name"])
     except GraphError as exc:
-        entry["issues"] += [str(i) for i in exc.issues]
+        # the candidate's own check and parse_graph may report the same problem: once each
+        entry["issues"] += [m for m in dict.fromkeys(str(i) for i in exc.issues) if m not in entry["issues"]]
         return entry, None
     entry["valid"] = True
     return entry, graph
