@@ -30,6 +30,10 @@ import yaml
 
 from dlpaper2code.workflow.slurmcluster import LocalSlurmCluster, SlurmClusterError, missing_programs
 
+# one pytest-xdist worker runs this file (`make test` passes --dist loadgroup): one cluster, and
+# the simulate and paper stages run once each way for both tests
+pytestmark = pytest.mark.xdist_group("slurm")
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 SMALL_SIMULATE = {"simulate": {"depth_min": 5, "depth_max": 6, "models_per_depth": 2, "shard_size": 2}}
@@ -153,66 +157,73 @@ def test_sbatch_runs_a_job(slurm_cluster, tmp_path):
     assert state.strip() == f"{jobid}|COMPLETED"
 
 
-def test_simulate_stage_on_slurm_equals_the_local_run(slurm_cluster, tmp_path):
+@pytest.fixture(scope="module")
+def both_stages(slurm_cluster, tmp_path_factory):
+    """The small simulate and paper stages run once through SLURM and once locally (one
+    Snakemake run each way: the cluster's job start-up and status polling overlap)."""
     env = _env(slurm_cluster)
-    on_slurm = workdir(tmp_path / "slurm", SMALL_SIMULATE)
-    local = workdir(tmp_path / "local", SMALL_SIMULATE)
-
-    res, slurm_wall = snakemake(on_slurm, env, *SLURM_ARGS, TARGET)
+    tmp = tmp_path_factory.mktemp("stages")
+    sections = {**SMALL_SIMULATE, **SMALL_PAPER}
+    on_slurm, local = workdir(tmp / "slurm", sections), workdir(tmp / "local", sections)
+    res, slurm_wall = snakemake(on_slurm, env, *SLURM_ARGS, TARGET, "paper_summary")
     log = res.stdout + res.stderr
     assert res.returncode == 0, log[-8000:] + slurm_cluster.log("slurmctld")[-3000:]
+    records = [r for r in slurm_cluster.job_records() if r.get("WorkDir") == str(on_slurm)]
+    jobs = [{**r, **scontrol_job(slurm_cluster, r["JobId"])} for r in records]
+    res, local_wall = snakemake(local, env, "--cores", "2", TARGET, "paper_summary")
+    assert res.returncode == 0, (res.stdout + res.stderr)[-8000:]
+    return {"slurm": on_slurm, "local": local, "jobs": jobs, "log": log,
+            "slurm_wall": slurm_wall, "local_wall": local_wall,
+            "got": outputs(on_slurm), "want": outputs(local)}
+
+
+def stage_files(files: dict[str, bytes], prefixes: tuple[str, ...]) -> dict[str, bytes]:
+    return {k: v for k, v in files.items() if k.startswith(prefixes)}
+
+
+def span(r: dict) -> float:
+    return (datetime.fromisoformat(r["EndTime"]) - datetime.fromisoformat(r["StartTime"])).total_seconds()
+
+
+def test_simulate_stage_on_slurm_equals_the_local_run(both_stages):
+    run = both_stages
     # the shard jobs really went through SLURM (the summary is a localrule)
-    jobs = [r for r in slurm_cluster.job_records() if r.get("WorkDir") == str(on_slurm)]
+    jobs = [r for r in run["jobs"] if r.get("Comment", "").startswith("rule_simulate_shard")]
     small = SMALL_SIMULATE["simulate"]
     n_shards = -(-(small["depth_max"] - small["depth_min"] + 1) * small["models_per_depth"] // small["shard_size"])
-    assert len(jobs) == n_shards and all(r["JobState"] == "COMPLETED" for r in jobs), (jobs, log[-4000:])
+    assert len(jobs) == n_shards and all(r["JobState"] == "COMPLETED" for r in jobs), (run["jobs"], run["log"][-4000:])
 
-    res, local_wall = snakemake(local, env, "--cores", "2", TARGET)
-    assert res.returncode == 0, (res.stdout + res.stderr)[-8000:]
-
-    got, want = outputs(on_slurm), outputs(local)
+    prefixes = ("results/simulate", "results/metrics/simulate")
+    got, want = stage_files(run["got"], prefixes), stage_files(run["want"], prefixes)
     assert sorted(got) == sorted(want)
     assert len(want) > 30 and any(name.endswith(".png") for name in want)
     differ = [name for name in want if got[name] != want[name]]
     assert not differ, f"SLURM and local outputs differ: {differ}"
-
-    def span(r):
-        return (datetime.fromisoformat(r["EndTime"]) - datetime.fromisoformat(r["StartTime"])).total_seconds()
-
-    print(f"\nsimulate ({len(want)} files): SLURM wall {slurm_wall:.1f} s, jobs "
-          f"{[span(r) for r in jobs]} s (slurm Start-End), shards {shard_seconds(on_slurm)} s; "
-          f"local wall {local_wall:.1f} s, shards {shard_seconds(local)} s")
+    print(f"\nsimulate ({len(want)} files): shard jobs {[span(r) for r in jobs]} s (slurm Start-End), "
+          f"shards {shard_seconds(run['slurm'])} s on SLURM, {shard_seconds(run['local'])} s locally")
 
 
-def test_paper_stage_on_slurm_equals_the_local_run(slurm_cluster, tmp_path):
-    env = _env(slurm_cluster)
-    on_slurm = workdir(tmp_path / "slurm", SMALL_PAPER)
-    local = workdir(tmp_path / "local", SMALL_PAPER)
-
-    res, slurm_wall = snakemake(on_slurm, env, *SLURM_ARGS, "paper_summary")
-    log = res.stdout + res.stderr
-    assert res.returncode == 0, log[-8000:] + slurm_cluster.log("slurmctld")[-3000:]
+def test_paper_stage_on_slurm_equals_the_local_run(both_stages):
+    run = both_stages
     # the corpus job and one job per paper went through SLURM (the summary is a localrule)
-    jobs = [r for r in slurm_cluster.job_records() if r.get("WorkDir") == str(on_slurm)]
     n_papers = SMALL_PAPER["paper"]["corpus_size"]
-    assert len(jobs) == 1 + n_papers and all(r["JobState"] == "COMPLETED" for r in jobs), (jobs, log[-4000:])
+    corpus = [r for r in run["jobs"] if r.get("Comment", "").startswith("rule_paper_corpus")]
+    paper_jobs = [r for r in run["jobs"] if r.get("Comment", "").startswith("rule_paper_wildcards")]
+    assert len(corpus) == 1 and len(paper_jobs) == n_papers, run["jobs"]
+    assert all(r["JobState"] == "COMPLETED" for r in corpus + paper_jobs), run["jobs"]
     # each paper job asked SLURM for the paper's limits: paper.timeout_s (+1 min) and paper.mem_mb
-    params = yaml.safe_load((on_slurm / "params.yaml").read_text())["paper"]
-    shown = [scontrol_job(slurm_cluster, r["JobId"]) for r in jobs]
-    paper_jobs = [r for r in shown if r.get("Comment", "").startswith("rule_paper_wildcards")]
-    assert len(paper_jobs) == n_papers, shown
+    params = yaml.safe_load((run["slurm"] / "params.yaml").read_text())["paper"]
     minutes = -(-params["timeout_s"] // 60) + 1
     for r in paper_jobs:
         assert r["TimeLimit"] == f"{minutes // 60:02d}:{minutes % 60:02d}:00", r
         assert r["MinMemoryNode"] == f"{params['mem_mb']}M", r
 
-    res, local_wall = snakemake(local, env, "--cores", "2", "paper_summary")
-    assert res.returncode == 0, (res.stdout + res.stderr)[-8000:]
-
-    got, want = outputs(on_slurm), outputs(local)
+    prefixes = ("results/papers", "results/corpus", "results/metrics/papers")
+    got, want = stage_files(run["got"], prefixes), stage_files(run["want"], prefixes)
     assert sorted(got) == sorted(want)
     assert sum(name.endswith("status.json") for name in want) == n_papers
     assert any(name.endswith(".py") for name in want) and any(name.endswith(".png") for name in want)
     differ = [name for name in want if got[name] != want[name]]
     assert not differ, f"SLURM and local outputs differ: {differ}"
-    print(f"\npaper ({n_papers} papers, {len(want)} files): SLURM wall {slurm_wall:.1f} s; local wall {local_wall:.1f} s")
+    print(f"\npaper ({n_papers} papers, {len(want)} files) and simulate together: SLURM wall "
+          f"{run['slurm_wall']:.1f} s ({len(run['jobs'])} jobs), local wall {run['local_wall']:.1f} s")
