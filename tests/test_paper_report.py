@@ -242,3 +242,22 @@ def test_a_candidate_without_layers_lists_its_problem_once(tmp_path):
     entry, graph = pipeline._write_graph(run, cand)
     assert graph is None and not entry["valid"] and entry["layers"] == 0
     assert entry["issues"] == own and len(set(entry["issues"])) == len(entry["issues"]) >= 1
+
+
+def test_a_candidate_without_weights_is_not_a_model(tmp_path):
+    """Real papers gave well-formed graphs of only an Input (a table of symbols: YOLOv4, OverFeat)
+    or Input -> Dropout (the dropout paper): valid graphs, but no model to recover."""
+    from types import SimpleNamespace
+
+    from dlpaper2code.paper import pipeline
+
+    (tmp_path / "graphs").mkdir()
+    run = SimpleNamespace(tmp=tmp_path, table_info=[{"table": "t", "score": 0.5}])
+    inp = {"layer_type": "Input", "layer_name": "x", "layer_params": {"shape": [8]}, "from_layers": []}
+    drop = {"layer_type": "Dropout", "layer_name": "d", "layer_params": {"rate": 0.5}, "from_layers": ["x"]}
+    dense = {"layer_type": "Dense", "layer_name": "fc", "layer_params": {"units": 4}, "from_layers": ["d"]}
+    for layers, valid in (([inp], False), ([inp, drop], False), ([inp, drop, dense], True)):
+        cand = {"name": "t", "from": "table", "table": "t", "doc": {"layers": layers}, "issues": []}
+        entry, graph = pipeline._write_graph(run, cand)
+        assert entry["valid"] is valid and (graph is not None) is valid, (layers, entry["issues"])
+        assert valid or any("no layer with weights" in i for i in entry["issues"])

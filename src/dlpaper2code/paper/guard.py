@@ -140,7 +140,8 @@ def paper_status(report: dict) -> dict:
     """The small per-paper record (status.json) of a report.json."""
     graphs = report.get("graphs") or []
     kind = report.get("kind")
-    # ok: a model found; no_model: processed, nothing recognised as a model (not a failure)
+    # ok: a candidate graph found (valid or not: valid_graphs says); no_model: processed, nothing
+    # recognised as a model (not a failure)
     processed = report.get("status") in PROCESSED
     status = report["status"] if processed else _OWN_STATUS.get(kind or "", "failed")
     reason = None if processed else (kind or "error")
@@ -255,7 +256,7 @@ def corpus_table(summary: dict) -> list[str]:
     """Markdown lines of :func:`corpus_summary`: the totals, failures by reason, a row per paper."""
     s = summary
     lines = ["## Corpus", "",
-             f"- papers: {s['papers']}: {s['processed']} processed ({s['ok']} with a model, {s['no_model']} without), "
+             f"- papers: {s['papers']}: {s['processed']} processed ({s['ok']} with a candidate graph, {s['no_model']} without), "
              f"{s['failed']} failed",
              f"- pages: {s['pages']}",
              f"- seconds: {s['seconds_total']} in the route ({s['wall_seconds_total']} with process start-up); "

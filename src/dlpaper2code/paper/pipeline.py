@@ -600,8 +600,21 @@ def _write_graph(run: _PaperRun, cand: dict) -> tuple[dict, Graph | None]:
         # the candidate's own check and parse_graph may report the same problem: once each
         entry["issues"] += [m for m in dict.fromkeys(str(i) for i in exc.issues) if m not in entry["issues"]]
         return entry, None
+    if not _has_weights(graph):
+        # a table of symbols read as an Input row, an "Input, Dropout" list: well formed, not a model
+        entry["issues"].append("no layer with weights (only inputs and weightless layers such as "
+                               "Dropout or Activation): not a model")
+        return entry, None
     entry["valid"] = True
     return entry, graph
+
+
+def _has_weights(graph: Graph) -> bool:
+    """Whether some layer of the (block-expanded) graph has weights in the layer vocabulary."""
+    from ..core.vocab import load_vocabulary
+
+    vocab = load_vocabulary()
+    return any(vocab.layers[n.type].weights for n in graph.nodes if n.type in vocab.layers)
 
 
 def _draw_graph(run: _PaperRun, graph: Graph, entry: dict) -> None:
