@@ -13,7 +13,7 @@ APT_PACKAGES ?= graphviz tesseract-ocr fonts-dejavu-core fonts-liberation gsfont
 PYTHON ?= python3
 VENV ?= .venv
 CORES ?= $(shell nproc 2>/dev/null || echo 1)
-PYTEST_ARGS ?= -n 2 --dist loadgroup
+PYTEST_ARGS ?= -n 2
 SNAKEMAKE_ARGS ?= --profile workflow/profiles/local
 TORCH_SPEC ?= torch==2.13.0
 

@@ -30,10 +30,6 @@ import yaml
 
 from dlpaper2code.workflow.slurmcluster import LocalSlurmCluster, SlurmClusterError, missing_programs
 
-# one pytest-xdist worker runs this file (`make test` passes --dist loadgroup): one cluster, and
-# the simulate and paper stages run once each way for both tests
-pytestmark = pytest.mark.xdist_group("slurm")
-
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 SMALL_SIMULATE = {"simulate": {"depth_min": 5, "depth_max": 6, "models_per_depth": 2, "shard_size": 2}}
@@ -157,12 +153,10 @@ def test_sbatch_runs_a_job(slurm_cluster, tmp_path):
     assert state.strip() == f"{jobid}|COMPLETED"
 
 
-@pytest.fixture(scope="module")
-def both_stages(slurm_cluster, tmp_path_factory):
+def run_both_stages(slurm_cluster, tmp: Path) -> dict:
     """The small simulate and paper stages run once through SLURM and once locally (one
-    Snakemake run each way: the cluster's job start-up and status polling overlap)."""
+    Snakemake run each way: the cluster's job start-ups and status polling overlap)."""
     env = _env(slurm_cluster)
-    tmp = tmp_path_factory.mktemp("stages")
     sections = {**SMALL_SIMULATE, **SMALL_PAPER}
     on_slurm, local = workdir(tmp / "slurm", sections), workdir(tmp / "local", sections)
     res, slurm_wall = snakemake(on_slurm, env, *SLURM_ARGS, TARGET, "paper_summary")
@@ -185,8 +179,7 @@ def span(r: dict) -> float:
     return (datetime.fromisoformat(r["EndTime"]) - datetime.fromisoformat(r["StartTime"])).total_seconds()
 
 
-def test_simulate_stage_on_slurm_equals_the_local_run(both_stages):
-    run = both_stages
+def check_simulate_stage(run: dict) -> None:
     # the shard jobs really went through SLURM (the summary is a localrule)
     jobs = [r for r in run["jobs"] if r.get("Comment", "").startswith("rule_simulate_shard")]
     small = SMALL_SIMULATE["simulate"]
@@ -203,8 +196,7 @@ def test_simulate_stage_on_slurm_equals_the_local_run(both_stages):
           f"shards {shard_seconds(run['slurm'])} s on SLURM, {shard_seconds(run['local'])} s locally")
 
 
-def test_paper_stage_on_slurm_equals_the_local_run(both_stages):
-    run = both_stages
+def check_paper_stage(run: dict) -> None:
     # the corpus job and one job per paper went through SLURM (the summary is a localrule)
     n_papers = SMALL_PAPER["paper"]["corpus_size"]
     corpus = [r for r in run["jobs"] if r.get("Comment", "").startswith("rule_paper_corpus")]
@@ -227,3 +219,10 @@ def test_paper_stage_on_slurm_equals_the_local_run(both_stages):
     assert not differ, f"SLURM and local outputs differ: {differ}"
     print(f"\npaper ({n_papers} papers, {len(want)} files) and simulate together: SLURM wall "
           f"{run['slurm_wall']:.1f} s ({len(run['jobs'])} jobs), local wall {run['local_wall']:.1f} s")
+
+
+def test_simulate_and_paper_stages_on_slurm_equal_the_local_run(slurm_cluster, tmp_path):
+    # one test (not two sharing a fixture): pytest-xdist never splits it over two workers
+    run = run_both_stages(slurm_cluster, tmp_path)
+    check_simulate_stage(run)
+    check_paper_stage(run)
