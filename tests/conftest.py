@@ -1,5 +1,6 @@
 import copy
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,20 @@ ZOO = sorted((ROOT / "config" / "zoo").glob("*.json"))
 EXTRA = sorted((ROOT / "tests" / "graphs").glob("*.json"))
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
+
+
+def copy_workflow(work: Path) -> Path:
+    """The workflow (Snakefile, params.yaml, workflow/, the params schema) copied into the new
+    folder ``work``, with the folders its rules read left empty (config/zoo, data/realpapers)."""
+    work.mkdir()
+    for name in ("Snakefile", "params.yaml"):
+        shutil.copy(ROOT / name, work / name)
+    shutil.copytree(ROOT / "workflow", work / "workflow", ignore=shutil.ignore_patterns("__pycache__"))
+    (work / "config" / "zoo").mkdir(parents=True)
+    shutil.copy(ROOT / "config" / "params.schema.yaml", work / "config")
+    for sub in ("truth", "tables"):
+        (work / "data" / "realpapers" / sub).mkdir(parents=True)
+    return work
 
 
 def small_cnn() -> dict:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from conftest import copy_workflow
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "DVC_NO_ANALYTICS": "1", "KERAS_BACKEND": "torch", "PYTHONHASHSEED": "0",
@@ -42,16 +42,7 @@ def small_paper(path: Path, title: str, pages: int = 1) -> Path:
 
 def workflow_dir(tmp_path: Path) -> Path:
     """The workflow and its config in a scratch folder; the real package (PYTHONPATH)."""
-    work = tmp_path / "wf"
-    work.mkdir()
-    for name in ("Snakefile", "params.yaml"):
-        shutil.copy(ROOT / name, work / name)
-    shutil.copytree(ROOT / "workflow", work / "workflow", ignore=shutil.ignore_patterns("__pycache__"))
-    (work / "config" / "zoo").mkdir(parents=True)
-    shutil.copy(ROOT / "config" / "params.schema.yaml", work / "config")
-    for sub in ("truth", "tables"):
-        (work / "data" / "realpapers" / sub).mkdir(parents=True)
-    return work
+    return copy_workflow(tmp_path / "wf")
 
 
 def run_paper_stage(work: Path, input_dir: Path, **paper) -> subprocess.CompletedProcess:

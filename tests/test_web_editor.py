@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from dlpaper2code.web.db import Database
 from dlpaper2code.web.importer import import_papers
 from dlpaper2code.web.service import generate
-from dlpaper2code.web.testing import make_paper_dir, serve_in_thread
+from dlpaper2code.web.testing import make_paper_dir, node_point, open_editor, serve_in_thread
 
 ROOT = Path(__file__).resolve().parents[1]
 METRICS = ROOT / "results" / "metrics"
@@ -96,24 +96,11 @@ def server(tmp_path_factory):
         yield base
 
 
-def open_editor(page, url):
-    page.goto(url)
-    page.wait_for_function("window.editor && window.editor.cy && window.editor.result")
-
-
 def load(page, doc, ok=True):
     page.evaluate("(doc) => editor.loadDoc(doc)", doc)
     if ok:
         page.wait_for_function("(n) => editor.result && editor.result.ok && editor.toDoc().layers.length === n && "
                                "editor.result.forDoc === JSON.stringify(editor.toDoc())", arg=len(doc["layers"]))
-
-
-def node_point(page, name):
-    return page.evaluate("""(name) => {
-        const n = editor.cy.nodes().filter((x) => x.data('name') === name)[0];
-        const p = n.renderedPosition(), r = editor.cy.container().getBoundingClientRect();
-        return [r.left + p.x, r.top + p.y];
-    }""", name)
 
 
 def select(page, name):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import copy_workflow
 
 from snakemake.exceptions import WorkflowError  # noqa: E402
 from snakemake.utils import validate  # noqa: E402
@@ -457,16 +458,8 @@ STANDIN = {
 @pytest.fixture
 def workflow_copy(tmp_path):
     """The workflow (not the package) with a stand-in package and a three-graph zoo."""
-    work = tmp_path / "wf"
-    work.mkdir()
-    for name in ("Snakefile", "params.yaml"):
-        shutil.copy(ROOT / name, work / name)
-    shutil.copytree(ROOT / "workflow", work / "workflow", ignore=shutil.ignore_patterns("__pycache__"))
-    (work / "config" / "zoo").mkdir(parents=True)
-    for sub in ("truth", "tables"):
-        (work / "data" / "realpapers" / sub).mkdir(parents=True)
+    work = copy_workflow(tmp_path / "wf")
     shutil.copy(ROOT / "data" / "realpapers" / "figure_features.npz", work / "data" / "realpapers")
-    shutil.copy(SCHEMA, work / "config" / SCHEMA.name)
     for graph in ("fine", "crashes", "refuses"):
         (work / "config" / "zoo" / f"{graph}.json").write_text(f'{{"name": "{graph}"}}')
     pkg = tmp_path / "standin" / "dlpaper2code"

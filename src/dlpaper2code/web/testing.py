@@ -1,6 +1,7 @@
 """For tests and demos: small paper output folders in the paper route's layout (no PDF
 processing: a report, a figure crop, a table, the graph), the app served in a thread on a
-free loopback port, and the Chromium that Playwright drives."""
+free loopback port, the Chromium that Playwright drives, and helpers for driving the editor
+page (open it, find a node)."""
 from __future__ import annotations
 
 import contextlib
@@ -101,3 +102,20 @@ def chromium_executable() -> str:
     if not exe:
         raise RuntimeError("Debian's chromium is required: apt-get install chromium (make setup does it)")
     return exe
+
+
+# -- the editor page, driven by Playwright (the page object is passed in; no import here)
+
+def open_editor(page, url: str) -> None:
+    """Go to an editor page and wait until its graph is drawn and first checked."""
+    page.goto(url)
+    page.wait_for_function("window.editor && window.editor.cy && window.editor.result")
+
+
+def node_point(page, name: str) -> list[float]:
+    """Where a layer's node is on the page (viewport x, y), for mouse clicks and drags."""
+    return page.evaluate("""(name) => {
+        const n = editor.cy.nodes().filter((x) => x.data('name') === name)[0];
+        const p = n.renderedPosition(), r = editor.cy.container().getBoundingClientRect();
+        return [r.left + p.x, r.top + p.y];
+    }""", name)
