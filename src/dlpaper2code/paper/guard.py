@@ -164,13 +164,9 @@ def process_paper_guarded(pdf: str | Path, out_dir: str | Path, options=None, *,
     _stop_child_on_term(proc.pid)
     kind = message = None
     peak = 0.0
-    first = True
-    while proc.is_alive():
-        if not first:
-            proc.join(0.2)
-        first = False
+    while proc.is_alive():                 # a sample at once, then one after each 0.2 s wait
         elapsed = time.perf_counter() - t0
-        if mem_mb and proc.is_alive():
+        if mem_mb:
             rss = _tree_rss_mb(proc.pid)
             peak = max(peak, rss)
             if rss > mem_mb:
@@ -181,6 +177,7 @@ def process_paper_guarded(pdf: str | Path, out_dir: str | Path, options=None, *,
             _kill_group(proc.pid)
             proc.join(5)
             break
+        proc.join(0.2)
     seconds = round(time.perf_counter() - t0, 3)
     code = proc.exitcode
     if kind is None and code == _EXIT_MEMORY:

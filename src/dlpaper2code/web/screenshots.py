@@ -56,9 +56,10 @@ def pick_papers(db) -> dict:
                     best, picks["large"] = n, p.slug
             graphs = (p.report or {}).get("graphs") if isinstance(p.report, dict) else None
             for g in graphs or []:
-                n = g.get("layers") if isinstance(g, dict) else None
-                if (not g.get("valid") and g.get("name") and isinstance(n, int)
-                        and not isinstance(n, bool) and n > best_bad):
+                if not isinstance(g, dict) or g.get("valid") or not g.get("name"):
+                    continue
+                n = g.get("layers")
+                if isinstance(n, int) and not isinstance(n, bool) and n > best_bad:
                     best_bad, picks["candidate"] = n, (p.slug, g["name"])
             if picks["framework"] is None and p.frameworks:
                 picks["framework"] = p.frameworks[0]

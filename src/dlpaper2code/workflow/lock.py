@@ -73,7 +73,7 @@ def commit(root: Path, snakemake_args: str = "", quiet: bool = False) -> int:
     # so that Snakemake, which judges by modification times, still finds nothing to do
     times = {}
     for s in stages:
-        for o in outs[s]:
+        for o in sync.out_paths(doc["stages"][s], cached_only=True):
             for f in ([root / o] if (root / o).is_file() else (root / o).rglob("*")):
                 if f.is_file() and not f.is_symlink():
                     st = f.stat()

@@ -360,9 +360,15 @@ def build_dvc(wf: Workflow) -> dict:
     return doc
 
 
-def out_paths(entry: dict) -> list[str]:
-    """The output paths of a dvc.yaml stage entry (``outs`` items are paths or ``{path: {options}}``)."""
-    return [o if isinstance(o, str) else next(iter(o)) for o in entry.get("outs", [])]
+def out_paths(entry: dict, cached_only: bool = False) -> list[str]:
+    """The output paths of a dvc.yaml stage entry (``outs`` items are paths or ``{path: {options}}``);
+    ``cached_only``: those DVC keeps in its cache (all but ``cache: false``)."""
+    paths = []
+    for o in entry.get("outs", []):
+        path, opts = (o, {}) if isinstance(o, str) else next(iter(o.items()))
+        if not cached_only or (opts or {}).get("cache", True):
+            paths.append(path)
+    return paths
 
 
 def reached_stages(stages: dict[str, dict], wanted: list[str]) -> list[str]:
